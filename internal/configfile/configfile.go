@@ -1,0 +1,405 @@
+// Package configfile decodes YAML configuration files strictly and reports
+// problems as one line that names the file, the line, the field and what is
+// allowed:
+//
+//	configs/scenarios/wan.yaml:14: network.default.loss: 1.5 is out of range; allowed: a probability in [0, 1]
+//
+// Decoding rejects unknown fields. Semantic checks are done by the caller on
+// the decoded struct; they return FieldErrors carrying a dotted path
+// ("partitions[1].groups"), which Decode turns into a line number by walking
+// the YAML node tree.
+package configfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// FieldError is a problem with one field of a config.
+type FieldError struct {
+	File string // set by Decode
+	Line int    // set by Decode when the field is present in the file; 0 otherwise
+	Path string // dotted path, sequence indices in brackets: "network.links[2].loss"
+	Msg  string // what is wrong and what is allowed
+}
+
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
+	}
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errorf builds a FieldError for path.
+func Errorf(path, format string, args ...any) *FieldError {
+	return &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Validator is implemented by config structs that check their own values.
+// It returns the first problem found, or nil.
+type Validator interface {
+	Validate() *FieldError
+}
+
+// Decode strictly decodes data (read from file, used in messages) into v,
+// then runs v.Validate if v implements Validator. Every error it returns is a
+// *FieldError with File and, where the YAML has one, Line set.
+func Decode(file string, data []byte, v any) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return yamlError(file, &root, v, err)
+	}
+	if len(root.Content) == 0 {
+		return &FieldError{File: file, Msg: "the file is empty; allowed: a YAML mapping"}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return yamlError(file, &root, v, err)
+	}
+	if val, ok := v.(Validator); ok {
+		if fe := val.Validate(); fe != nil {
+			fe.File = file
+			if fe.Line == 0 {
+				fe.Line = Line(&root, fe.Path)
+			}
+			return fe
+		}
+	}
+	return nil
+}
+
+var (
+	unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (\S+)`)
+	typeMismatch = regexp.MustCompile(`^line (\d+): cannot unmarshal !!(\w+) ` + "`" + `([^` + "`" + `]*)` + "`" + ` into (\S+)`)
+	lineMsg      = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+)
+
+// yamlError rewrites the decoder's first error in our one-line format.
+func yamlError(file string, root *yaml.Node, v any, err error) error {
+	var te *yaml.TypeError
+	msg := err.Error()
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	if m := unknownField.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		path := pathAtLine(root, line, m[2])
+		allowed := "the fields documented for " + parentName(path)
+		if keys := allowedFields(reflect.TypeOf(v), path); len(keys) > 0 {
+			allowed = strings.Join(keys, ", ")
+		}
+		return &FieldError{File: file, Line: line, Path: path,
+			Msg: fmt.Sprintf("unknown field %q; allowed: %s", m[2], allowed)}
+	}
+	if m := typeMismatch.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &FieldError{File: file, Line: line, Path: pathOfValueAtLine(root, line),
+			Msg: fmt.Sprintf("%q is a %s; allowed: %s", m[3], m[2], goTypeWords(m[4]))}
+	}
+	if m := lineMsg.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &FieldError{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
+	}
+	return &FieldError{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// goTypeWords says in words what a Go type accepts.
+func goTypeWords(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["):
+		return "a mapping"
+	case strings.Contains(goType, "float"):
+		return "a number"
+	case strings.Contains(goType, "uint"):
+		return "a non-negative integer"
+	case strings.Contains(goType, "int"):
+		return "an integer"
+	case goType == "bool":
+		return "true or false"
+	case goType == "string":
+		return "a string"
+	}
+	return "a mapping of the documented fields"
+}
+
+// Line returns the line of the value at path in the document, or of the
+// nearest enclosing node present in the file; 0 if the document is empty.
+func Line(root *yaml.Node, path string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, step := range splitPath(path) {
+		next := child(n, step)
+		if next == nil {
+			return line
+		}
+		n = next
+		line = n.Line
+	}
+	return line
+}
+
+// child steps from n by a mapping key or a "[i]" index. For mapping keys it
+// returns the key node, so the line points at "field:" rather than the value.
+func child(n *yaml.Node, step string) *yaml.Node {
+	if n.Kind == yaml.MappingNode && n.Content == nil {
+		return nil
+	}
+	// A step returned as a key node must be re-resolved to its value before
+	// stepping further; valueOf does that.
+	n = valueOf(n)
+	if strings.HasPrefix(step, "[") {
+		i, err := strconv.Atoi(strings.Trim(step, "[]"))
+		if err != nil || n.Kind != yaml.SequenceNode || i < 0 || i >= len(n.Content) {
+			return nil
+		}
+		return n.Content[i]
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == step {
+			k := *n.Content[i]
+			k.Content = []*yaml.Node{n.Content[i+1]} // remember the value
+			k.Tag = "!!ballast-key"
+			return &k
+		}
+	}
+	return nil
+}
+
+func valueOf(n *yaml.Node) *yaml.Node {
+	if n.Tag == "!!ballast-key" && len(n.Content) == 1 {
+		return n.Content[0]
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return n.Content[0]
+	}
+	return n
+}
+
+func splitPath(path string) []string {
+	if path == "" {
+		return nil
+	}
+	var steps []string
+	for _, part := range strings.Split(path, ".") {
+		for part != "" {
+			if i := strings.IndexByte(part, '['); i > 0 {
+				steps = append(steps, part[:i])
+				part = part[i:]
+				continue
+			}
+			if strings.HasPrefix(part, "[") {
+				j := strings.IndexByte(part, ']')
+				if j < 0 {
+					steps = append(steps, part)
+					break
+				}
+				steps = append(steps, part[:j+1])
+				part = part[j+1:]
+				continue
+			}
+			steps = append(steps, part)
+			break
+		}
+	}
+	return steps
+}
+
+// pathAtLine finds the dotted path of the mapping key named key on line.
+func pathAtLine(root *yaml.Node, line int, key string) string {
+	var found string
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		if found != "" {
+			return
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				p := join(path, k.Value)
+				if k.Line == line && k.Value == key {
+					found = p
+					return
+				}
+				walk(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		}
+	}
+	walk(root, "")
+	if found == "" {
+		return key
+	}
+	return found
+}
+
+// pathOfValueAtLine finds the path of the first scalar value on line.
+func pathOfValueAtLine(root *yaml.Node, line int) string {
+	var found string
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		if found != "" {
+			return
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				v := n.Content[i+1]
+				p := join(path, n.Content[i].Value)
+				if v.Line == line && (v.Kind == yaml.ScalarNode || v.Kind != n.Kind) {
+					found = p
+					return
+				}
+				walk(v, p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				if c.Line == line && c.Kind == yaml.ScalarNode {
+					found = p
+					return
+				}
+				walk(c, p)
+			}
+		}
+	}
+	walk(root, "")
+	return found
+}
+
+// allowedFields lists the YAML keys the Go type declares at the mapping that
+// holds path's last step, following yaml tags and ",inline" fields.
+func allowedFields(t reflect.Type, path string) []string {
+	steps := splitPath(path)
+	if len(steps) > 0 {
+		steps = steps[:len(steps)-1]
+	}
+	for _, step := range steps {
+		t = deref(t)
+		if strings.HasPrefix(step, "[") {
+			if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+				return nil
+			}
+			t = t.Elem()
+			continue
+		}
+		f, ok := fieldByKey(t, step)
+		if !ok {
+			return nil
+		}
+		t = f
+	}
+	var keys []string
+	collectKeys(deref(t), &keys)
+	return keys
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+func yamlKey(f reflect.StructField) (key string, inline bool) {
+	tag := f.Tag.Get("yaml")
+	name, opts, _ := strings.Cut(tag, ",")
+	if strings.Contains(opts, "inline") {
+		return "", true
+	}
+	if name == "-" || !f.IsExported() {
+		return "", false
+	}
+	if name == "" {
+		name = strings.ToLower(f.Name)
+	}
+	return name, false
+}
+
+func fieldByKey(t reflect.Type, key string) (reflect.Type, bool) {
+	if t.Kind() != reflect.Struct {
+		return nil, false
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, inline := yamlKey(f)
+		if inline {
+			if ft, ok := fieldByKey(deref(f.Type), key); ok {
+				return ft, true
+			}
+			continue
+		}
+		if name == key {
+			return f.Type, true
+		}
+	}
+	return nil, false
+}
+
+func collectKeys(t reflect.Type, keys *[]string) {
+	if t.Kind() != reflect.Struct {
+		return
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, inline := yamlKey(f)
+		if inline {
+			collectKeys(deref(f.Type), keys)
+		} else if name != "" {
+			*keys = append(*keys, name)
+		}
+	}
+}
+
+func parentName(path string) string {
+	steps := splitPath(path)
+	if len(steps) <= 1 {
+		return "the top level"
+	}
+	return strings.Join(steps[:len(steps)-1], ".")
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}

@@ -1,0 +1,244 @@
+package policies
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Provenance says where a default value comes from
+// (../shared/notes/ballast-parameters.md): stated in a paper, inferred
+// from it, or our own choice.
+type Provenance string
+
+const (
+	Paper    Provenance = "paper"
+	Inferred Provenance = "inferred"
+	Ours     Provenance = "ours"
+)
+
+// Param declares one policy parameter. Values are lists of numbers: most
+// parameters are scalars (one element); ranges and thresholds have two.
+type Param struct {
+	Name       string
+	Default    []float64
+	Provenance Provenance
+	Doc        string
+	Min, Max   float64 // allowed range of each element
+	Integer    bool    // elements must be whole numbers
+}
+
+// Spec describes a policy: its name, parameters and constructor.
+type Spec struct {
+	Name   string
+	Doc    string // one line
+	Params []Param
+	// New builds the factory for validated parameters.
+	New func(p Params) (Factory, error)
+}
+
+// Params are resolved parameter values by name.
+type Params map[string][]float64
+
+// Scalar returns a one-element parameter.
+func (p Params) Scalar(name string) float64 { return p[name][0] }
+
+// String is the canonical form used in run identities and the runs table:
+// "name=v1,v2;name=v" sorted by name, numbers in shortest round-trip form.
+func (p Params) String() string {
+	names := make([]string, 0, len(p))
+	for n := range p {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteString(n)
+		b.WriteByte('=')
+		for j, v := range p[n] {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+		}
+	}
+	return b.String()
+}
+
+var registry = map[string]*Spec{}
+
+// Register adds a policy; it panics on a duplicate name (a programming error).
+func Register(s *Spec) {
+	if _, dup := registry[s.Name]; dup {
+		panic("policies: duplicate policy " + s.Name)
+	}
+	registry[s.Name] = s
+}
+
+// Lookup finds a policy by name.
+func Lookup(name string) (*Spec, error) {
+	s, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown policy %q; allowed: %s", name, strings.Join(Names(), ", "))
+	}
+	return s, nil
+}
+
+// Names lists registered policies, sorted.
+func Names() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Resolve applies overrides ("name=value" with value "v" or "v1,v2", optional
+// brackets) to the defaults and validates the result.
+func (s *Spec) Resolve(overrides []string) (Params, error) {
+	p := Params{}
+	for _, d := range s.Params {
+		p[d.Name] = append([]float64(nil), d.Default...)
+	}
+	for _, o := range overrides {
+		name, val, ok := strings.Cut(o, "=")
+		if !ok {
+			return nil, fmt.Errorf("--set %q: missing '='; allowed: name=value, e.g. %s", o, s.example())
+		}
+		d := s.param(name)
+		if d == nil {
+			return nil, fmt.Errorf("--set %q: policy %s has no parameter %q; allowed: %s", o, s.Name, name, s.paramNames())
+		}
+		vals, err := parseList(val)
+		if err != nil || len(vals) != len(d.Default) {
+			return nil, fmt.Errorf("--set %q: %q is not allowed; allowed: %s", o, val, d.describe())
+		}
+		for _, v := range vals {
+			if v < d.Min || v > d.Max || (d.Integer && v != math.Trunc(v)) {
+				return nil, fmt.Errorf("--set %q: %v is out of range; allowed: %s", o, v, d.describe())
+			}
+		}
+		p[name] = vals
+	}
+	return p, nil
+}
+
+func (s *Spec) param(name string) *Param {
+	for i := range s.Params {
+		if s.Params[i].Name == name {
+			return &s.Params[i]
+		}
+	}
+	return nil
+}
+
+func (s *Spec) paramNames() string {
+	if len(s.Params) == 0 {
+		return "none"
+	}
+	names := make([]string, len(s.Params))
+	for i, d := range s.Params {
+		names[i] = d.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func (s *Spec) example() string {
+	if len(s.Params) == 0 {
+		return "(this policy has no parameters)"
+	}
+	d := s.Params[0]
+	return d.Name + "=" + formatList(d.Default)
+}
+
+func (d *Param) describe() string {
+	kind := "a number"
+	if d.Integer {
+		kind = "an integer"
+	}
+	if len(d.Default) > 1 {
+		kind = fmt.Sprintf("%d comma-separated numbers", len(d.Default))
+	}
+	return fmt.Sprintf("%s in [%v, %v]", kind, d.Min, d.Max)
+}
+
+func parseList(s string) ([]float64, error) {
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "["), "]"))
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("bad number %q", part)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func formatList(vs []float64) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return strings.Join(parts, ",")
+}
+
+// DefaultString formats a parameter's default for listings.
+func (d *Param) DefaultString() string { return formatList(d.Default) }
+
+// uniformRange draws deadlines uniformly from [lo, hi) µs: standard Raft's
+// randomised timeout (Raft paper section 5.2).
+type uniformRange struct {
+	loUS, hiUS int64
+	rng        *rand.Rand
+}
+
+func (u *uniformRange) Deadline(*Observation) Decision {
+	d := u.loUS
+	if u.hiUS > u.loUS {
+		d += u.rng.Int64N(u.hiUS - u.loUS)
+	}
+	return Decision{DeadlineUS: d, Arm: -1}
+}
+
+func (u *uniformRange) ElectionDone(ElectionResult) {}
+
+func rangeFactory(p Params) (Factory, error) {
+	lo, hi := p.Scalar("min_ms"), p.Scalar("max_ms")
+	if hi < lo {
+		return nil, fmt.Errorf("max_ms %v is below min_ms %v; allowed: max_ms >= min_ms", hi, lo)
+	}
+	loUS, hiUS := int64(math.Round(lo*1000)), int64(math.Round(hi*1000))
+	return func(_ int, rng *rand.Rand) Policy {
+		return &uniformRange{loUS: loUS, hiUS: hiUS, rng: rng}
+	}, nil
+}
+
+func rangeParams(lo, hi float64, prov Provenance, what string) []Param {
+	return []Param{
+		{Name: "min_ms", Default: []float64{lo}, Provenance: prov, Doc: "lower end of the " + what + " range", Min: 1, Max: 3_600_000},
+		{Name: "max_ms", Default: []float64{hi}, Provenance: prov, Doc: "upper end (exclusive) of the " + what + " range", Min: 1, Max: 3_600_000},
+	}
+}
+
+func init() {
+	Register(&Spec{
+		Name:   "random",
+		Doc:    "standard Raft: a uniform deadline in a fixed range (default 150-300 ms)",
+		Params: rangeParams(150, 300, Ours, "randomised timeout"),
+		New:    rangeFactory,
+	})
+	Register(&Spec{
+		Name:   "static",
+		Doc:    "a fixed conservative range (default the safe arm A3, 600-1200 ms)",
+		Params: rangeParams(600, 1200, Ours, "conservative timeout"),
+		New:    rangeFactory,
+	})
+}

@@ -1,0 +1,86 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/sim/scenario"
+)
+
+// Config is everything one run needs.
+type Config struct {
+	Scenario *scenario.Scenario
+	Seed     uint64
+	RunID    string // named in errors
+	Policy   policies.Factory
+	Sink     eventlog.Sink // nil: logging off (events are still counted)
+}
+
+// Result summarises a finished run.
+type Result struct {
+	Events int64 // protocol events emitted
+	EndUS  int64 // virtual time at which the run stopped
+}
+
+// Engine simulates Raft leader election for one run. The fast election
+// model (package sim/fast) is one engine; the real etcd/raft library driven
+// in virtual time is another. Both share this package's queue, network,
+// timeline injection, event log and safety checker, so they face the same
+// faults and differ only in the protocol implementation.
+type Engine interface {
+	Name() string
+	Run(cfg *Config) (Result, error)
+}
+
+// RunError is a failure of one run; it always names the run and its seed.
+type RunError struct {
+	RunID string
+	Seed  uint64
+	AtUS  int64
+	Msg   string
+}
+
+func (e *RunError) Error() string {
+	id := e.RunID
+	if id == "" {
+		id = "(unnamed)"
+	}
+	return fmt.Sprintf("run %s (seed %d) at t=%d µs: %s", id, e.Seed, e.AtUS, e.Msg)
+}
+
+// Log counts events and hands them to the sink, if any.
+type Log struct {
+	Sink  eventlog.Sink
+	Count int64
+	ev    eventlog.Event
+}
+
+// Emit records one event.
+func (l *Log) Emit(atUS int64, kind eventlog.Kind, node int, term uint64, peer int, value int64, arm int, msgID uint64) {
+	l.Count++
+	if l.Sink == nil {
+		return
+	}
+	l.ev = eventlog.Event{TimeUS: atUS, Kind: kind, Node: int16(node), Term: term, Peer: int16(peer), Value: value, Arm: int8(arm), MsgID: msgID}
+	l.Sink.Emit(&l.ev)
+}
+
+// Safety checks Raft's Election Safety property continuously: at most one
+// leader can be elected in a given term (Raft paper, Figure 3).
+type Safety struct {
+	leaderOf []int32 // by term; -1 none
+}
+
+// Elected records that node became leader of term and returns an error
+// message if another node already led that term.
+func (s *Safety) Elected(term uint64, node int) string {
+	for uint64(len(s.leaderOf)) <= term {
+		s.leaderOf = append(s.leaderOf, -1)
+	}
+	if prev := s.leaderOf[term]; prev >= 0 && int(prev) != node {
+		return fmt.Sprintf("election safety violated: term %d has two leaders, nodes %d and %d", term, prev, node)
+	}
+	s.leaderOf[term] = int32(node)
+	return ""
+}

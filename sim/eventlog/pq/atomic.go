@@ -1,0 +1,69 @@
+package pq
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"path/filepath"
+)
+
+// atomicFile is a file written under a temporary name in the destination's
+// directory and renamed to the destination only by commit. rename(2) within
+// one directory is atomic, so readers (and a crashed writer) see either no
+// file or a complete one. A killed process leaves only the dot-prefixed
+// temporary file behind.
+type atomicFile struct {
+	path string
+	f    *os.File
+	// buf batches the many small writes of the Parquet encoder (page
+	// headers, footer fields) into few system calls. It deliberately does
+	// not implement io.Closer: pqarrow closes writers that do, and the file
+	// must stay open for the fsync in commit.
+	buf *bufio.Writer
+}
+
+func createAtomic(path string) (*atomicFile, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	return &atomicFile{path: path, f: f, buf: bufio.NewWriterSize(f, 1<<20)}, nil
+}
+
+// commit flushes, fsyncs and renames the file into place.
+func (a *atomicFile) commit() error {
+	err := a.buf.Flush()
+	if err == nil {
+		// CreateTemp makes the file 0600; results are meant to be shared.
+		err = a.f.Chmod(0o644)
+	}
+	if err == nil {
+		err = a.f.Sync()
+	}
+	if cerr := a.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(a.f.Name(), a.path)
+	}
+	if err != nil {
+		os.Remove(a.f.Name())
+		return err
+	}
+	// Persist the rename itself. Best effort: the file is complete and in
+	// place either way, and some file systems refuse to fsync directories.
+	if d, err := os.Open(filepath.Dir(a.path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// abort closes and removes the temporary file.
+func (a *atomicFile) abort() error {
+	return errors.Join(a.f.Close(), os.Remove(a.f.Name()))
+}

@@ -1,0 +1,128 @@
+package sim
+
+import (
+	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/sim/scenario"
+)
+
+// Cluster is what timeline injection needs from an engine.
+type Cluster interface {
+	// Leader returns the node that is leader now (the highest term's, if
+	// stale leaders linger), or -1.
+	Leader() int
+	// Alive reports whether node is up.
+	Alive(node int) bool
+	Crash(node int)
+	Restart(node int)
+}
+
+// Injector applies a run's timeline: network state changes and crashes.
+type Injector struct {
+	S       *scenario.Scenario
+	TL      *scenario.Timeline
+	Net     *Network
+	Log     *Log
+	crashed []int  // node taken down by each crash occurrence; -1 none
+	cut     []bool // per partition occurrence: did it cut anyone off
+	turb    []bool // per partition occurrence: is its turbulence on
+	groups  []int
+}
+
+// NewInjector prepares the timeline of s for one run.
+func NewInjector(s *scenario.Scenario, tl *scenario.Timeline, nw *Network, log *Log) *Injector {
+	in := &Injector{S: s, TL: tl, Net: nw, Log: log, crashed: make([]int, len(tl.Crashes)),
+		cut: make([]bool, len(tl.Partitions)), turb: make([]bool, len(tl.Partitions)), groups: make([]int, s.Nodes)}
+	for i := range in.crashed {
+		in.crashed[i] = -1
+	}
+	return in
+}
+
+// Apply performs one injected event at atUS.
+func (in *Injector) Apply(atUS int64, ev scenario.Injected, c Cluster) {
+	switch ev.Kind {
+	case scenario.InjRegime:
+		in.Net.SetRegime(ev.Index)
+		in.Log.Emit(atUS, eventlog.RegimeSwitch, -1, 0, -1, int64(in.Net.RegimeID()), -1, 0)
+	case scenario.InjBurstStart:
+		n := in.Net.SetBurst(true)
+		in.Log.Emit(atUS, eventlog.BurstStart, -1, 0, -1, int64(n), -1, 0)
+	case scenario.InjBurstEnd:
+		in.Net.SetBurst(false)
+		in.Log.Emit(atUS, eventlog.BurstEnd, -1, 0, -1, 0, -1, 0)
+	case scenario.InjPartitionStart:
+		p := in.TL.Partitions[ev.Index].Spec
+		for i := range in.groups {
+			in.groups[i] = 0
+		}
+		cut := false
+		switch {
+		case p.Groups != nil:
+			for i := range in.groups {
+				in.groups[i] = len(p.Groups) // unlisted nodes form one more group
+			}
+			for g, group := range p.Groups {
+				for _, n := range group {
+					in.groups[n] = g
+				}
+			}
+			cut = true
+		case p.Isolate != nil:
+			for _, n := range p.Isolate {
+				in.groups[n] = 1
+			}
+			cut = true
+		case p.IsolateLeader:
+			// No leader now: nobody is cut off. The rows show it: no
+			// partition_start rows at this time.
+			if l := c.Leader(); l >= 0 {
+				in.groups[l] = 1
+				cut = true
+			}
+		}
+		if !cut {
+			return
+		}
+		in.cut[ev.Index] = true
+		in.Net.Partition(in.groups)
+		for n, g := range in.groups {
+			in.Log.Emit(atUS, eventlog.PartitionStart, n, 0, -1, int64(g), -1, 0)
+		}
+	case scenario.InjPartitionEnd:
+		if !in.cut[ev.Index] {
+			return // an isolate_leader partition that found no leader
+		}
+		in.Net.Partition(nil)
+		for n := 0; n < in.S.Nodes; n++ {
+			in.Log.Emit(atUS, eventlog.PartitionEnd, n, 0, -1, 0, -1, 0)
+		}
+	case scenario.InjTurbulenceStart:
+		if !in.cut[ev.Index] {
+			return
+		}
+		in.turb[ev.Index] = true
+		in.Net.Turbulence(true, in.TL.Partitions[ev.Index].Spec.Turbulence)
+		in.Log.Emit(atUS, eventlog.TurbulenceStart, -1, 0, -1, 0, -1, 0)
+	case scenario.InjTurbulenceEnd:
+		if !in.turb[ev.Index] {
+			return
+		}
+		in.turb[ev.Index] = false
+		in.Net.Turbulence(false, nil)
+		in.Log.Emit(atUS, eventlog.TurbulenceEnd, -1, 0, -1, 0, -1, 0)
+	case scenario.InjCrash:
+		n := in.TL.Crashes[ev.Index].Node
+		if n < 0 {
+			n = c.Leader()
+		}
+		if n < 0 || !c.Alive(n) {
+			return // nothing to crash: no leader, or the node is already down
+		}
+		in.crashed[ev.Index] = n
+		c.Crash(n)
+	case scenario.InjRestart:
+		if n := in.crashed[ev.Index]; n >= 0 && !c.Alive(n) {
+			c.Restart(n)
+		}
+	}
+}

@@ -1,0 +1,260 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/ballast-bench/ballast/sim/dist"
+	"github.com/ballast-bench/ballast/sim/scenario"
+	"github.com/ballast-bench/ballast/sim/stream"
+)
+
+// Fate is what the network does with a message.
+type Fate uint8
+
+const (
+	Delivered Fate = iota
+	Lost           // the link's (or a burst's, or turbulence's) loss process dropped it
+	Cut            // a partition separates sender and receiver
+)
+
+// link is one directed link's parameters under one regime.
+type link struct {
+	baseMS float64
+	scale  float64
+	loss   float64
+	jitter dist.Dist
+}
+
+// Network is the run-time link model of a scenario: per-link parameters for
+// each regime, the current regime, burst and turbulence state, partition
+// groups, per-node processing delays. Its message-level draws come from one
+// stream per directed link, and processing delays from one stream per node.
+type Network struct {
+	n        int
+	regimes  [][]link // [regime][from*n+to]
+	regime   int      // index into regimes
+	regimeID int      // the scenario's id of the current regime
+	ids      []int
+
+	links []*rand.Rand // per directed link
+	proc  []dist.Dist  // per node
+	procR []*rand.Rand
+
+	burst      bool
+	burstLinks []bool // nil: all links
+	burstLoss  float64
+	burstExtra dist.Dist
+
+	turbulent  int // partitions whose post-heal turbulence is active
+	turbLoss   float64
+	turbExtra  dist.Dist
+	group      []int // partition group per node; nil when no partition is active
+	groupSpare []int
+}
+
+// NewNetwork compiles s's network for seed.
+func NewNetwork(s *scenario.Scenario, seed uint64) *Network {
+	n := s.Nodes
+	nw := &Network{n: n, groupSpare: make([]int, n)}
+	regimes := s.Network.Regimes
+	if len(regimes) == 0 {
+		regimes = []scenario.Regime{{ID: 0}}
+	}
+	for ri := range regimes {
+		r := &regimes[ri]
+		def := s.Network.Default
+		overlay(&def, &r.Link)
+		scale := 1.0
+		if r.DelayScale != nil {
+			scale = *r.DelayScale
+		}
+		table := make([]link, n*n)
+		for from := 0; from < n; from++ {
+			for to := 0; to < n; to++ {
+				l := def
+				if s.Network.Regions != nil {
+					a, b := s.Network.Regions[from], s.Network.Regions[to]
+					for i := range s.Network.RegionPairs {
+						rp := &s.Network.RegionPairs[i]
+						if (rp.Regions[0] == a && rp.Regions[1] == b) || (rp.Regions[0] == b && rp.Regions[1] == a) {
+							overlay(&l, &rp.Link)
+						}
+					}
+				}
+				for i := range s.Network.Links {
+					lr := &s.Network.Links[i]
+					if lr.From == from && lr.To == to {
+						overlay(&l, &lr.Link)
+					}
+				}
+				table[from*n+to] = compileLink(&l, scale)
+			}
+		}
+		nw.regimes = append(nw.regimes, table)
+		nw.ids = append(nw.ids, r.ID)
+	}
+	nw.regimeID = nw.ids[0]
+	nw.links = make([]*rand.Rand, n*n)
+	for from := 0; from < n; from++ {
+		for to := 0; to < n; to++ {
+			if from != to {
+				nw.links[from*n+to] = stream.New(seed, stream.Link, from, to)
+			}
+		}
+	}
+	nw.proc = make([]dist.Dist, n)
+	nw.procR = make([]*rand.Rand, n)
+	for i := range s.Processing {
+		p := &s.Processing[i]
+		nw.proc[p.Node] = dist.Compile(&p.Delay)
+	}
+	for i := range nw.procR {
+		nw.procR[i] = stream.New(seed, stream.Processing, i)
+	}
+	if b := s.Network.Bursts; b != nil {
+		nw.burstLoss = b.Loss
+		if b.ExtraDelay != nil {
+			nw.burstExtra = dist.Compile(b.ExtraDelay)
+		}
+		if len(b.Links) > 0 {
+			nw.burstLinks = make([]bool, n*n)
+			for _, l := range b.Links {
+				nw.burstLinks[l[0]*n+l[1]] = true
+			}
+		}
+	}
+	return nw
+}
+
+// overlay copies the fields set in top onto l.
+func overlay(l *scenario.Link, top *scenario.Link) {
+	if top.BaseDelayMS != nil {
+		l.BaseDelayMS = top.BaseDelayMS
+	}
+	if top.Jitter != nil {
+		l.Jitter = top.Jitter
+	}
+	if top.Loss != nil {
+		l.Loss = top.Loss
+	}
+}
+
+func compileLink(l *scenario.Link, scale float64) link {
+	out := link{scale: scale}
+	if l.BaseDelayMS != nil {
+		out.baseMS = *l.BaseDelayMS
+	}
+	if l.Jitter != nil {
+		out.jitter = dist.Compile(l.Jitter)
+	}
+	if l.Loss != nil {
+		out.loss = *l.Loss
+	}
+	return out
+}
+
+// Transmit decides the fate of a message sent now from one node to another
+// and, when delivered, its delay until the receiver handles it (link delay
+// plus the receiver's processing delay).
+func (nw *Network) Transmit(from, to int) (delayUS int64, fate Fate) {
+	if nw.group != nil && nw.group[from] != nw.group[to] {
+		return 0, Cut
+	}
+	idx := from*nw.n + to
+	l := &nw.regimes[nw.regime][idx]
+	r := nw.links[idx]
+	bursty := nw.burst && (nw.burstLinks == nil || nw.burstLinks[idx])
+	// One loss draw per message, from the link's own stream.
+	survive := 1 - l.loss
+	if bursty {
+		survive *= 1 - nw.burstLoss
+	}
+	if nw.turbulent > 0 {
+		survive *= 1 - nw.turbLoss
+	}
+	if survive < 1 && r.Float64() >= survive {
+		return 0, Lost
+	}
+	ms := l.baseMS
+	if !l.jitter.IsZero() {
+		ms += l.jitter.SampleMS(r)
+	}
+	ms *= l.scale
+	if bursty && !nw.burstExtra.IsZero() {
+		ms += nw.burstExtra.SampleMS(r)
+	}
+	if nw.turbulent > 0 && !nw.turbExtra.IsZero() {
+		ms += nw.turbExtra.SampleMS(r)
+	}
+	delayUS = usFromMS(ms)
+	if p := &nw.proc[to]; !p.IsZero() {
+		delayUS += p.SampleUS(nw.procR[to])
+	}
+	return delayUS, Delivered
+}
+
+// Connected reports whether no partition separates a and b now.
+func (nw *Network) Connected(a, b int) bool {
+	return nw.group == nil || nw.group[a] == nw.group[b]
+}
+
+// RegimeID is the scenario id of the regime in force.
+func (nw *Network) RegimeID() int { return nw.regimeID }
+
+// SetRegime switches to the regime at index i of the scenario's schedule.
+func (nw *Network) SetRegime(i int) {
+	nw.regime = i
+	nw.regimeID = nw.ids[i]
+}
+
+// SetBurst starts or ends a Gilbert-Elliott bad period; it returns the
+// number of directed links affected.
+func (nw *Network) SetBurst(on bool) int {
+	nw.burst = on
+	if nw.burstLinks == nil {
+		return nw.n * (nw.n - 1)
+	}
+	c := 0
+	for _, b := range nw.burstLinks {
+		if b {
+			c++
+		}
+	}
+	return c
+}
+
+// Partition installs group ids per node (copied); nil heals.
+func (nw *Network) Partition(groups []int) {
+	if groups == nil {
+		nw.group = nil
+		return
+	}
+	copy(nw.groupSpare, groups)
+	nw.group = nw.groupSpare
+}
+
+// Turbulence starts (on) or ends one partition's post-heal turbulence.
+func (nw *Network) Turbulence(on bool, t *scenario.Turbulence) {
+	if on {
+		nw.turbulent++
+		nw.turbLoss = t.Loss
+		nw.turbExtra = dist.Dist{}
+		if t.ExtraDelay != nil {
+			nw.turbExtra = dist.Compile(t.ExtraDelay)
+		}
+	} else if nw.turbulent > 0 {
+		nw.turbulent--
+	}
+}
+
+func usFromMS(ms float64) int64 {
+	us := math.Round(ms * 1000)
+	if !(us < 86_400_000_000) {
+		return 86_400_000_000
+	}
+	if us < 0 {
+		return 0
+	}
+	return int64(us)
+}

@@ -1,0 +1,172 @@
+package sim
+
+// Queue is the simulator's event queue: a binary min-heap of small value
+// items ordered by (time, sequence), where the sequence is the order in which
+// items were scheduled. Equal-time events therefore run in scheduling order,
+// which makes runs deterministic without relying on heap internals.
+//
+// Timers are first-class: each timer slot (an election timer, a heartbeat
+// timer) has at most one item in the heap, and the heap tracks its position.
+// Re-arming a timer to a later time only records the new time (the item is
+// re-keyed when it reaches the top), and re-arming it earlier moves the item
+// up in place; neither pushes a new item. Followers re-arm their election
+// timer on every heartbeat, so this keeps the heap small and the hot path
+// free of pushes. After warm-up the queue allocates nothing.
+type Queue struct {
+	items []item
+	pos   []int32 // heap index of each timer slot's item, -1 when not queued
+	want  []int64 // time each timer slot should fire, -1 when stopped
+	seq   uint64
+}
+
+type item struct {
+	atUS int64
+	seq  uint64
+	kind uint8 // 0: timer; other kinds are the engine's
+	a, b int32 // timer: a = slot; otherwise engine-defined
+}
+
+// TimerKind is the item kind of timers; engines use kinds >= 1.
+const TimerKind = 0
+
+// Item is a popped event.
+type Item struct {
+	AtUS int64
+	Kind uint8
+	A, B int32
+}
+
+// NewQueue returns a queue with timerSlots timer slots, all stopped.
+func NewQueue(timerSlots int) *Queue {
+	q := &Queue{pos: make([]int32, timerSlots), want: make([]int64, timerSlots), items: make([]item, 0, 64)}
+	for i := range q.pos {
+		q.pos[i] = -1
+		q.want[i] = -1
+	}
+	return q
+}
+
+// Len is the number of queued items, stale timer items included.
+func (q *Queue) Len() int { return len(q.items) }
+
+// Push schedules an engine event of kind (>= 1) at atUS.
+func (q *Queue) Push(atUS int64, kind uint8, a, b int32) {
+	q.seq++
+	q.items = append(q.items, item{atUS: atUS, seq: q.seq, kind: kind, a: a, b: b})
+	q.up(len(q.items) - 1)
+}
+
+// SetTimer arms timer slot to fire at atUS, replacing any earlier arming.
+func (q *Queue) SetTimer(slot int, atUS int64) {
+	q.want[slot] = atUS
+	p := q.pos[slot]
+	if p < 0 {
+		q.seq++
+		q.items = append(q.items, item{atUS: atUS, seq: q.seq, kind: TimerKind, a: int32(slot)})
+		q.pos[slot] = int32(len(q.items) - 1)
+		q.up(len(q.items) - 1)
+		return
+	}
+	if atUS < q.items[p].atUS {
+		q.seq++
+		q.items[p].atUS = atUS
+		q.items[p].seq = q.seq
+		q.up(int(p))
+	}
+	// Later: leave the item where it is; Pop re-keys it when it surfaces.
+}
+
+// StopTimer disarms slot. The queued item, if any, is dropped when it surfaces.
+func (q *Queue) StopTimer(slot int) { q.want[slot] = -1 }
+
+// TimerAt returns when slot fires, or -1 if stopped.
+func (q *Queue) TimerAt(slot int) int64 { return q.want[slot] }
+
+// Pop removes and returns the earliest due event. ok is false when the
+// queue holds nothing that will fire.
+func (q *Queue) Pop() (it Item, ok bool) {
+	for len(q.items) > 0 {
+		top := &q.items[0]
+		if top.kind == TimerKind {
+			slot := top.a
+			w := q.want[slot]
+			if w > top.atUS {
+				// Re-armed later while queued: re-key and sink it.
+				q.seq++
+				top.atUS = w
+				top.seq = q.seq
+				q.down(0)
+				continue
+			}
+			q.removeTop()
+			q.pos[slot] = -1
+			if w < 0 {
+				continue // stopped
+			}
+			q.want[slot] = -1
+			return Item{AtUS: w, Kind: TimerKind, A: slot}, true
+		}
+		it = Item{AtUS: top.atUS, Kind: top.kind, A: top.a, B: top.b}
+		q.removeTop()
+		return it, true
+	}
+	return Item{}, false
+}
+
+func (q *Queue) removeTop() {
+	last := len(q.items) - 1
+	if last > 0 {
+		q.items[0] = q.items[last]
+		if q.items[0].kind == TimerKind {
+			q.pos[q.items[0].a] = 0
+		}
+	}
+	q.items = q.items[:last]
+	if last > 1 {
+		q.down(0)
+	}
+}
+
+func less(x, y *item) bool {
+	return x.atUS < y.atUS || (x.atUS == y.atUS && x.seq < y.seq)
+}
+
+func (q *Queue) up(i int) {
+	it := q.items[i]
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !less(&it, &q.items[parent]) {
+			break
+		}
+		q.place(i, q.items[parent])
+		i = parent
+	}
+	q.place(i, it)
+}
+
+func (q *Queue) down(i int) {
+	n := len(q.items)
+	it := q.items[i]
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if r := c + 1; r < n && less(&q.items[r], &q.items[c]) {
+			c = r
+		}
+		if !less(&q.items[c], &it) {
+			break
+		}
+		q.place(i, q.items[c])
+		i = c
+	}
+	q.place(i, it)
+}
+
+func (q *Queue) place(i int, it item) {
+	q.items[i] = it
+	if it.kind == TimerKind {
+		q.pos[it.a] = int32(i)
+	}
+}

@@ -1,0 +1,93 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ballast-bench/ballast/configs"
+	"github.com/ballast-bench/ballast/internal/configfile"
+)
+
+// Parse decodes and validates a scenario; file names it in errors.
+func Parse(file string, data []byte) (*Scenario, error) {
+	var s Scenario
+	if err := configfile.Decode(file, data, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Load resolves a scenario by built-in name ("wan_main") or by file path
+// (anything containing a path separator or ending in .yaml).
+func Load(nameOrFile string) (*Scenario, error) {
+	if strings.ContainsRune(nameOrFile, os.PathSeparator) || strings.ContainsRune(nameOrFile, '/') ||
+		strings.HasSuffix(nameOrFile, ".yaml") || strings.HasSuffix(nameOrFile, ".yml") {
+		data, err := os.ReadFile(nameOrFile)
+		if err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", nameOrFile, unwrapPathError(err))
+		}
+		s, err := Parse(nameOrFile, data)
+		if err != nil {
+			return nil, err
+		}
+		base := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(nameOrFile), ".yaml"), ".yml")
+		if s.Name != base {
+			return nil, &configfile.FieldError{File: nameOrFile, Line: 1, Path: "name",
+				Msg: fmt.Sprintf("%q differs from the file name; allowed: %q, so a scenario has one name everywhere", s.Name, base)}
+		}
+		return s, nil
+	}
+	p := path.Join("scenarios", nameOrFile+".yaml")
+	data, err := fs.ReadFile(configs.Scenarios, p)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %q: no such built-in scenario; allowed: %s, or a path to a .yaml file", nameOrFile, strings.Join(Names(), ", "))
+	}
+	s, err := Parse(path.Join("configs", p), data)
+	if err != nil {
+		return nil, err
+	}
+	if s.Name != nameOrFile {
+		return nil, fmt.Errorf("configs/%s:1: name: %q differs from the file name; allowed: %q", p, s.Name, nameOrFile)
+	}
+	return s, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Names lists the built-in scenarios, sorted.
+func Names() []string {
+	entries, _ := fs.ReadDir(configs.Scenarios, "scenarios")
+	var names []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".yaml") {
+			names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Builtin loads every built-in scenario, in name order.
+func Builtin() ([]*Scenario, error) {
+	var out []*Scenario
+	for _, n := range Names() {
+		s, err := Load(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

@@ -1,0 +1,480 @@
+// Package scenario defines what a simulation faces: the cluster, Raft
+// settings, the network model (per-link delay, loss, regimes, correlated
+// bursts), node heterogeneity, partitions and crashes. Scenarios are YAML
+// files (configs/scenarios/) decoded strictly; every time-valued field has
+// its unit in its name.
+//
+// Timeline turns a scenario and a seed into the injected events of a run.
+// It draws only from the seed's timeline stream, before the run starts, so
+// every policy sees the same injected events for the same seed.
+package scenario
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/ballast-bench/ballast/internal/configfile"
+	"github.com/ballast-bench/ballast/sim/dist"
+)
+
+// Scenario is one scenario file.
+type Scenario struct {
+	Name        string       `yaml:"name"`
+	Description string       `yaml:"description"`
+	Nodes       int          `yaml:"nodes"`
+	DurationS   float64      `yaml:"duration_s"`
+	Raft        Raft         `yaml:"raft"`
+	Network     Network      `yaml:"network"`
+	Processing  []Processing `yaml:"processing,omitempty"`
+	Partitions  []Partition  `yaml:"partitions,omitempty"`
+	Crashes     []Crash      `yaml:"crashes,omitempty"`
+}
+
+// Raft holds protocol settings shared by all policies.
+type Raft struct {
+	HeartbeatMS float64 `yaml:"heartbeat_ms"`
+	PreVote     bool    `yaml:"pre_vote"`
+	CheckQuorum bool    `yaml:"check_quorum"`
+	// LeaseMS is the untuned election timeout that CheckQuorum uses: a
+	// leader steps down when a quorum was not active within it, and a
+	// follower that heard its leader within it ignores (pre-)vote requests.
+	// Default 150 ms, the lower end of standard Raft's range.
+	LeaseMS *float64 `yaml:"lease_ms,omitempty"`
+	// ProposalIntervalMS: the leader appends one log entry every this many
+	// ms (0: none besides the no-op each new leader appends). Followers that
+	// miss appends fall behind and cannot win elections.
+	ProposalIntervalMS float64 `yaml:"proposal_interval_ms,omitempty"`
+}
+
+// Network is the link model.
+type Network struct {
+	// Regions optionally names each node's region; RegionPairs then sets
+	// link parameters per pair of regions.
+	Regions     []string     `yaml:"regions,omitempty"`
+	Default     Link         `yaml:"default"`
+	RegionPairs []RegionPair `yaml:"region_pairs,omitempty"`
+	Links       []LinkRule   `yaml:"links,omitempty"`
+	Regimes     []Regime     `yaml:"regimes,omitempty"`
+	Bursts      *Bursts      `yaml:"bursts,omitempty"`
+}
+
+// Link parameters: one-way delay = base_delay_ms + a draw of jitter; each
+// message is lost with probability loss. Absent fields inherit from the
+// layer below (default < region pair < link rule).
+type Link struct {
+	BaseDelayMS *float64   `yaml:"base_delay_ms,omitempty"`
+	Jitter      *dist.Spec `yaml:"jitter,omitempty"`
+	Loss        *float64   `yaml:"loss,omitempty"`
+}
+
+// RegionPair sets link parameters between two regions, both directions.
+type RegionPair struct {
+	Regions [2]string `yaml:"regions"`
+	Link    `yaml:",inline"`
+}
+
+// LinkRule sets parameters of one directed link.
+type LinkRule struct {
+	From int `yaml:"from"`
+	To   int `yaml:"to"`
+	Link `yaml:",inline"`
+}
+
+// Regime is one piece of a piecewise link schedule, in force from AtS until
+// the next regime. Its fields override the default layer; DelayScale then
+// multiplies every link's delay. Oracle policies may read the regime ID.
+type Regime struct {
+	AtS        float64  `yaml:"at_s"`
+	ID         int      `yaml:"id"`
+	DelayScale *float64 `yaml:"delay_scale,omitempty"`
+	Link       `yaml:",inline"`
+}
+
+// Bursts is a two-state Gilbert-Elliott process over time: good periods
+// last Exp(mean_good_s), bad ones Exp(mean_bad_ms). In a bad period the
+// chosen links (all by default) lose each message with probability loss, in
+// addition to their own loss, and add a draw of extra_delay.
+type Bursts struct {
+	MeanGoodS  float64    `yaml:"mean_good_s"`
+	MeanBadMS  float64    `yaml:"mean_bad_ms"`
+	Loss       float64    `yaml:"loss"`
+	ExtraDelay *dist.Spec `yaml:"extra_delay,omitempty"`
+	Links      [][2]int   `yaml:"links,omitempty"`
+}
+
+// Processing adds a per-message handling delay at one node (heterogeneity:
+// slow followers, noisy neighbours).
+type Processing struct {
+	Node  int       `yaml:"node"`
+	Delay dist.Spec `yaml:"delay"`
+}
+
+// Partition cuts the cluster into groups for an interval. Exactly one of
+// Groups, Isolate or IsolateLeader says who is cut off; nodes in no group
+// form one more group together.
+type Partition struct {
+	AtS           float64     `yaml:"at_s"`
+	DurationS     float64     `yaml:"duration_s"`
+	Groups        [][]int     `yaml:"groups,omitempty"`
+	Isolate       []int       `yaml:"isolate,omitempty"`
+	IsolateLeader bool        `yaml:"isolate_leader,omitempty"`
+	Repeat        *Repeat     `yaml:"repeat,omitempty"`
+	Turbulence    *Turbulence `yaml:"turbulence,omitempty"`
+}
+
+// Turbulence follows a partition's heal: for DurationMS every link adds a
+// draw of ExtraDelay and loses messages with probability Loss.
+type Turbulence struct {
+	DurationMS float64    `yaml:"duration_ms"`
+	ExtraDelay *dist.Spec `yaml:"extra_delay,omitempty"`
+	Loss       float64    `yaml:"loss,omitempty"`
+}
+
+// Crash stops a node (its term, vote and log survive) and optionally
+// restarts it. Node is a node index or "leader" (the node leading when the
+// crash fires; none is crashed if there is no leader then).
+type Crash struct {
+	Node           string   `yaml:"node"`
+	AtS            float64  `yaml:"at_s"`
+	RestartAfterMS *float64 `yaml:"restart_after_ms,omitempty"`
+	// Phase "heartbeat" shifts each crash by a uniform draw in [0, heartbeat)
+	// so crashes do not align with the leader's heartbeat schedule.
+	Phase  string  `yaml:"phase,omitempty"`
+	Repeat *Repeat `yaml:"repeat,omitempty"`
+}
+
+// Repeat fires an injected event Count times, EveryS apart.
+type Repeat struct {
+	Count  int     `yaml:"count"`
+	EveryS float64 `yaml:"every_s"`
+}
+
+// DefaultLeaseMS is the CheckQuorum lease when a scenario sets none (ours:
+// the lower end of standard Raft's 150-300 ms range).
+const DefaultLeaseMS = 150
+
+// LeaderTarget is the Crash.Node value that targets the current leader.
+const LeaderTarget = "leader"
+
+// CrashNode parses a Crash.Node: the node index, or -1 for the leader.
+func (c *Crash) CrashNode() int {
+	if c.Node == LeaderTarget {
+		return -1
+	}
+	n, _ := strconv.Atoi(c.Node)
+	return n
+}
+
+// Hash is a content hash of the scenario (hex SHA-256 of its canonical JSON
+// form, first 16 characters): equal scenarios hash equal whatever their
+// formatting or comments.
+func (s *Scenario) Hash() string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err) // only plain data: cannot fail
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+// LeaseUS is the CheckQuorum lease in µs.
+func (s *Scenario) LeaseUS() int64 {
+	if s.Raft.LeaseMS != nil {
+		return msToUS(*s.Raft.LeaseMS)
+	}
+	return DefaultLeaseMS * 1000
+}
+
+// DurationUS is the run length in µs.
+func (s *Scenario) DurationUS() int64 { return int64(math.Round(s.DurationS * 1e6)) }
+
+// HeartbeatUS is the base heartbeat interval in µs.
+func (s *Scenario) HeartbeatUS() int64 { return msToUS(s.Raft.HeartbeatMS) }
+
+func msToUS(ms float64) int64 { return int64(math.Round(ms * 1000)) }
+
+// Validate implements configfile.Validator.
+func (s *Scenario) Validate() *configfile.FieldError {
+	e := configfile.Errorf
+	if s.Name == "" {
+		return e("name", "missing; allowed: a short identifier such as wan_main")
+	}
+	if s.Nodes < 1 || s.Nodes > 1000 {
+		return e("nodes", "%d is not allowed; allowed: an integer in [1, 1000]", s.Nodes)
+	}
+	if !finite(s.DurationS) || s.DurationS <= 0 || s.DurationS > 1e6 {
+		return e("duration_s", "%v is not allowed; allowed: seconds in (0, 1000000]", s.DurationS)
+	}
+	if !finite(s.Raft.HeartbeatMS) || s.Raft.HeartbeatMS <= 0 {
+		return e("raft.heartbeat_ms", "%v is not allowed; allowed: milliseconds > 0", s.Raft.HeartbeatMS)
+	}
+	if s.Raft.LeaseMS != nil && (!finite(*s.Raft.LeaseMS) || *s.Raft.LeaseMS <= 0) {
+		return e("raft.lease_ms", "%v is not allowed; allowed: milliseconds > 0", *s.Raft.LeaseMS)
+	}
+	if !finite(s.Raft.ProposalIntervalMS) || s.Raft.ProposalIntervalMS < 0 {
+		return e("raft.proposal_interval_ms", "%v is not allowed; allowed: milliseconds >= 0 (0: no proposals)", s.Raft.ProposalIntervalMS)
+	}
+	if fe := s.validateNetwork(); fe != nil {
+		return fe
+	}
+	for i := range s.Processing {
+		p := &s.Processing[i]
+		path := fmt.Sprintf("processing[%d]", i)
+		if fe := s.node(path+".node", p.Node); fe != nil {
+			return fe
+		}
+		if fe := p.Delay.Validate(path + ".delay"); fe != nil {
+			return fe
+		}
+	}
+	if fe := s.validatePartitions(); fe != nil {
+		return fe
+	}
+	for i := range s.Crashes {
+		c := &s.Crashes[i]
+		path := fmt.Sprintf("crashes[%d]", i)
+		if c.Node != LeaderTarget {
+			n, err := strconv.Atoi(c.Node)
+			if err != nil {
+				return e(path+".node", "%q is not allowed; allowed: a node index in [0, %d] or %q", c.Node, s.Nodes-1, LeaderTarget)
+			}
+			if fe := s.node(path+".node", n); fe != nil {
+				return fe
+			}
+		}
+		if fe := s.time(path+".at_s", c.AtS); fe != nil {
+			return fe
+		}
+		if c.RestartAfterMS != nil && (!finite(*c.RestartAfterMS) || *c.RestartAfterMS <= 0) {
+			return e(path+".restart_after_ms", "%v is not allowed; allowed: milliseconds > 0, or leave it out to keep the node down", *c.RestartAfterMS)
+		}
+		if c.Phase != "" && c.Phase != "heartbeat" {
+			return e(path+".phase", "%q is not allowed; allowed: heartbeat, or leave it out", c.Phase)
+		}
+		if fe := validateRepeat(path+".repeat", c.Repeat); fe != nil {
+			return fe
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) validateNetwork() *configfile.FieldError {
+	e := configfile.Errorf
+	n := &s.Network
+	if n.Regions != nil && len(n.Regions) != s.Nodes {
+		return e("network.regions", "has %d entries; allowed: exactly one region name per node (%d)", len(n.Regions), s.Nodes)
+	}
+	if n.Default.BaseDelayMS == nil {
+		return e("network.default.base_delay_ms", "missing; allowed: milliseconds >= 0")
+	}
+	if fe := validateLink("network.default", &n.Default); fe != nil {
+		return fe
+	}
+	known := map[string]bool{}
+	for _, r := range n.Regions {
+		known[r] = true
+	}
+	for i := range n.RegionPairs {
+		rp := &n.RegionPairs[i]
+		path := fmt.Sprintf("network.region_pairs[%d]", i)
+		for j, r := range rp.Regions {
+			if !known[r] {
+				return e(fmt.Sprintf("%s.regions[%d]", path, j), "unknown region %q; allowed: a name listed in network.regions", r)
+			}
+		}
+		if fe := validateLink(path, &rp.Link); fe != nil {
+			return fe
+		}
+	}
+	for i := range n.Links {
+		l := &n.Links[i]
+		path := fmt.Sprintf("network.links[%d]", i)
+		if fe := s.node(path+".from", l.From); fe != nil {
+			return fe
+		}
+		if fe := s.node(path+".to", l.To); fe != nil {
+			return fe
+		}
+		if l.From == l.To {
+			return e(path+".to", "%d equals from; allowed: a different node", l.To)
+		}
+		if fe := validateLink(path, &l.Link); fe != nil {
+			return fe
+		}
+	}
+	prevS := -1.0
+	for i := range n.Regimes {
+		r := &n.Regimes[i]
+		path := fmt.Sprintf("network.regimes[%d]", i)
+		if fe := s.time(path+".at_s", r.AtS); fe != nil {
+			return fe
+		}
+		if r.AtS <= prevS {
+			return e(path+".at_s", "%v is not after the previous regime's %v; allowed: strictly increasing times", r.AtS, prevS)
+		}
+		prevS = r.AtS
+		if r.ID < 0 || r.ID > 1000 {
+			return e(path+".id", "%d is not allowed; allowed: an integer in [0, 1000]", r.ID)
+		}
+		if r.DelayScale != nil && (!finite(*r.DelayScale) || *r.DelayScale <= 0) {
+			return e(path+".delay_scale", "%v is not allowed; allowed: a factor > 0", *r.DelayScale)
+		}
+		if fe := validateLink(path, &r.Link); fe != nil {
+			return fe
+		}
+	}
+	if b := n.Bursts; b != nil {
+		if !finite(b.MeanGoodS) || b.MeanGoodS <= 0 {
+			return e("network.bursts.mean_good_s", "%v is not allowed; allowed: seconds > 0", b.MeanGoodS)
+		}
+		if !finite(b.MeanBadMS) || b.MeanBadMS <= 0 {
+			return e("network.bursts.mean_bad_ms", "%v is not allowed; allowed: milliseconds > 0", b.MeanBadMS)
+		}
+		if fe := probability("network.bursts.loss", b.Loss); fe != nil {
+			return fe
+		}
+		if b.ExtraDelay != nil {
+			if fe := b.ExtraDelay.Validate("network.bursts.extra_delay"); fe != nil {
+				return fe
+			}
+		}
+		for i, l := range b.Links {
+			path := fmt.Sprintf("network.bursts.links[%d]", i)
+			if fe := s.node(path+"[0]", l[0]); fe != nil {
+				return fe
+			}
+			if fe := s.node(path+"[1]", l[1]); fe != nil {
+				return fe
+			}
+		}
+	}
+	return nil
+}
+
+func validateLink(path string, l *Link) *configfile.FieldError {
+	if l.BaseDelayMS != nil && (!finite(*l.BaseDelayMS) || *l.BaseDelayMS < 0) {
+		return configfile.Errorf(path+".base_delay_ms", "%v is not allowed; allowed: milliseconds >= 0", *l.BaseDelayMS)
+	}
+	if l.Jitter != nil {
+		if fe := l.Jitter.Validate(path + ".jitter"); fe != nil {
+			return fe
+		}
+	}
+	if l.Loss != nil {
+		return probability(path+".loss", *l.Loss)
+	}
+	return nil
+}
+
+func (s *Scenario) validatePartitions() *configfile.FieldError {
+	e := configfile.Errorf
+	for i := range s.Partitions {
+		p := &s.Partitions[i]
+		path := fmt.Sprintf("partitions[%d]", i)
+		if fe := s.time(path+".at_s", p.AtS); fe != nil {
+			return fe
+		}
+		if !finite(p.DurationS) || p.DurationS <= 0 {
+			return e(path+".duration_s", "%v is not allowed; allowed: seconds > 0", p.DurationS)
+		}
+		ways := 0
+		if p.Groups != nil {
+			ways++
+		}
+		if p.Isolate != nil {
+			ways++
+		}
+		if p.IsolateLeader {
+			ways++
+		}
+		if ways != 1 {
+			return e(path, "says who is cut off %d ways; allowed: exactly one of groups, isolate, isolate_leader", ways)
+		}
+		seen := map[int]string{}
+		check := func(where string, n int) *configfile.FieldError {
+			if fe := s.node(where, n); fe != nil {
+				return fe
+			}
+			if prev, dup := seen[n]; dup {
+				return e(where, "node %d is already listed at %s; allowed: each node in at most one group", n, prev)
+			}
+			seen[n] = where
+			return nil
+		}
+		for g, group := range p.Groups {
+			if len(group) == 0 {
+				return e(fmt.Sprintf("%s.groups[%d]", path, g), "empty; allowed: one or more node indices")
+			}
+			for k, n := range group {
+				if fe := check(fmt.Sprintf("%s.groups[%d][%d]", path, g, k), n); fe != nil {
+					return fe
+				}
+			}
+		}
+		for k, n := range p.Isolate {
+			if fe := check(fmt.Sprintf("%s.isolate[%d]", path, k), n); fe != nil {
+				return fe
+			}
+		}
+		if fe := validateRepeat(path+".repeat", p.Repeat); fe != nil {
+			return fe
+		}
+		if p.Repeat != nil && p.Repeat.Count > 1 && p.Repeat.EveryS <= p.DurationS {
+			return e(path+".repeat.every_s", "%v is not after the partition's own duration %v; allowed: every_s > duration_s so repeats do not overlap", p.Repeat.EveryS, p.DurationS)
+		}
+		if t := p.Turbulence; t != nil {
+			if !finite(t.DurationMS) || t.DurationMS <= 0 {
+				return e(path+".turbulence.duration_ms", "%v is not allowed; allowed: milliseconds > 0", t.DurationMS)
+			}
+			if t.ExtraDelay != nil {
+				if fe := t.ExtraDelay.Validate(path + ".turbulence.extra_delay"); fe != nil {
+					return fe
+				}
+			}
+			if fe := probability(path+".turbulence.loss", t.Loss); fe != nil {
+				return fe
+			}
+		}
+	}
+	return nil
+}
+
+func validateRepeat(path string, r *Repeat) *configfile.FieldError {
+	if r == nil {
+		return nil
+	}
+	if r.Count < 1 || r.Count > 1_000_000 {
+		return configfile.Errorf(path+".count", "%d is not allowed; allowed: an integer in [1, 1000000]", r.Count)
+	}
+	if !finite(r.EveryS) || r.EveryS <= 0 {
+		return configfile.Errorf(path+".every_s", "%v is not allowed; allowed: seconds > 0", r.EveryS)
+	}
+	return nil
+}
+
+func (s *Scenario) node(path string, n int) *configfile.FieldError {
+	if n < 0 || n >= s.Nodes {
+		return configfile.Errorf(path, "node %d does not exist; allowed: a node index in [0, %d]", n, s.Nodes-1)
+	}
+	return nil
+}
+
+func (s *Scenario) time(path string, atS float64) *configfile.FieldError {
+	if !finite(atS) || atS < 0 {
+		return configfile.Errorf(path, "%v is not allowed; allowed: seconds >= 0", atS)
+	}
+	return nil
+}
+
+func probability(path string, p float64) *configfile.FieldError {
+	if !finite(p) || p < 0 || p > 1 {
+		return configfile.Errorf(path, "%v is out of range; allowed: a probability in [0, 1]", p)
+	}
+	return nil
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
