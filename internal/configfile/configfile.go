@@ -113,13 +113,32 @@ func yamlError(file string, root *yaml.Node, v any, err error) error {
 	if m := typeMismatch.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &FieldError{File: file, Line: line, Path: pathOfValueAtLine(root, line),
-			Msg: fmt.Sprintf("%q is a %s; allowed: %s", m[3], m[2], goTypeWords(m[4]))}
+			Msg: fmt.Sprintf("%q is %s; allowed: %s", m[3], yamlTagWords(m[2]), goTypeWords(m[4]))}
 	}
 	if m := lineMsg.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &FieldError{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
 	}
 	return &FieldError{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// yamlTagWords names a YAML tag in words.
+func yamlTagWords(tag string) string {
+	switch tag {
+	case "str":
+		return "a string"
+	case "int":
+		return "an integer"
+	case "float":
+		return "a number"
+	case "bool":
+		return "a boolean"
+	case "map":
+		return "a mapping"
+	case "seq":
+		return "a list"
+	}
+	return "a " + tag
 }
 
 // goTypeWords says in words what a Go type accepts.

@@ -29,7 +29,9 @@ const (
 	BecamePreCandidate // a pre-vote round starts (term not yet incremented)
 	BecameCandidate    // a vote round starts in the new term
 	BecameLeader
-	// Pre-vote and vote messages. Sent/recv rows carry msg_id.
+	// Pre-vote and vote messages. Every row about a message carries its
+	// msg_id. The voter's granted/denied row is the sending of its response
+	// (an in-lease denial sends none: msg_id 0).
 	PreVoteSent     // peer: destination
 	PreVoteRecv     // peer: source
 	PreVoteGranted  // logged by the voter; peer: candidate

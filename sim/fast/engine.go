@@ -270,7 +270,7 @@ func (r *run) becomePreCandidate(nd *node) {
 	}
 	for p := range r.nodes {
 		if p != nd.id {
-			r.send(nd, p, msg{typ: eventlog.MsgPreVote, term: nd.term + 1, lastLogTerm: nd.lastLogTerm, lastLogIndex: nd.lastLogIndex})
+			r.send(nd, p, msg{typ: eventlog.MsgPreVote, term: nd.term + 1, lastLogTerm: nd.lastLogTerm, lastLogIndex: nd.lastLogIndex}, eventlog.PreVoteSent, 0)
 		}
 	}
 }
@@ -289,7 +289,7 @@ func (r *run) becomeCandidate(nd *node) {
 	}
 	for p := range r.nodes {
 		if p != nd.id {
-			r.send(nd, p, msg{typ: eventlog.MsgVote, term: nd.term, lastLogTerm: nd.lastLogTerm, lastLogIndex: nd.lastLogIndex})
+			r.send(nd, p, msg{typ: eventlog.MsgVote, term: nd.term, lastLogTerm: nd.lastLogTerm, lastLogIndex: nd.lastLogIndex}, eventlog.VoteSent, 0)
 		}
 	}
 }
@@ -368,7 +368,7 @@ func (r *run) heartbeatDue(nd *node) {
 				val = nd.tuner.HeartbeatValue(p)
 			}
 			r.send(nd, p, msg{typ: eventlog.MsgHeartbeat, term: nd.term, lastLogTerm: nd.lastLogTerm, lastLogIndex: nd.lastLogIndex,
-				sentUS: r.nowUS, seq: nd.hbSeq[p], rttUS: nd.rttUS[p], value: val})
+				sentUS: r.nowUS, seq: nd.hbSeq[p], rttUS: nd.rttUS[p], value: val}, eventlog.HeartbeatSent, 0)
 			nd.hbNextUS[p] = r.nowUS + max(nd.hbIntervalUS[p], 1)
 		}
 		if next < 0 || nd.hbNextUS[p] < next {
@@ -412,23 +412,15 @@ func (r *run) propose() {
 
 // --- messages ------------------------------------------------------------------
 
-var sentKind = [...]eventlog.Kind{
-	eventlog.MsgPreVote:       eventlog.PreVoteSent,
-	eventlog.MsgPreVoteResp:   eventlog.KindInvalid,
-	eventlog.MsgVote:          eventlog.VoteSent,
-	eventlog.MsgVoteResp:      eventlog.KindInvalid,
-	eventlog.MsgHeartbeat:     eventlog.HeartbeatSent,
-	eventlog.MsgHeartbeatResp: eventlog.HeartbeatRespSent,
-}
 
-func (r *run) send(from *node, to int, m msg) {
+// send logs the sending row (kind k with value v; every row about the
+// message carries its id) and hands m to the network.
+func (r *run) send(from *node, to int, m msg, k eventlog.Kind, v int64) {
 	r.nextID++
 	m.id = r.nextID
 	m.from, m.to = from.id, to
 	m.toIncarn = r.nodes[to].incarn
-	if k := sentKind[m.typ]; k != eventlog.KindInvalid {
-		r.log.Emit(r.nowUS, k, from.id, from.term, to, 0, -1, m.id)
-	}
+	r.log.Emit(r.nowUS, k, from.id, from.term, to, v, -1, m.id)
 	delay, fate := r.net.Transmit(from.id, to)
 	switch fate {
 	case sim.Lost:
@@ -517,13 +509,11 @@ func (r *run) step(nd *node, m *msg) {
 		switch m.typ {
 		case eventlog.MsgHeartbeat:
 			// Tell the stale leader about the newer term so it steps down.
-			r.send(nd, m.from, msg{typ: eventlog.MsgHeartbeatResp, term: nd.term, sentUS: m.sentUS, value: -1})
+			r.send(nd, m.from, msg{typ: eventlog.MsgHeartbeatResp, term: nd.term, sentUS: m.sentUS, value: -1}, eventlog.HeartbeatRespSent, 0)
 		case eventlog.MsgPreVote:
-			r.emit(nd, eventlog.PreVoteDenied, m.from, int64(eventlog.DenyStaleTerm), 0)
-			r.send(nd, m.from, msg{typ: eventlog.MsgPreVoteResp, term: nd.term})
+			r.send(nd, m.from, msg{typ: eventlog.MsgPreVoteResp, term: nd.term}, eventlog.PreVoteDenied, int64(eventlog.DenyStaleTerm))
 		case eventlog.MsgVote:
-			r.emit(nd, eventlog.VoteDenied, m.from, int64(eventlog.DenyStaleTerm), 0)
-			r.send(nd, m.from, msg{typ: eventlog.MsgVoteResp, term: nd.term})
+			r.send(nd, m.from, msg{typ: eventlog.MsgVoteResp, term: nd.term}, eventlog.VoteDenied, int64(eventlog.DenyStaleTerm))
 		case eventlog.MsgPreVoteResp, eventlog.MsgVoteResp:
 			r.emit(nd, respKind(m.typ), m.from, b2i(m.granted), m.id)
 		case eventlog.MsgHeartbeatResp:
@@ -574,18 +564,16 @@ func (r *run) handleVoteRequest(nd *node, m *msg) {
 		if canVote {
 			reason = eventlog.DenyLogBehind
 		}
-		r.emit(nd, denyK, m.from, int64(reason), 0)
-		r.send(nd, m.from, msg{typ: respT, term: nd.term})
+		r.send(nd, m.from, msg{typ: respT, term: nd.term}, denyK, int64(reason))
 		return
 	}
-	r.emit(nd, grantK, m.from, 0, 0)
 	if pre {
 		// The response carries the term the pre-candidate will campaign in.
-		r.send(nd, m.from, msg{typ: respT, term: m.term, granted: true})
+		r.send(nd, m.from, msg{typ: respT, term: m.term, granted: true}, grantK, 0)
 		return
 	}
 	nd.votedFor = m.from
-	r.send(nd, m.from, msg{typ: respT, term: nd.term, granted: true})
+	r.send(nd, m.from, msg{typ: respT, term: nd.term, granted: true}, grantK, 0)
 	r.resetElectionTimer(nd)
 }
 
@@ -646,7 +634,7 @@ func (r *run) handleHeartbeat(nd *node, m *msg) {
 	if nd.tuner != nil {
 		reply = nd.tuner.ReplyValue()
 	}
-	r.send(nd, m.from, msg{typ: eventlog.MsgHeartbeatResp, term: nd.term, sentUS: m.sentUS, value: reply})
+	r.send(nd, m.from, msg{typ: eventlog.MsgHeartbeatResp, term: nd.term, sentUS: m.sentUS, value: reply}, eventlog.HeartbeatRespSent, 0)
 }
 
 func (r *run) handleHeartbeatResp(nd *node, m *msg) {

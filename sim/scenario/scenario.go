@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 
 	"github.com/ballast-bench/ballast/internal/configfile"
@@ -438,6 +439,35 @@ func (s *Scenario) validatePartitions() *configfile.FieldError {
 			if fe := probability(path+".turbulence.loss", t.Loss); fe != nil {
 				return fe
 			}
+		}
+	}
+	return s.validateNoOverlap()
+}
+
+// validateNoOverlap rejects partitions whose occurrences overlap in time:
+// the network holds one partition at a time.
+func (s *Scenario) validateNoOverlap() *configfile.FieldError {
+	type span struct {
+		start, end float64
+		idx        int
+	}
+	var spans []span
+	for i := range s.Partitions {
+		p := &s.Partitions[i]
+		for k := 0; k < repeats(p.Repeat); k++ {
+			start := p.AtS + float64(k)*every(p.Repeat)
+			if start >= s.DurationS {
+				break
+			}
+			spans = append(spans, span{start, start + p.DurationS, i})
+		}
+	}
+	sort.Slice(spans, func(a, b int) bool { return spans[a].start < spans[b].start })
+	for k := 1; k < len(spans); k++ {
+		if spans[k].start < spans[k-1].end {
+			return configfile.Errorf(fmt.Sprintf("partitions[%d].at_s", spans[k].idx),
+				"a partition starting at %v s overlaps partitions[%d], which lasts until %v s; allowed: partitions that do not overlap in time",
+				spans[k].start, spans[k-1].idx, spans[k-1].end)
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package pq
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -53,7 +54,7 @@ func heartbeatStream(seed uint64, minEvents int) []eventlog.Event {
 				)
 			}
 		}
-		slices.SortStableFunc(run, func(a, b eventlog.Event) int { return int(a.TimeUS - b.TimeUS) })
+		slices.SortStableFunc(run, func(a, b eventlog.Event) int { return cmp.Compare(a.TimeUS, b.TimeUS) })
 		all = append(all, run...)
 		t0 += runUS
 	}

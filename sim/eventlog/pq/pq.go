@@ -9,6 +9,7 @@
 package pq
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -115,10 +116,13 @@ func arrowProps() pqarrow.ArrowWriterProperties {
 	return pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
 }
 
-// kindNames maps Kind-1 to the stored name; Kind 0 (invalid) is never
-// written.
+// kindNames maps Kind-1 to the stored name (Kind 0, invalid, is never
+// written); it is the dictionary of the kind column, indexed by int8.
 var kindNames = func() []string {
 	ks := eventlog.Kinds()
+	if len(ks) > math.MaxInt8+1 {
+		panic("pq: too many kinds for int8 dictionary indices")
+	}
 	names := make([]string, len(ks))
 	for i, k := range ks {
 		if int(k) != i+1 {

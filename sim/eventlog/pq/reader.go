@@ -76,7 +76,8 @@ type eventReader struct {
 	path string
 	rows int64 // rows in the file
 	evs  []eventlog.Event
-	idx  []int32 // scratch: widened dictionary indices
+	// scratch buffers for widened dictionary indices
+	kindIdx, runIdx []int32
 
 	// kindDict and kinds cache the kind dictionary of the last batch and
 	// its decoding: batches of one column chunk share the dictionary.
@@ -94,7 +95,7 @@ func scan(path string, fn func(r *eventReader, runID string, evs []eventlog.Even
 	defer pf.Close()
 
 	schema := pf.MetaData().Schema
-	props := pqarrow.ArrowReadProperties{BatchSize: batchRows, Parallel: true}
+	props := pqarrow.ArrowReadProperties{BatchSize: batchRows}
 	cols := make([]int, eventSchema.NumFields())
 	for i, f := range eventSchema.Fields() {
 		if cols[i] = schema.ColumnIndexByName(f.Name); cols[i] < 0 {
@@ -213,8 +214,8 @@ func (r *eventReader) kindIndices(a arrow.Array) ([]int32, error) {
 		}
 	}
 	var err error
-	r.idx, err = widen(r.idx, d.Indices())
-	return r.idx, err
+	r.kindIdx, err = widen(r.kindIdx, d.Indices())
+	return r.kindIdx, err
 }
 
 // runSegments calls fn for each run of events with the same run ID.
@@ -227,10 +228,12 @@ func (r *eventReader) runSegments(a arrow.Array, evs []eventlog.Event, fn func(*
 	if !ok {
 		return fmt.Errorf("pq: %s: column run_id has type %s, want string", r.path, a.DataType())
 	}
-	idx, err := widen(nil, d.Indices())
+	var err error
+	r.runIdx, err = widen(r.runIdx, d.Indices())
 	if err != nil {
 		return err
 	}
+	idx := r.runIdx
 	for start := 0; start < len(evs); {
 		end := start + 1
 		for end < len(evs) && idx[end] == idx[start] {
