@@ -412,7 +412,6 @@ func (r *run) propose() {
 
 // --- messages ------------------------------------------------------------------
 
-
 // send logs the sending row (kind k with value v; every row about the
 // message carries its id) and hands m to the network.
 func (r *run) send(from *node, to int, m msg, k eventlog.Kind, v int64) {

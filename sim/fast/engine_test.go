@@ -14,9 +14,9 @@ import (
 
 // raftVariants toggles the protocol options every scenario is also run with.
 var raftVariants = []struct {
-	name                  string
-	preVote, checkQuorum  bool
-	proposalIntervalMS    float64
+	name                 string
+	preVote, checkQuorum bool
+	proposalIntervalMS   float64
 }{
 	{"plain", false, false, 0},
 	{"prevote", true, false, 0},
