@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -139,8 +140,7 @@ func CodeVersion() string { return codeVersion() }
 // Simulate runs r into sink (nil: logging off).
 func (r *Run) Simulate(sink eventlog.Sink) (sim.Result, error) {
 	cfg := &sim.Config{Scenario: r.Spec.Scenario, Seed: r.Spec.Seed, RunID: r.Info.RunID, Policy: r.Factory, Sink: sink}
-	res, err := r.protect(cfg)
-	return res, err
+	return r.protect(cfg)
 }
 
 // protect runs the engine and turns a panic into an error naming the run.
@@ -173,6 +173,7 @@ func (r *Run) WriteParquet(path string) (eventlog.RunInfo, error) {
 		return info, fmt.Errorf("run %s (seed %d): writing %s: %w", info.RunID, info.Seed, path, err)
 	}
 	if err := pq.WriteRuns(RunsPath(path), []eventlog.RunInfo{info}); err != nil {
+		os.Remove(path) // the events file alone would look like a complete run
 		return info, fmt.Errorf("run %s (seed %d): %w", info.RunID, info.Seed, err)
 	}
 	return info, nil

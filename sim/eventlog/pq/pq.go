@@ -51,11 +51,11 @@ const batchRows = 64 << 10
 // and make scans cheaper; 1M rows of events is ~10 MiB of buffered pages.
 const rowGroupRows = 1 << 20
 
-// dictString is the Arrow type of the run_id and kind columns. Writing
-// dictionary arrays lets the encoder take our int8 indices as they are,
-// instead of hashing a string per row; Parquet stores a plain dictionary
-// encoded string (BYTE_ARRAY, logical type STRING), which every reader sees
-// as an ordinary string column.
+// dictString is the Arrow type of the run_id and kind columns as written.
+// Writing dictionary arrays lets the encoder take our int8 indices as they
+// are, instead of hashing a string per row; the file holds an ordinary
+// dictionary-encoded string column (BYTE_ARRAY, logical type STRING), which
+// every reader sees as plain strings (see arrowProps).
 var dictString = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}
 
 // eventSchema is the Arrow schema of the events file. Every column is
@@ -110,10 +110,13 @@ func eventProps() *parquet.WriterProperties {
 	return parquet.NewWriterProperties(opts...)
 }
 
-// arrowProps stores the Arrow schema in the file, so Go readers get the
-// dictionary and int8/int16 types back exactly.
+// arrowProps deliberately leaves out WithStoreSchema: a stored Arrow schema
+// would say that run_id and kind are dictionaries, and Arrow-based readers
+// (pyarrow, so pandas; arrow-go) would then return them as dictionary /
+// categorical columns instead of strings. The Parquet logical types already
+// carry everything else (INT(8), INT(16), STRING).
 func arrowProps() pqarrow.ArrowWriterProperties {
-	return pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
+	return pqarrow.NewArrowWriterProperties()
 }
 
 // kindNames maps Kind-1 to the stored name (Kind 0, invalid, is never

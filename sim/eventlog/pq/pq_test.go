@@ -12,6 +12,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/ballast-bench/ballast/sim/eventlog"
@@ -380,18 +382,20 @@ func TestAtomic(t *testing.T) {
 }
 
 // writeRaw writes one record batch with the events schema but arbitrary
-// dictionaries, to make files this package's Writer refuses to write.
-func writeRaw(t *testing.T, path string, kindNames []string, kindIdx []int8) {
+// kind dictionary and term, to make files this package's Writer refuses to
+// write.
+func writeRaw(t *testing.T, path string, kindNames []string, kindIdx []int8, term int64) {
 	t.Helper()
 	n := len(kindIdx)
 	zeros8, zeros16, zeros64 := make([]int8, n), make([]int16, n), make([]int64, n)
+	terms := slices.Repeat([]int64{term}, n)
 	runDict, kindDict := stringArray([]string{"raw"}), stringArray(kindNames)
 	cols := []arrow.Array{
 		dictArray(zeros8, runDict),
 		fixedArray(arrow.PrimitiveTypes.Int64, zeros64),
 		fixedArray(arrow.PrimitiveTypes.Int16, zeros16),
 		dictArray(kindIdx, kindDict),
-		fixedArray(arrow.PrimitiveTypes.Int64, zeros64),
+		fixedArray(arrow.PrimitiveTypes.Int64, terms),
 		fixedArray(arrow.PrimitiveTypes.Int16, zeros16),
 		fixedArray(arrow.PrimitiveTypes.Int64, zeros64),
 		fixedArray(arrow.PrimitiveTypes.Int8, zeros8),
@@ -418,9 +422,11 @@ func writeRaw(t *testing.T, path string, kindNames []string, kindIdx []int8) {
 func TestReadErrors(t *testing.T) {
 	dir := t.TempDir()
 	unknown := filepath.Join(dir, "unknown-kind.parquet")
-	writeRaw(t, unknown, []string{"timeout", "warp_drive_engaged"}, []int8{0, 0, 1, 0})
+	writeRaw(t, unknown, []string{"timeout", "warp_drive_engaged"}, []int8{0, 0, 1, 0}, 1)
 	unused := filepath.Join(dir, "unused-unknown.parquet")
-	writeRaw(t, unused, []string{"timeout", "warp_drive_engaged"}, []int8{0, 0, 0})
+	writeRaw(t, unused, []string{"timeout", "warp_drive_engaged"}, []int8{0, 0, 0}, 1)
+	negTerm := filepath.Join(dir, "negative-term.parquet")
+	writeRaw(t, negTerm, []string{"timeout"}, []int8{0, 0}, -5)
 	notParquet := filepath.Join(dir, "text.parquet")
 	if err := os.WriteFile(notParquet, []byte("not a parquet file"), 0o644); err != nil {
 		t.Fatal(err)
@@ -437,6 +443,7 @@ func TestReadErrors(t *testing.T) {
 	}{
 		{"unknown kind", unknown, []string{unknown, `"warp_drive_engaged"`}},
 		{"unknown kind in dictionary only", unused, nil},
+		{"negative term", negTerm, []string{negTerm, "negative term -5"}},
 		{"not parquet", notParquet, []string{notParquet}},
 		{"missing file", filepath.Join(dir, "nope.parquet"), []string{"nope.parquet"}},
 		{"runs table as events", runs, []string{runs, "no column"}},
@@ -459,5 +466,41 @@ func TestReadErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestArrowReaderTypes opens an events file the way Arrow-based readers do
+// by default (pyarrow, hence pandas, applies the same rules as arrow-go):
+// strings must come back as plain strings, not dictionaries/categoricals,
+// and the small integers with their own widths.
+func TestArrowReaderTypes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.parquet")
+	writeEvents(t, path, "types", edgeEvents()[:5], nil)
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := fr.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"run_id: utf8", "time_us: int64", "node: int16", "kind: utf8", "term: int64",
+		"peer: int16", "value: int64", "arm: int8", "msg_id: int64"}
+	var got []string
+	for _, f := range sc.Fields() {
+		got = append(got, f.Name+": "+f.Type.String())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Arrow schema = %q, want %q", got, want)
+	}
+	if sc.HasMetadata() {
+		if _, ok := sc.Metadata().GetValue("ARROW:schema"); ok {
+			t.Error("file stores an Arrow schema")
+		}
 	}
 }

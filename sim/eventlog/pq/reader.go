@@ -15,8 +15,7 @@ import (
 )
 
 // ReadMetadata returns a file's Parquet key-value metadata: MetaSchemaVersion,
-// MetaRunID (events files), "ARROW:schema", and whatever the writer added
-// with SetMetadata.
+// MetaRunID (events files) and whatever the writer added with SetMetadata.
 func ReadMetadata(path string) (map[string]string, error) {
 	rdr, err := file.OpenParquetFile(path, false)
 	if err != nil {
@@ -168,6 +167,9 @@ func (r *eventReader) batch(rec arrow.RecordBatch, fn func(*eventReader, string,
 		}
 		if k == eventlog.KindInvalid {
 			return r.badKind(kinds[i])
+		}
+		if term[i] < 0 || msgID[i] < 0 { // they are uint64 in Event
+			return fmt.Errorf("pq: %s: negative term %d or msg_id %d", r.path, term[i], msgID[i])
 		}
 		evs[i] = eventlog.Event{
 			TimeUS: timeUS[i],

@@ -105,7 +105,8 @@ func (w *Writer) Emit(ev *eventlog.Event) {
 
 // SetMetadata adds a Parquet key-value metadata entry, written by Close;
 // setting a key again replaces its value. The keys this package writes
-// itself (MetaSchemaVersion, MetaRunID and "ARROW:schema") are reserved.
+// itself (MetaSchemaVersion, MetaRunID) are reserved, and so is
+// "ARROW:schema", which Arrow readers would take as the file's Arrow schema.
 func (w *Writer) SetMetadata(key, value string) {
 	switch key {
 	case MetaSchemaVersion, MetaRunID, "ARROW:schema":
