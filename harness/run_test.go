@@ -158,7 +158,6 @@ func TestRunIdentity(t *testing.T) {
 	}
 }
 
-
 // TestAbortLeavesNothing: a run that fails leaves no events or runs file.
 func TestAbortLeavesNothing(t *testing.T) {
 	r := resolve(t, "lan", "random", 1)
