@@ -194,6 +194,10 @@ func (c *Checker) Emit(ev *eventlog.Event) {
 // message checks a receipt (at ev.Node from ev.Peer) or a drop (at the
 // sender ev.Node, to ev.Peer) against the message's sending.
 func (c *Checker) message(ev *eventlog.Event, drop bool) {
+	if c.done[ev.MsgID] {
+		c.fail(ev, "message arrived or was dropped twice")
+		return
+	}
 	s, ok := c.sent[ev.MsgID]
 	if !ok {
 		c.fail(ev, "message was never sent")
@@ -209,10 +213,6 @@ func (c *Checker) message(ev *eventlog.Event, drop bool) {
 	}
 	if s.atUS > ev.TimeUS {
 		c.fail(ev, "message arrives before it was sent at %d µs", s.atUS)
-		return
-	}
-	if c.done[ev.MsgID] {
-		c.fail(ev, "message arrived or was dropped twice")
 		return
 	}
 	c.done[ev.MsgID] = true

@@ -18,7 +18,7 @@ type atomicFile struct {
 	// buf batches the many small writes of the Parquet encoder (page
 	// headers, footer fields) into few system calls. It deliberately does
 	// not implement io.Closer: pqarrow closes writers that do, and the file
-	// must stay open for the fsync in commit.
+	// must stay open until commit.
 	buf *bufio.Writer
 }
 
@@ -31,18 +31,20 @@ func createAtomic(path string) (*atomicFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &atomicFile{path: path, f: f, buf: bufio.NewWriterSize(f, 1<<20)}, nil
+	return &atomicFile{path: path, f: f, buf: bufio.NewWriterSize(f, 256<<10)}, nil
 }
 
-// commit flushes, fsyncs and renames the file into place.
+// commit flushes and renames the file into place.
+//
+// There is no fsync: the guarantee is against a killed process (the case a
+// sweep must survive), which the rename gives, not against power loss. An
+// fsync per run cost more than the simulation itself; the runner's manifest
+// check catches a file truncated by a machine crash.
 func (a *atomicFile) commit() error {
 	err := a.buf.Flush()
 	if err == nil {
 		// CreateTemp makes the file 0600; results are meant to be shared.
 		err = a.f.Chmod(0o644)
-	}
-	if err == nil {
-		err = a.f.Sync()
 	}
 	if cerr := a.f.Close(); err == nil {
 		err = cerr
@@ -53,12 +55,6 @@ func (a *atomicFile) commit() error {
 	if err != nil {
 		os.Remove(a.f.Name())
 		return err
-	}
-	// Persist the rename itself. Best effort: the file is complete and in
-	// place either way, and some file systems refuse to fsync directories.
-	if d, err := os.Open(filepath.Dir(a.path)); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -30,16 +31,25 @@ type Writer struct {
 	err   error // first error; once set, Emit is a no-op and Close fails
 	done  bool  // Close or Abort was called
 
-	// pending holds the events of the current batch. Emit only copies the
-	// struct; the transpose into columns happens once per batch in flush,
-	// which keeps the per-event cost to a few nanoseconds.
-	pending []eventlog.Event
-	cols    columns
+	// bufs holds the events of the current batch and the column buffers.
+	// Emit only copies the struct; the transpose into columns happens once
+	// per batch in flush, which keeps the per-event cost to a few
+	// nanoseconds. Buffers are pooled across writers: a sweep writes many
+	// small files, and growing fresh megabyte buffers for each one cost more
+	// than encoding.
+	*bufs
 	// runIDDict and kindDict are the constant dictionaries of the two
 	// string columns. Passing the same arrays with every batch lets the
 	// encoder see that the dictionary has not changed.
 	runIDDict, kindDict arrow.Array
 }
+
+type bufs struct {
+	pending []eventlog.Event
+	cols    columns
+}
+
+var bufPool = sync.Pool{New: func() any { return &bufs{pending: make([]eventlog.Event, 0, batchRows)} }}
 
 // columns are the per-batch column buffers; the Arrow arrays handed to the
 // encoder alias them (see fixedArray), so they are reused batch after batch.
@@ -70,11 +80,10 @@ func Create(path, runID string) (*Writer, error) {
 		fw:        fw,
 		runID:     runID,
 		meta:      map[string]string{},
-		pending:   make([]eventlog.Event, 0, batchRows),
+		bufs:      bufPool.Get().(*bufs),
 		runIDDict: stringArray([]string{runID}),
 		kindDict:  stringArray(kindNames),
 	}
-	w.cols.zeros = make([]int8, batchRows)
 	return w, nil
 }
 
@@ -121,8 +130,8 @@ func (w *Writer) SetMetadata(key, value string) {
 // Rows returns the number of events accepted so far.
 func (w *Writer) Rows() int64 { return w.rows }
 
-// Close writes the remaining events and the footer, fsyncs the file and
-// renames it to its path. If any Emit or write failed, Close removes the
+// Close writes the remaining events and the footer and renames the file to
+// its path. If any Emit or write failed, Close removes the
 // temporary file instead and returns the first error; path is not touched.
 func (w *Writer) Close() error {
 	if w.done {
@@ -136,9 +145,11 @@ func (w *Writer) Close() error {
 	if err != nil {
 		// The encoder's buffered pages are garbage-collected; closing it
 		// would only encode and write a footer into a file we delete.
+		w.release()
 		w.out.abort()
 		return err
 	}
+	w.release()
 	return w.out.commit()
 }
 
@@ -164,7 +175,17 @@ func (w *Writer) Abort() {
 		return
 	}
 	w.done = true
+	w.release()
 	w.out.abort()
+}
+
+// release returns the buffers to the pool; the writer is done with them.
+func (w *Writer) release() {
+	if w.bufs != nil {
+		w.pending = w.pending[:0]
+		bufPool.Put(w.bufs)
+		w.bufs = nil
+	}
 }
 
 // flush encodes the pending events as one record batch.
@@ -188,6 +209,9 @@ func (w *Writer) flush() error {
 		c.msgID = append(c.msgID, int64(ev.MsgID))
 	}
 	w.pending = w.pending[:0]
+	if len(c.zeros) < n {
+		c.zeros = make([]int8, n)
+	}
 
 	arrs := []arrow.Array{
 		dictArray(c.zeros[:n], w.runIDDict),
