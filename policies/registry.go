@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,15 +21,20 @@ const (
 	Ours     Provenance = "ours"
 )
 
-// Param declares one policy parameter. Values are lists of numbers: most
-// parameters are scalars (one element); ranges and thresholds have two.
+// Param declares one policy parameter. A parameter is either numeric (a
+// list of numbers of fixed length: most are scalars, ranges and thresholds
+// have two) or a choice among names (Choices non-empty: an arm set, a
+// variant).
 type Param struct {
 	Name       string
-	Default    []float64
+	Default    []float64 // numeric parameters
 	Provenance Provenance
 	Doc        string
 	Min, Max   float64 // allowed range of each element
 	Integer    bool    // elements must be whole numbers
+	// Choice parameters.
+	Choices       []string
+	DefaultChoice string
 }
 
 // Spec describes a policy: its name, parameters and constructor.
@@ -40,11 +46,23 @@ type Spec struct {
 	New func(p Params) (Factory, error)
 }
 
-// Params are resolved parameter values by name.
-type Params map[string][]float64
+// Value is a resolved parameter: numbers, or a name for choice parameters.
+type Value struct {
+	Nums []float64
+	Name string
+}
 
-// Scalar returns a one-element parameter.
-func (p Params) Scalar(name string) float64 { return p[name][0] }
+// Params are resolved parameter values by name.
+type Params map[string]Value
+
+// Scalar returns a one-element numeric parameter.
+func (p Params) Scalar(name string) float64 { return p[name].Nums[0] }
+
+// Nums returns a numeric parameter.
+func (p Params) Nums(name string) []float64 { return p[name].Nums }
+
+// Choice returns a choice parameter's name.
+func (p Params) Choice(name string) string { return p[name].Name }
 
 // String is the canonical form used in run identities and the runs table:
 // "name=v1,v2;name=v" sorted by name, numbers in shortest round-trip form.
@@ -61,11 +79,10 @@ func (p Params) String() string {
 		}
 		b.WriteString(n)
 		b.WriteByte('=')
-		for j, v := range p[n] {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+		if v := p[n]; v.Nums == nil {
+			b.WriteString(v.Name)
+		} else {
+			b.WriteString(formatList(v.Nums))
 		}
 	}
 	return b.String()
@@ -77,6 +94,19 @@ var registry = map[string]*Spec{}
 func Register(s *Spec) {
 	if _, dup := registry[s.Name]; dup {
 		panic("policies: duplicate policy " + s.Name)
+	}
+	for _, d := range s.Params {
+		if d.Provenance != Paper && d.Provenance != Inferred && d.Provenance != Ours {
+			panic(fmt.Sprintf("policies: %s.%s has no provenance", s.Name, d.Name))
+		}
+		if d.Choices != nil && !slices.Contains(d.Choices, d.DefaultChoice) {
+			panic(fmt.Sprintf("policies: %s.%s default %q is not a choice", s.Name, d.Name, d.DefaultChoice))
+		}
+		for _, v := range d.Default {
+			if v < d.Min || v > d.Max {
+				panic(fmt.Sprintf("policies: %s.%s default %v outside [%v, %v]", s.Name, d.Name, v, d.Min, d.Max))
+			}
+		}
 	}
 	registry[s.Name] = s
 }
@@ -105,7 +135,11 @@ func Names() []string {
 func (s *Spec) Resolve(overrides []string) (Params, error) {
 	p := Params{}
 	for _, d := range s.Params {
-		p[d.Name] = append([]float64(nil), d.Default...)
+		if d.Choices != nil {
+			p[d.Name] = Value{Name: d.DefaultChoice}
+		} else {
+			p[d.Name] = Value{Nums: append([]float64(nil), d.Default...)}
+		}
 	}
 	for _, o := range overrides {
 		name, val, ok := strings.Cut(o, "=")
@@ -116,6 +150,13 @@ func (s *Spec) Resolve(overrides []string) (Params, error) {
 		if d == nil {
 			return nil, fmt.Errorf("--set %q: policy %s has no parameter %q; allowed: %s", o, s.Name, name, s.paramNames())
 		}
+		if d.Choices != nil {
+			if !slices.Contains(d.Choices, val) {
+				return nil, fmt.Errorf("--set %q: %q is not allowed; allowed: %s", o, val, d.describe())
+			}
+			p[name] = Value{Name: val}
+			continue
+		}
 		vals, err := parseList(val)
 		if err != nil || len(vals) != len(d.Default) {
 			return nil, fmt.Errorf("--set %q: %q is not allowed; allowed: %s", o, val, d.describe())
@@ -125,7 +166,7 @@ func (s *Spec) Resolve(overrides []string) (Params, error) {
 				return nil, fmt.Errorf("--set %q: %v is out of range; allowed: %s", o, v, d.describe())
 			}
 		}
-		p[name] = vals
+		p[name] = Value{Nums: vals}
 	}
 	return p, nil
 }
@@ -154,11 +195,13 @@ func (s *Spec) example() string {
 	if len(s.Params) == 0 {
 		return "(this policy has no parameters)"
 	}
-	d := s.Params[0]
-	return d.Name + "=" + formatList(d.Default)
+	return s.Params[0].Name + "=" + s.Params[0].DefaultString()
 }
 
 func (d *Param) describe() string {
+	if d.Choices != nil {
+		return "one of " + strings.Join(d.Choices, ", ")
+	}
 	kind := "a number"
 	if d.Integer {
 		kind = "an integer"
@@ -191,7 +234,12 @@ func formatList(vs []float64) string {
 }
 
 // DefaultString formats a parameter's default for listings.
-func (d *Param) DefaultString() string { return formatList(d.Default) }
+func (d *Param) DefaultString() string {
+	if d.Choices != nil {
+		return d.DefaultChoice
+	}
+	return formatList(d.Default)
+}
 
 // uniformRange draws deadlines uniformly from [lo, hi) µs: standard Raft's
 // randomised timeout (Raft paper section 5.2).
