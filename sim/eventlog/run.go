@@ -5,9 +5,11 @@ package eventlog
 // (harness.RunID), so equal inputs give equal IDs in any process.
 type RunInfo struct {
 	RunID         string
+	Experiment    string // experiment file name ("" for a single 'ballast sim' run)
 	Scenario      string // scenario name
 	ScenarioHash  string // hash of the scenario's canonical content
 	Policy        string
+	Variant       string // the experiment's name for this parameter variant ("" = the policy's defaults or a single run)
 	Params        string // the policy's resolved parameters, canonical "k=v" list joined by ";"
 	Seed          uint64
 	SeedSet       string // label of the seed set the seed came from ("" for a single run)

@@ -29,9 +29,11 @@ type runColumn struct {
 // here: it is uint64 in RunInfo and needs a range check (see WriteRuns).
 var runColumns = []runColumn{
 	{name: "run_id", str: func(r *eventlog.RunInfo) *string { return &r.RunID }},
+	{name: "experiment", str: func(r *eventlog.RunInfo) *string { return &r.Experiment }},
 	{name: "scenario", str: func(r *eventlog.RunInfo) *string { return &r.Scenario }},
 	{name: "scenario_hash", str: func(r *eventlog.RunInfo) *string { return &r.ScenarioHash }},
 	{name: "policy", str: func(r *eventlog.RunInfo) *string { return &r.Policy }},
+	{name: "variant", str: func(r *eventlog.RunInfo) *string { return &r.Variant }},
 	{name: "params", str: func(r *eventlog.RunInfo) *string { return &r.Params }},
 	{name: "seed"},
 	{name: "seed_set", str: func(r *eventlog.RunInfo) *string { return &r.SeedSet }},
