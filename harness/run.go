@@ -153,12 +153,13 @@ func (r *Run) protect(cfg *sim.Config) (res sim.Result, err error) {
 	return r.Engine.Run(cfg)
 }
 
-// WriteParquet simulates r and writes its events to path and its runs-table
-// row to RunsPath(path), both atomically: on any error neither file exists.
-func (r *Run) WriteParquet(path string) (eventlog.RunInfo, error) {
+// WriteEvents simulates r and writes its events to path atomically: on any
+// error no file exists at path. The run's RunInfo is stored in the file's
+// metadata ("ballast.run"), so an events file describes itself.
+func (r *Run) WriteEvents(path string) (eventlog.RunInfo, error) {
 	w, err := pq.Create(path, r.Info.RunID)
 	if err != nil {
-		return r.Info, err
+		return r.Info, fmt.Errorf("run %s (seed %d): %w", r.Info.RunID, r.Info.Seed, err)
 	}
 	res, err := r.Simulate(w)
 	if err != nil {
@@ -171,6 +172,16 @@ func (r *Run) WriteParquet(path string) (eventlog.RunInfo, error) {
 	w.SetMetadata("ballast.run", string(meta))
 	if err := w.Close(); err != nil {
 		return info, fmt.Errorf("run %s (seed %d): writing %s: %w", info.RunID, info.Seed, path, err)
+	}
+	return info, nil
+}
+
+// WriteParquet is WriteEvents plus the run's one-row runs table at
+// RunsPath(path); on any error neither file exists.
+func (r *Run) WriteParquet(path string) (eventlog.RunInfo, error) {
+	info, err := r.WriteEvents(path)
+	if err != nil {
+		return info, err
 	}
 	if err := pq.WriteRuns(RunsPath(path), []eventlog.RunInfo{info}); err != nil {
 		os.Remove(path) // the events file alone would look like a complete run

@@ -52,6 +52,13 @@ func sameFiles(t *testing.T, a, b string) {
 const childEnv = "BALLAST_TEST_CHILD_OUT"
 
 func TestMain(m *testing.M) {
+	if out := os.Getenv(sweepChildEnv); out != "" {
+		if err := sweepChild(out); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if out := os.Getenv(childEnv); out != "" {
 		s, err := scenario.Load("wan_main")
 		if err == nil {

@@ -90,3 +90,10 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 		Commands: subs,
 	}
 }
+
+func joinNames(names []string) string {
+	if len(names) == 0 {
+		return "(none built in)"
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,313 @@
+package harness
+
+import (
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ballast-bench/ballast/configs"
+	"github.com/ballast-bench/ballast/internal/configfile"
+	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/sim/scenario"
+	"github.com/ballast-bench/ballast/sim/stream"
+)
+
+// Experiment is one experiment file (configs/experiments/*.yaml): a grid of
+// scenarios x policy variants x seeds, run on one engine.
+type Experiment struct {
+	Name        string          `yaml:"name"`
+	Description string          `yaml:"description"`
+	Engine      string          `yaml:"engine,omitempty"`
+	Scenarios   []string        `yaml:"scenarios"`
+	Policies    []PolicyVariant `yaml:"policies"`
+	Seeds       SeedSets        `yaml:"seeds"`
+	// Outputs lists what a run writes; "events" (the Parquet event log) is
+	// the only output so far and the default.
+	Outputs []string `yaml:"outputs,omitempty"`
+
+	file      string
+	scenarios []*scenario.Scenario
+}
+
+// PolicyVariant is one policy with a named set of parameter overrides.
+type PolicyVariant struct {
+	Policy  string         `yaml:"policy"`
+	Variant string         `yaml:"variant,omitempty"` // default "default"
+	Set     map[string]any `yaml:"set,omitempty"`     // parameter overrides: numbers, lists of numbers, or names
+}
+
+// SeedSets are the experiment's disjoint seed sets. Each set is a count (the
+// first N seeds derived from the master seed and the set's label) or an
+// explicit list of seeds.
+type SeedSets struct {
+	Master uint64   `yaml:"master"`
+	Tuning *SeedSet `yaml:"tuning,omitempty"`
+	Report *SeedSet `yaml:"report"`
+}
+
+// SeedSet is a count or a list; YAML accepts either "30" or "[1, 2, 3]".
+type SeedSet struct {
+	Count int
+	List  []uint64
+}
+
+// UnmarshalYAML accepts a count or a list of seeds.
+func (s *SeedSet) UnmarshalYAML(unmarshal func(any) error) error {
+	var n int
+	if err := unmarshal(&n); err == nil {
+		s.Count = n
+		return nil
+	}
+	var list []uint64
+	if err := unmarshal(&list); err != nil {
+		return fmt.Errorf("a seed set is a count or a list of seeds")
+	}
+	s.List = list
+	return nil
+}
+
+// The seed-set labels.
+const (
+	SetTuning = "tuning"
+	SetReport = "report"
+)
+
+// maxSeed keeps seeds below 2^63 so they fit the runs table's int64 column.
+const maxSeed = math.MaxInt64
+
+// DeriveSeed is seed number i (0-based) of the set labelled label:
+// stream.Hash64(master, "seedset/"+label, i) with the top bit cleared.
+// Sets with different labels are disjoint with overwhelming probability;
+// Validate checks it anyway.
+func DeriveSeed(master uint64, label string, i int) uint64 {
+	return stream.Hash64(master, "seedset/"+label, i) & maxSeed
+}
+
+// SeedList returns the seeds of set label (SetTuning or SetReport).
+func (e *Experiment) SeedList(label string) []uint64 {
+	set := e.Seeds.Report
+	if label == SetTuning {
+		set = e.Seeds.Tuning
+	}
+	if set == nil {
+		return nil
+	}
+	if set.List != nil {
+		return set.List
+	}
+	out := make([]uint64, set.Count)
+	for i := range out {
+		out[i] = DeriveSeed(e.Seeds.Master, label, i)
+	}
+	return out
+}
+
+// Validate implements configfile.Validator.
+func (e *Experiment) Validate() *configfile.FieldError {
+	errf := configfile.Errorf
+	if e.Name == "" {
+		return errf("name", "missing; allowed: a short identifier such as table1_main")
+	}
+	if e.Engine == "" {
+		e.Engine = "fast"
+	}
+	if _, ok := Engines[e.Engine]; !ok {
+		return errf("engine", "unknown engine %q; allowed: %s", e.Engine, strings.Join(EngineNames(), ", "))
+	}
+	if len(e.Scenarios) == 0 {
+		return errf("scenarios", "empty; allowed: one or more scenario names or files")
+	}
+	e.scenarios = nil
+	for i, name := range e.Scenarios {
+		s, err := scenario.Load(e.resolvePath(name))
+		if err != nil {
+			return errf(fmt.Sprintf("scenarios[%d]", i), "%v", err)
+		}
+		e.scenarios = append(e.scenarios, s)
+	}
+	if len(e.Policies) == 0 {
+		return errf("policies", "empty; allowed: one or more {policy, variant, set} entries")
+	}
+	seen := map[string]int{}
+	for i := range e.Policies {
+		pv := &e.Policies[i]
+		p := fmt.Sprintf("policies[%d]", i)
+		if pv.Variant == "" {
+			pv.Variant = "default"
+		}
+		if !validName(pv.Variant) {
+			return errf(p+".variant", "%q is not allowed; allowed: letters, digits, '_', '-' and '.'", pv.Variant)
+		}
+		spec, err := policies.Lookup(pv.Policy)
+		if err != nil {
+			return errf(p+".policy", "%v", err)
+		}
+		set, err := pv.Overrides()
+		if err != nil {
+			return errf(p+".set", "%v", err)
+		}
+		params, err := spec.Resolve(set)
+		if err == nil {
+			_, err = spec.New(params)
+		}
+		if err != nil {
+			return errf(p+".set", "%v", err)
+		}
+		key := pv.Policy + "/" + pv.Variant
+		if j, dup := seen[key]; dup {
+			return errf(p+".variant", "policy %s variant %q is already policies[%d]; allowed: a unique variant name per policy", pv.Policy, pv.Variant, j)
+		}
+		seen[key] = i
+	}
+	if e.Seeds.Report == nil {
+		return errf("seeds.report", "missing; allowed: a count or a list of seeds")
+	}
+	for _, c := range []struct {
+		label string
+		set   *SeedSet
+	}{{SetTuning, e.Seeds.Tuning}, {SetReport, e.Seeds.Report}} {
+		if c.set == nil {
+			continue
+		}
+		if c.set.List == nil && (c.set.Count < 1 || c.set.Count > 1_000_000) {
+			return errf("seeds."+c.label, "%d is not allowed; allowed: a count in [1, 1000000] or a list of seeds", c.set.Count)
+		}
+		seen := map[uint64]bool{}
+		for _, s := range e.SeedList(c.label) {
+			if s > maxSeed {
+				return errf("seeds."+c.label, "seed %d is not allowed; allowed: seeds below 2^63", s)
+			}
+			if seen[s] {
+				return errf("seeds."+c.label, "seed %d appears twice; allowed: distinct seeds", s)
+			}
+			seen[s] = true
+		}
+	}
+	tuning := map[uint64]bool{}
+	for _, s := range e.SeedList(SetTuning) {
+		tuning[s] = true
+	}
+	for _, s := range e.SeedList(SetReport) {
+		if tuning[s] {
+			return errf("seeds.report", "seed %d is also a tuning seed; allowed: report seeds disjoint from tuning seeds, so results are not reported on the seeds they were tuned on", s)
+		}
+	}
+	for i, o := range e.Outputs {
+		if o != "events" {
+			return errf(fmt.Sprintf("outputs[%d]", i), "unknown output %q; allowed: events", o)
+		}
+	}
+	return nil
+}
+
+func validName(s string) bool {
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// resolvePath makes scenario file paths relative to the experiment file.
+func (e *Experiment) resolvePath(name string) string {
+	if (strings.HasSuffix(name, ".yaml") || strings.ContainsRune(name, '/')) && !filepath.IsAbs(name) && e.file != "" && !strings.HasPrefix(e.file, "configs/experiments/") {
+		return filepath.Join(filepath.Dir(e.file), name)
+	}
+	return name
+}
+
+// Overrides turns Set into sorted "name=value" overrides.
+func (pv *PolicyVariant) Overrides() ([]string, error) {
+	names := make([]string, 0, len(pv.Set))
+	for n := range pv.Set {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		v, err := formatValue(pv.Set[n])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", n, err)
+		}
+		out = append(out, n+"="+v)
+	}
+	return out, nil
+}
+
+func formatValue(v any) (string, error) {
+	switch x := v.(type) {
+	case int:
+		return strconv.Itoa(x), nil
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), nil
+	case string:
+		return x, nil
+	case bool:
+		if x {
+			return "1", nil
+		}
+		return "0", nil
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			s, err := formatValue(e)
+			if err != nil {
+				return "", err
+			}
+			parts[i] = s
+		}
+		return strings.Join(parts, ","), nil
+	}
+	return "", fmt.Errorf("%v is not allowed; allowed: a number, a list of numbers, or a name", v)
+}
+
+// LoadExperiment resolves an experiment by built-in name or file path.
+func LoadExperiment(nameOrFile string) (*Experiment, error) {
+	var file string
+	var data []byte
+	var err error
+	if strings.ContainsRune(nameOrFile, '/') || strings.HasSuffix(nameOrFile, ".yaml") {
+		file = nameOrFile
+		data, err = os.ReadFile(nameOrFile)
+		if err != nil {
+			return nil, fmt.Errorf("experiment %s: %w", nameOrFile, err)
+		}
+	} else {
+		p := path.Join("experiments", nameOrFile+".yaml")
+		data, err = fs.ReadFile(configs.Experiments, p)
+		if err != nil {
+			return nil, fmt.Errorf("experiment %q: no such built-in experiment; allowed: %s, or a path to a .yaml file", nameOrFile, strings.Join(ExperimentNames(), ", "))
+		}
+		file = "configs/" + p
+	}
+	e := &Experiment{file: file}
+	if err := configfile.Decode(file, data, e); err != nil {
+		return nil, err
+	}
+	base := strings.TrimSuffix(filepath.Base(file), ".yaml")
+	if e.Name != base {
+		return nil, &configfile.FieldError{File: file, Line: 1, Path: "name",
+			Msg: fmt.Sprintf("%q differs from the file name; allowed: %q", e.Name, base)}
+	}
+	return e, nil
+}
+
+// ExperimentNames lists the built-in experiments, sorted.
+func ExperimentNames() []string {
+	entries, _ := fs.ReadDir(configs.Experiments, "experiments")
+	var names []string
+	for _, en := range entries {
+		if strings.HasSuffix(en.Name(), ".yaml") {
+			names = append(names, strings.TrimSuffix(en.Name(), ".yaml"))
+		}
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,72 @@
+package harness
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/sim/scenario"
+)
+
+// Job is one run of an experiment grid.
+type Job struct {
+	Index int // position in the grid: scenario, then policy variant, then seed
+	Run   *Run
+}
+
+// EventsPath is where the job's events file goes under an experiment's
+// output directory: Hive-style partitions, so DuckDB, pandas and polars read
+// the whole tree as one dataset.
+func (j *Job) EventsPath() string {
+	i := &j.Run.Info
+	return filepath.Join("events", "seed_set="+i.SeedSet, "scenario="+i.Scenario,
+		"policy="+i.Policy, "variant="+i.Variant, i.RunID+".parquet")
+}
+
+// Grid enumerates the runs of seed set label, in a fixed order that does not
+// depend on sharding or parallelism. maxSeeds > 0 keeps only the first
+// maxSeeds seeds of the set (a prefix, so a quick run is a subset of the
+// full one).
+func (e *Experiment) Grid(label string, maxSeeds int) ([]*Job, error) {
+	seeds := e.SeedList(label)
+	if label == SetTuning && e.Seeds.Tuning == nil {
+		return nil, fmt.Errorf("experiment %s has no tuning seeds; allowed: add seeds.tuning to the experiment file", e.Name)
+	}
+	if maxSeeds > 0 && maxSeeds < len(seeds) {
+		seeds = seeds[:maxSeeds]
+	}
+	var jobs []*Job
+	for _, s := range e.scenarios {
+		for i := range e.Policies {
+			pv := &e.Policies[i]
+			set, err := pv.Overrides()
+			if err != nil {
+				return nil, err
+			}
+			for _, seed := range seeds {
+				r, err := Resolve(Spec{Scenario: s, Policy: pv.Policy, Set: set, Seed: seed, SeedSet: label, Engine: e.Engine})
+				if err != nil {
+					return nil, fmt.Errorf("experiment %s, scenario %s, policy %s/%s: %w", e.Name, s.Name, pv.Policy, pv.Variant, err)
+				}
+				r.Info.Experiment = e.Name
+				r.Info.Variant = pv.Variant
+				jobs = append(jobs, &Job{Index: len(jobs), Run: r})
+			}
+		}
+	}
+	return jobs, nil
+}
+
+// Scenarios returns the experiment's resolved scenarios, in file order.
+func (e *Experiment) ScenarioList() []*scenario.Scenario { return e.scenarios }
+
+// EstimateEvents is a rough count of the events a run logs, for --dry-run:
+// per heartbeat interval each follower produces about five rows (heartbeat
+// sent, received, timer reset, response sent and received).
+func EstimateEvents(info eventlog.RunInfo) int64 {
+	if info.HeartbeatUS <= 0 {
+		return 0
+	}
+	beats := info.DurationUS / info.HeartbeatUS
+	return beats * (info.Nodes - 1) * 5
+}

@@ -1,0 +1,123 @@
+package harness
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/sim/eventlog/pq"
+)
+
+// ReadManifest loads every manifest entry under dir, sorted by run id.
+func ReadManifest(dir string) ([]ManifestEntry, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "manifest", "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	out := make([]ManifestEntry, 0, len(files))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var m ManifestEntry
+		if err := json.Unmarshal(data, &m); err != nil {
+			return nil, fmt.Errorf("%s: not a manifest entry: %v", f, err)
+		}
+		if m.Run.RunID+".json" != filepath.Base(f) || strings.Contains(m.Path, "..") {
+			return nil, fmt.Errorf("%s: entry names run %q and path %q; allowed: the run its file is named after, a path inside the directory", f, m.Run.RunID, m.Path)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// Merge combines the outputs of sweeps (typically one per shard) into out:
+// every events file and manifest entry, each checked against its recorded
+// digest, plus runs.parquet, the runs table of all runs sorted by run id.
+// A run present in several inputs must be byte-identical in all of them.
+// Nothing is written if any check fails.
+func Merge(out string, inputs []string) (int, error) {
+	type src struct {
+		dir string
+		m   ManifestEntry
+	}
+	byID := map[string]src{}
+	for _, in := range inputs {
+		entries, err := ReadManifest(in)
+		if err != nil {
+			return 0, err
+		}
+		if len(entries) == 0 {
+			return 0, fmt.Errorf("%s: no manifest entries; allowed: the output directory of a 'ballast run' (it has a manifest/ folder)", in)
+		}
+		for _, m := range entries {
+			size, sum, err := fileDigest(filepath.Join(in, m.Path))
+			if err != nil || size != m.Bytes || sum != m.SHA256 {
+				return 0, fmt.Errorf("%s: run %s (seed %d): events file %s is missing or does not match its manifest entry; re-run the sweep to redo it", in, m.Run.RunID, m.Run.Seed, m.Path)
+			}
+			if prev, dup := byID[m.Run.RunID]; dup && (prev.m.SHA256 != m.SHA256 || prev.m.Path != m.Path) {
+				return 0, fmt.Errorf("run %s (seed %d) differs between %s and %s; allowed: inputs from the same code version", m.Run.RunID, m.Run.Seed, prev.dir, in)
+			}
+			byID[m.Run.RunID] = src{in, m}
+		}
+	}
+	ids := make([]string, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	runs := make([]eventlog.RunInfo, 0, len(ids))
+	for _, id := range ids {
+		s := byID[id]
+		if filepath.Clean(s.dir) != filepath.Clean(out) {
+			if err := copyFile(filepath.Join(s.dir, s.m.Path), filepath.Join(out, s.m.Path)); err != nil {
+				return 0, err
+			}
+			entry, _ := json.MarshalIndent(s.m, "", "  ")
+			if err := writeFileAtomic(ManifestPath(out, id), append(entry, '\n')); err != nil {
+				return 0, err
+			}
+		}
+		runs = append(runs, s.m.Run)
+	}
+	if err := pq.WriteRuns(filepath.Join(out, "runs.parquet"), runs); err != nil {
+		return 0, err
+	}
+	return len(runs), nil
+}
+
+func copyFile(from, to string) error {
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(to), "."+filepath.Base(to)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(tmp, in)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), to)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}

@@ -1,0 +1,267 @@
+package harness
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ballast-bench/ballast/sim/eventlog"
+)
+
+// ManifestEntry records one completed run. A run counts as complete only if
+// its manifest entry exists and its events file still has the recorded size
+// and SHA-256: a file alone may be a leftover of a machine crash.
+type ManifestEntry struct {
+	Run    eventlog.RunInfo `json:"run"`
+	Path   string           `json:"path"` // events file, relative to the output directory
+	Bytes  int64            `json:"bytes"`
+	SHA256 string           `json:"sha256"`
+}
+
+// ManifestPath is where a run's manifest entry lives: one small file per
+// run, so shards on different machines never write the same file and their
+// union is the unsharded output.
+func ManifestPath(outDir, runID string) string {
+	return filepath.Join(outDir, "manifest", runID+".json")
+}
+
+// Options control a sweep.
+type Options struct {
+	OutDir    string // the experiment's output directory, e.g. artifacts/runs/<experiment>
+	Workers   int    // parallel runs (>= 1)
+	Shard     Shard
+	KeepGoing bool // finish the other runs after a failure instead of stopping
+	// Progress receives progress; nil for none. It is only ever told counts,
+	// never anything that reaches the outputs.
+	Progress Progress
+}
+
+// Progress is told how the sweep advances.
+type Progress interface {
+	Start(total, skipped int)
+	Done(ok bool)
+	Finish()
+}
+
+// Summary says what a sweep did.
+type Summary struct {
+	Total   int // jobs in this shard
+	Skipped int // already complete
+	Ran     int
+	Failed  int
+	Events  int64
+}
+
+// Complete reports whether the job's run is recorded and intact.
+func Complete(outDir string, j *Job) bool {
+	data, err := os.ReadFile(ManifestPath(outDir, j.Run.Info.RunID))
+	if err != nil {
+		return false
+	}
+	var m ManifestEntry
+	if json.Unmarshal(data, &m) != nil || m.Run.RunID != j.Run.Info.RunID || m.Path != j.EventsPath() {
+		return false
+	}
+	size, sum, err := fileDigest(filepath.Join(outDir, m.Path))
+	return err == nil && size == m.Bytes && sum == m.SHA256
+}
+
+func fileDigest(path string) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	return n, hex.EncodeToString(h.Sum(nil)), err
+}
+
+// Sweep runs the jobs of opt.Shard that are not complete yet, opt.Workers at
+// a time. Each run writes its events file and then its manifest entry, both
+// atomically, so a sweep killed at any point can be re-run: complete runs
+// are skipped, interrupted ones redone. Errors name the run and its seed.
+func Sweep(ctx context.Context, jobs []*Job, opt Options) (Summary, error) {
+	var todo []*Job
+	var sum Summary
+	for _, j := range jobs {
+		if !opt.Shard.Has(j.Index) {
+			continue
+		}
+		sum.Total++
+		if Complete(opt.OutDir, j) {
+			sum.Skipped++
+			continue
+		}
+		todo = append(todo, j)
+	}
+	if opt.Progress != nil {
+		opt.Progress.Start(sum.Total, sum.Skipped)
+		defer opt.Progress.Finish()
+	}
+	workers := max(opt.Workers, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	var (
+		mu     sync.Mutex
+		errs   []error
+		events atomic.Int64
+		ran    atomic.Int64
+	)
+	for _, j := range todo {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			n, err := runJob(opt.OutDir, j)
+			if opt.Progress != nil {
+				opt.Progress.Done(err == nil)
+			}
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+				if opt.KeepGoing {
+					return nil
+				}
+				return err
+			}
+			ran.Add(1)
+			events.Add(n)
+			return nil
+		})
+	}
+	gerr := g.Wait()
+	sum.Ran = int(ran.Load())
+	sum.Events = events.Load()
+	sum.Failed = len(errs)
+	if gerr == nil && len(errs) == 0 && ctx.Err() != nil {
+		return sum, ctx.Err()
+	}
+	switch {
+	case len(errs) == 0:
+		return sum, gerr
+	case len(errs) == 1:
+		return sum, errs[0]
+	default:
+		return sum, fmt.Errorf("%d runs failed; the first: %w", len(errs), errs[0])
+	}
+}
+
+// runJob writes one run's events file and then its manifest entry.
+func runJob(outDir string, j *Job) (int64, error) {
+	rel := j.EventsPath()
+	path := filepath.Join(outDir, rel)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return 0, runErr(j, err)
+	}
+	removeStaleTemps(path)
+	info, err := j.Run.WriteEvents(path)
+	if err != nil {
+		return 0, err // already names the run and seed
+	}
+	size, sum, err := fileDigest(path)
+	if err != nil {
+		return 0, runErr(j, err)
+	}
+	entry, _ := json.MarshalIndent(ManifestEntry{Run: info, Path: filepath.ToSlash(rel), Bytes: size, SHA256: sum}, "", "  ")
+	if err := writeFileAtomic(ManifestPath(outDir, info.RunID), append(entry, '\n')); err != nil {
+		return 0, runErr(j, err)
+	}
+	return info.Events, nil
+}
+
+func runErr(j *Job, err error) error {
+	return fmt.Errorf("run %s (seed %d, scenario %s, policy %s/%s): %w", j.Run.Info.RunID, j.Run.Info.Seed,
+		j.Run.Info.Scenario, j.Run.Info.Policy, j.Run.Info.Variant, err)
+}
+
+// removeStaleTemps deletes temporary files a killed run left for path.
+func removeStaleTemps(path string) {
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
+	for _, m := range matches {
+		os.Remove(m)
+	}
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames it.
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// LineProgress prints a plain line every interval (and at the end): for
+// logs and CI, where a redrawn bar would be noise.
+type LineProgress struct {
+	W        io.Writer
+	Interval time.Duration
+	mu       sync.Mutex
+	total    int
+	done     int
+	failed   int
+	start    time.Time
+	last     time.Time
+}
+
+func (p *LineProgress) Start(total, skipped int) {
+	p.total, p.start, p.last = total-skipped, time.Now(), time.Now()
+	fmt.Fprintf(p.W, "sweep: %d runs, %d already complete, %d to run\n", total, skipped, total-skipped)
+}
+
+func (p *LineProgress) Done(ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	if !ok {
+		p.failed++
+	}
+	if now := time.Now(); now.Sub(p.last) >= p.Interval {
+		p.last = now
+		p.line()
+	}
+}
+
+func (p *LineProgress) line() {
+	el := time.Since(p.start)
+	rate := float64(p.done) / el.Seconds()
+	eta := "?"
+	if rate > 0 {
+		eta = time.Duration(float64(p.total-p.done) / rate * float64(time.Second)).Round(time.Second).String()
+	}
+	fmt.Fprintf(p.W, "sweep: %d/%d done, %d failed, %.1f runs/s, eta %s\n", p.done, p.total, p.failed, rate, eta)
+}
+
+func (p *LineProgress) Finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.line()
+}

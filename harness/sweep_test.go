@@ -1,0 +1,310 @@
+package harness
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/sim/eventlog/pq"
+)
+
+// tree maps every file under dir to its SHA-256.
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		sum := sha256.Sum256(data)
+		out[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameTree(t *testing.T, what string, want, got map[string]string) {
+	t.Helper()
+	if maps.Equal(want, got) {
+		return
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s differs or is missing", what, k)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: extra file %s", what, k)
+		}
+	}
+}
+
+func grid(t *testing.T, file, set string) (*Experiment, []*Job) {
+	t.Helper()
+	e, err := LoadExperiment(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := e.Grid(set, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, jobs
+}
+
+func sweep(t *testing.T, jobs []*Job, out string, workers int, shard Shard) Summary {
+	t.Helper()
+	sum, err := Sweep(context.Background(), jobs, Options{OutDir: out, Workers: workers, Shard: shard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// TestSweepDeterministicAcrossWorkersAndShards: -j 1 and -j 2 write
+// byte-identical trees, and the union of shards 0..n-1 is the unsharded
+// tree, file for file, for n in {2, 3, 7}; merging the shards adds only the
+// runs table.
+func TestSweepDeterministicAcrossWorkersAndShards(t *testing.T) {
+	_, jobs := grid(t, "testdata/sweep.yaml", SetReport)
+	if len(jobs) != 2*2*4 {
+		t.Fatalf("%d jobs, want 16", len(jobs))
+	}
+	base := t.TempDir()
+	one := filepath.Join(base, "j1")
+	sum := sweep(t, jobs, one, 1, All)
+	if sum.Ran != len(jobs) || sum.Skipped != 0 {
+		t.Fatalf("first sweep: %+v", sum)
+	}
+	want := tree(t, one)
+	if len(want) != 2*len(jobs) {
+		t.Fatalf("%d files, want an events file and a manifest entry per run (%d)", len(want), 2*len(jobs))
+	}
+	two := filepath.Join(base, "j2")
+	sweep(t, jobs, two, 2, All)
+	sameTree(t, "-j 2 vs -j 1", want, tree(t, two))
+
+	for _, n := range []int{2, 3, 7} {
+		union := map[string]string{}
+		var dirs []string
+		for i := 0; i < n; i++ {
+			dir := filepath.Join(base, "shards", string(rune('0'+n)), string(rune('0'+i)))
+			sweep(t, jobs, dir, 2, Shard{i, n})
+			for k, v := range tree(t, dir) {
+				if _, dup := union[k]; dup {
+					t.Errorf("n=%d: %s written by two shards", n, k)
+				}
+				union[k] = v
+			}
+			dirs = append(dirs, dir)
+		}
+		sameTree(t, "union of shards", want, union)
+		merged := filepath.Join(base, "merged", string(rune('0'+n)))
+		if got, err := Merge(merged, dirs); err != nil || got != len(jobs) {
+			t.Fatalf("merge: %d runs, %v", got, err)
+		}
+		m := tree(t, merged)
+		if _, ok := m["runs.parquet"]; !ok {
+			t.Fatal("merge wrote no runs.parquet")
+		}
+		delete(m, "runs.parquet")
+		sameTree(t, "merged shards", want, m)
+	}
+	// Merging the unsharded output into itself gives the same runs table
+	// as merging shards.
+	if _, err := Merge(one, []string{one}); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := pq.ReadRuns(filepath.Join(one, "runs.parquet"))
+	if err != nil || len(runs) != len(jobs) {
+		t.Fatalf("runs table: %d rows, %v", len(runs), err)
+	}
+	if !slices.IsSortedFunc(runs, func(a, b eventlog.RunInfo) int { return strings.Compare(a.RunID, b.RunID) }) {
+		t.Error("runs table not sorted by run id")
+	}
+	if runs[0].Experiment != "sweep" || runs[0].SeedSet != SetReport || runs[0].Variant == "" {
+		t.Errorf("run info lacks experiment, seed set or variant: %+v", runs[0])
+	}
+}
+
+// TestSweepRedoesDamagedRuns: a run whose file no longer matches its
+// manifest entry, or that has no entry, is redone; the rest are skipped.
+func TestSweepRedoesDamagedRuns(t *testing.T) {
+	_, jobs := grid(t, "testdata/sweep.yaml", SetReport)
+	out := t.TempDir()
+	sweep(t, jobs, out, 2, All)
+	want := tree(t, out)
+	if err := os.WriteFile(filepath.Join(out, jobs[3].EventsPath()), []byte("truncated"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(ManifestPath(out, jobs[5].Run.Info.RunID)); err != nil {
+		t.Fatal(err)
+	}
+	sum := sweep(t, jobs, out, 2, All)
+	if sum.Ran != 2 || sum.Skipped != len(jobs)-2 {
+		t.Fatalf("re-run: %+v; want 2 redone, %d skipped", sum, len(jobs)-2)
+	}
+	sameTree(t, "after repair", want, tree(t, out))
+}
+
+const sweepChildEnv = "BALLAST_TEST_SWEEP_OUT"
+
+// sweepChild runs the killme experiment one run at a time; the parent kills it.
+func sweepChild(out string) error {
+	e, err := LoadExperiment("testdata/killme.yaml")
+	if err != nil {
+		return err
+	}
+	jobs, err := e.Grid(SetReport, 0)
+	if err != nil {
+		return err
+	}
+	_, err = Sweep(context.Background(), jobs, Options{OutDir: out, Workers: 1, Shard: All})
+	return err
+}
+
+// TestSweepSurvivesSIGKILL kills a sweeping child process part-way, then
+// re-runs the sweep: it finishes, reuses the runs completed before the kill,
+// and every output file is valid.
+func TestSweepSurvivesSIGKILL(t *testing.T) {
+	out := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), sweepChildEnv+"="+out)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		entries, _ := os.ReadDir(filepath.Join(out, "manifest"))
+		if len(entries) >= 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("child made no progress")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	before, _ := os.ReadDir(filepath.Join(out, "manifest"))
+	_, jobs := grid(t, "testdata/killme.yaml", SetReport)
+	if len(before) >= len(jobs) {
+		t.Skipf("the child finished all %d runs before the kill; nothing to resume", len(jobs))
+	}
+	sum := sweep(t, jobs, out, 2, All)
+	if sum.Skipped < len(before) || sum.Skipped+sum.Ran != len(jobs) {
+		t.Fatalf("resume: %+v after %d runs completed before the kill", sum, len(before))
+	}
+	for _, j := range jobs {
+		if !Complete(out, j) {
+			t.Fatalf("run %s incomplete after resume", j.Run.Info.RunID)
+		}
+		if _, evs, err := pq.ReadEvents(filepath.Join(out, j.EventsPath())); err != nil || len(evs) == 0 {
+			t.Fatalf("run %s: %d events, %v", j.Run.Info.RunID, len(evs), err)
+		}
+	}
+	// The killed run's temporary file is cleaned up when it is redone.
+	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.Contains(d.Name(), ".tmp-") {
+			t.Errorf("stale temporary file %s", p)
+		}
+		return nil
+	})
+}
+
+func TestExperimentErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	head := "description: d\nscenarios: [lan]\n"
+	cases := []struct{ name, body, want string }{
+		{"overlap", head + "policies: [{policy: random}]\nseeds: {master: 1, tuning: [5, 6], report: [6, 7]}\n",
+			"seeds.report: seed 6 is also a tuning seed"},
+		{"unknownpolicy", head + "policies: [{policy: nope}]\nseeds: {master: 1, report: 2}\n",
+			`policies[0].policy: unknown policy "nope"`},
+		{"unknownparam", head + "policies: [{policy: random, set: {foo: 1}}]\nseeds: {master: 1, report: 2}\n",
+			`policy random has no parameter "foo"`},
+		{"dupvariant", head + "policies: [{policy: random}, {policy: random}]\nseeds: {master: 1, report: 2}\n",
+			`variant "default" is already policies[0]`},
+		{"noscenario", "description: d\nscenarios: [nowhere]\npolicies: [{policy: random}]\nseeds: {master: 1, report: 2}\n",
+			`scenarios[0]: scenario "nowhere": no such built-in scenario`},
+	}
+	for _, c := range cases {
+		_, err := LoadExperiment(write(c.name, "name: "+c.name+"\n"+c.body))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		}
+		if err != nil && !strings.Contains(err.Error(), c.name+".yaml:") {
+			t.Errorf("%s: error does not name the file and line: %v", c.name, err)
+		}
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	env := map[string]string{"SLURM_ARRAY_TASK_ID": "2"}
+	getenv := func(k string) string { return env[k] }
+	for spec, want := range map[string]Shard{"0/1": All, "3/7": {3, 7}, "env/4": {2, 4}} {
+		got, err := ParseShard(spec, getenv)
+		if err != nil || got != want {
+			t.Errorf("ParseShard(%q) = %v, %v; want %v", spec, got, err, want)
+		}
+	}
+	for _, bad := range []string{"3/2", "2/2", "-1/2", "1", "a/b", "0/0", "env/2"} {
+		if bad == "env/2" {
+			getenv = func(string) string { return "" }
+		}
+		if _, err := ParseShard(bad, getenv); err == nil {
+			t.Errorf("ParseShard(%q) accepted", bad)
+		}
+	}
+}
+
+// TestSeedSetsDisjointAndStable: derived sets are disjoint, a prefix of a
+// larger count, and pinned (the derivation is documented).
+func TestSeedSetsDisjointAndStable(t *testing.T) {
+	e := &Experiment{Seeds: SeedSets{Master: 20261122, Tuning: &SeedSet{Count: 1000}, Report: &SeedSet{Count: 1000}}}
+	tune := map[uint64]bool{}
+	for _, s := range e.SeedList(SetTuning) {
+		tune[s] = true
+	}
+	for _, s := range e.SeedList(SetReport) {
+		if tune[s] {
+			t.Fatalf("seed %d in both sets", s)
+		}
+	}
+	small := &Experiment{Seeds: SeedSets{Master: 20261122, Report: &SeedSet{Count: 10}}}
+	if !slices.Equal(small.SeedList(SetReport), e.SeedList(SetReport)[:10]) {
+		t.Error("a smaller count is not a prefix of a larger one")
+	}
+	if got := DeriveSeed(20261122, SetReport, 0); got != DeriveSeed(20261122, "report", 0) || got>>63 != 0 {
+		t.Errorf("seed %d", got)
+	}
+}
