@@ -157,23 +157,36 @@ func (r *Run) protect(cfg *sim.Config) (res sim.Result, err error) {
 // error no file exists at path. The run's RunInfo is stored in the file's
 // metadata ("ballast.run"), so an events file describes itself.
 func (r *Run) WriteEvents(path string) (eventlog.RunInfo, error) {
+	info, _, err := r.writeEvents(path)
+	return info, err
+}
+
+// writeEvents is WriteEvents that also returns the file's size and SHA-256.
+func (r *Run) writeEvents(path string) (eventlog.RunInfo, digest, error) {
 	w, err := pq.Create(path, r.Info.RunID)
 	if err != nil {
-		return r.Info, fmt.Errorf("run %s (seed %d): %w", r.Info.RunID, r.Info.Seed, err)
+		return r.Info, digest{}, fmt.Errorf("run %s (seed %d): %w", r.Info.RunID, r.Info.Seed, err)
 	}
 	res, err := r.Simulate(w)
 	if err != nil {
 		w.Abort()
-		return r.Info, err
+		return r.Info, digest{}, err
 	}
 	info := r.Info
 	info.Events = res.Events
 	meta, _ := json.Marshal(info)
 	w.SetMetadata("ballast.run", string(meta))
 	if err := w.Close(); err != nil {
-		return info, fmt.Errorf("run %s (seed %d): writing %s: %w", info.RunID, info.Seed, path, err)
+		return info, digest{}, fmt.Errorf("run %s (seed %d): writing %s: %w", info.RunID, info.Seed, path, err)
 	}
-	return info, nil
+	var d digest
+	d.bytes, d.sha256 = w.Digest()
+	return info, d, nil
+}
+
+type digest struct {
+	bytes  int64
+	sha256 string
 }
 
 // WriteParquet is WriteEvents plus the run's one-row runs table at

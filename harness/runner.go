@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,6 +107,9 @@ func Sweep(ctx context.Context, jobs []*Job, opt Options) (Summary, error) {
 		}
 		todo = append(todo, j)
 	}
+	if len(todo) > 0 {
+		removeStaleTemps(opt.OutDir)
+	}
 	if opt.Progress != nil {
 		opt.Progress.Start(sum.Total, sum.Skipped)
 		defer opt.Progress.Finish()
@@ -165,16 +170,11 @@ func runJob(outDir string, j *Job) (int64, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return 0, runErr(j, err)
 	}
-	removeStaleTemps(path)
-	info, err := j.Run.WriteEvents(path)
+	info, d, err := j.Run.writeEvents(path)
 	if err != nil {
 		return 0, err // already names the run and seed
 	}
-	size, sum, err := fileDigest(path)
-	if err != nil {
-		return 0, runErr(j, err)
-	}
-	entry, _ := json.MarshalIndent(ManifestEntry{Run: info, Path: filepath.ToSlash(rel), Bytes: size, SHA256: sum}, "", "  ")
+	entry, _ := json.MarshalIndent(ManifestEntry{Run: info, Path: filepath.ToSlash(rel), Bytes: d.bytes, SHA256: d.sha256}, "", "  ")
 	if err := writeFileAtomic(ManifestPath(outDir, info.RunID), append(entry, '\n')); err != nil {
 		return 0, runErr(j, err)
 	}
@@ -186,37 +186,37 @@ func runErr(j *Job, err error) error {
 		j.Run.Info.Scenario, j.Run.Info.Policy, j.Run.Info.Variant, err)
 }
 
-// removeStaleTemps deletes temporary files a killed run left for path.
-func removeStaleTemps(path string) {
-	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
-	for _, m := range matches {
-		os.Remove(m)
-	}
+// removeStaleTemps deletes the temporary files that killed runs left in
+// the output tree (".name.tmp-*"): one walk per sweep, not a directory
+// listing per run.
+func removeStaleTemps(outDir string) {
+	filepath.WalkDir(outDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), ".") && strings.Contains(d.Name(), ".tmp") {
+			os.Remove(p)
+		}
+		return nil
+	})
 }
 
-// writeFileAtomic writes data to a temporary file beside path and renames it.
+// writeFileAtomic writes data to path.tmp and renames it to path. The
+// temporary name is fixed, not random: each path has one writer at a time
+// (runs are unique within a sweep and shards are disjoint), and creating a
+// randomly named file cost a measurable share of a run.
 func writeFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	dir, base := filepath.Split(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	tmp := filepath.Join(dir, "."+base+".tmp")
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		os.Remove(tmp)
 		return err
 	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
 	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return nil
 }
 
 // LineProgress prints a plain line every interval (and at the end): for

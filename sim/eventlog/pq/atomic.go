@@ -2,7 +2,9 @@ package pq
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"errors"
+	"hash"
 	"os"
 	"path/filepath"
 )
@@ -20,6 +22,23 @@ type atomicFile struct {
 	// not implement io.Closer: pqarrow closes writers that do, and the file
 	// must stay open until commit.
 	buf *bufio.Writer
+	// sum hashes everything written, so callers that record a digest (the
+	// sweep manifest) need not read the file back.
+	sum *digestWriter
+}
+
+// digestWriter writes through to f and keeps the SHA-256 and size.
+type digestWriter struct {
+	f *os.File
+	h hash.Hash
+	n int64
+}
+
+func (d *digestWriter) Write(p []byte) (int, error) {
+	n, err := d.f.Write(p)
+	d.h.Write(p[:n])
+	d.n += int64(n)
+	return n, err
 }
 
 func createAtomic(path string) (*atomicFile, error) {
@@ -31,7 +50,8 @@ func createAtomic(path string) (*atomicFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &atomicFile{path: path, f: f, buf: bufio.NewWriterSize(f, 256<<10)}, nil
+	sum := &digestWriter{f: f, h: sha256.New()}
+	return &atomicFile{path: path, f: f, buf: bufio.NewWriterSize(sum, 256<<10), sum: sum}, nil
 }
 
 // commit flushes and renames the file into place.

@@ -1,6 +1,7 @@
 package pq
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -29,7 +30,10 @@ type Writer struct {
 	meta  map[string]string
 	rows  int64
 	err   error // first error; once set, Emit is a no-op and Close fails
-	done  bool  // Close or Abort was called
+	// size and sha256 describe the committed file (Digest).
+	size   int64
+	sha256 string
+	done   bool // Close or Abort was called
 
 	// bufs holds the events of the current batch and the column buffers.
 	// Emit only copies the struct; the transpose into columns happens once
@@ -134,6 +138,18 @@ func (w *Writer) Rows() int64 { return w.rows }
 // its path. If any Emit or write failed, Close removes the
 // temporary file instead and returns the first error; path is not touched.
 func (w *Writer) Close() error {
+	err := w.close()
+	if err == nil {
+		w.size, w.sha256 = w.out.sum.n, hex.EncodeToString(w.out.sum.h.Sum(nil))
+	}
+	return err
+}
+
+// Digest returns the size and hex SHA-256 of the file Close wrote; it is
+// only meaningful after a successful Close.
+func (w *Writer) Digest() (size int64, sha256Hex string) { return w.size, w.sha256 }
+
+func (w *Writer) close() error {
 	if w.done {
 		return errClosed
 	}
