@@ -5,12 +5,11 @@
 GO      ?= go
 BIN     := bin/ballast
 RUNS    := artifacts/runs
-# The issue-2 grid; later issues grow it into the papers' experiments.
-REPRO_SCENARIOS := wan_main lan
-REPRO_POLICIES  := random static
-REPRO_SEEDS     := 1 2 3
+# Experiments make reproduce sweeps; later issues grow the list into every
+# table and figure of the papers.
+REPRO_EXPERIMENTS := smoke
 
-.PHONY: all build test test-race vet reproduce bench fuzz duckdb clean
+.PHONY: all build test vet reproduce sweep-check bench fuzz duckdb clean
 
 all: build
 
@@ -25,14 +24,24 @@ vet:
 test: vet
 	$(GO) test ./...
 	$(GO) test -race ./harness/... ./sim/fast/...
+	$(MAKE) --no-print-directory sweep-check
 
 # Regenerates every output under artifacts/ from configs and seeds.
 reproduce: build
-	@set -e; for s in $(REPRO_SCENARIOS); do for p in $(REPRO_POLICIES); do for seed in $(REPRO_SEEDS); do \
-		mkdir -p $(RUNS)/reproduce/$$s/$$p; \
-		./$(BIN) sim --scenario $$s --policy $$p --seed $$seed --out $(RUNS)/reproduce/$$s/$$p/seed-$$seed.parquet; \
-	done; done; done
-	@echo "outputs: $(RUNS)/reproduce/<scenario>/<policy>/seed-N.parquet (+ .runs.parquet); schema: docs/schema.md"
+	@set -e; for e in $(REPRO_EXPERIMENTS); do ./$(BIN) run $$e --out $(RUNS)/$$e; ./$(BIN) merge $(RUNS)/$$e --out $(RUNS)/$$e; done
+	@echo "outputs: $(RUNS)/<experiment>/events/**.parquet, manifest/, runs.parquet; schema: docs/schema.md"
+
+# The scale-out sequence on one machine (docs/scale-out.md): three shards,
+# merged, must equal one unsharded sweep file for file.
+SWEEP_CHECK := $(shell mktemp -u /tmp/ballast-sweep-check.XXXXXX)
+sweep-check: build
+	@set -e; d=$(SWEEP_CHECK); \
+	./$(BIN) run smoke -j 2 --out $$d/whole > /dev/null 2>&1; \
+	for i in 0 1 2; do ./$(BIN) run smoke -j 1 --shard $$i/3 --out $$d/shard-$$i > /dev/null 2>&1; done; \
+	./$(BIN) merge $$d/shard-0 $$d/shard-1 $$d/shard-2 --out $$d/merged > /dev/null; \
+	./$(BIN) merge $$d/whole --out $$d/whole > /dev/null; \
+	diff -r $$d/whole $$d/merged && echo "sweep-check: 3 shards merged == unsharded sweep"; \
+	rm -rf $$d
 
 # Performance targets are checked here, not in unit tests (BENCHMARKS.md).
 bench:

@@ -117,3 +117,38 @@ func TestHelpAndListings(t *testing.T) {
 		t.Errorf("scenarios does not list wan_main:\n%s", stdout)
 	}
 }
+
+func TestRunCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sweep")
+	code, stdout, stderr := run(t, "run", "smoke", "--dry-run", "--out", out)
+	if code != 0 || !strings.Contains(stdout, "2 scenarios x 3 policy variants x 3 seeds = 18 runs") || !strings.Contains(stdout, "estimate:") {
+		t.Fatalf("dry run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("--dry-run wrote output")
+	}
+	code, stdout, stderr = run(t, "run", "smoke", "-j", "2", "--seeds", "1", "--out", out)
+	if code != 0 || !strings.Contains(stdout, "6 runs, 0 already complete, 6 ran") {
+		t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = run(t, "run", "smoke", "--seeds", "1", "--out", out)
+	if code != 0 || !strings.Contains(stdout, "6 already complete, 0 ran") {
+		t.Fatalf("re-run did not skip: %s", stdout)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "smoke", "--shard", "3/2"}, `--shard "3/2": index "3" is not allowed; allowed: an integer I with 0 <= I < 2`},
+		{[]string{"run", "smoke", "--shard", "x"}, `--shard "x": allowed: I/N`},
+		{[]string{"run", "nope"}, `experiment "nope": no such built-in experiment; allowed: smoke`},
+		{[]string{"run"}, `run: want one EXPERIMENT argument, got 0`},
+		{[]string{"run", "smoke", "--seed-set", "train"}, `--seed-set "train": allowed: report, tuning`},
+		{[]string{"merge", "--out", out}, `merge: no input directories`},
+	} {
+		code, _, stderr := run(t, c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
