@@ -30,16 +30,30 @@ type Experiment struct {
 	// Outputs lists what a run writes; "events" (the Parquet event log) is
 	// the only output so far and the default.
 	Outputs []string `yaml:"outputs,omitempty"`
+	// Objective ranks tuning candidates lexicographically, lower first
+	// (default: unwritable fraction, then mean recovery time).
+	Objective []string `yaml:"objective,omitempty"`
 
 	file      string
 	scenarios []*scenario.Scenario
+	tuned     *Tuned
 }
+
+// DefaultObjective is the BALLAST paper's tuning objective (section 6.1):
+// "minimize unwritable fraction first, then recovery mean time".
+var DefaultObjective = []string{"unwritable_fraction", "recovery_mean_ms"}
 
 // PolicyVariant is one policy with a named set of parameter overrides.
 type PolicyVariant struct {
 	Policy  string         `yaml:"policy"`
 	Variant string         `yaml:"variant,omitempty"` // default "default"
 	Set     map[string]any `yaml:"set,omitempty"`     // parameter overrides: numbers, lists of numbers, or names
+	// Tune declares a grid searched by 'ballast tune' on the tuning seeds,
+	// per scenario: each parameter maps to a list of candidate values, or to
+	// "all" for every combination of an integer list parameter's range (the
+	// regime-to-arm maps of oracle_best_per_regime). Report runs then use
+	// the chosen values from configs/tuned/<experiment>.yaml.
+	Tune map[string]any `yaml:"tune,omitempty"`
 }
 
 // SeedSets are the experiment's disjoint seed sets. Each set is a count (the
@@ -159,6 +173,21 @@ func (e *Experiment) Validate() *configfile.FieldError {
 		if err != nil {
 			return errf(p+".set", "%v", err)
 		}
+		if pv.Tune != nil {
+			cands, err := pv.Candidates()
+			if err != nil {
+				return errf(p+".tune", "%v", err)
+			}
+			for _, c := range cands {
+				params, err := spec.Resolve(c)
+				if err == nil {
+					_, err = spec.New(params)
+				}
+				if err != nil {
+					return errf(p+".tune", "candidate %v: %v", c, err)
+				}
+			}
+		}
 		key := pv.Policy + "/" + pv.Variant
 		if j, dup := seen[key]; dup {
 			return errf(p+".variant", "policy %s variant %q is already policies[%d]; allowed: a unique variant name per policy", pv.Policy, pv.Variant, j)
@@ -196,6 +225,11 @@ func (e *Experiment) Validate() *configfile.FieldError {
 	for _, s := range e.SeedList(SetReport) {
 		if tuning[s] {
 			return errf("seeds.report", "seed %d is also a tuning seed; allowed: report seeds disjoint from tuning seeds, so results are not reported on the seeds they were tuned on", s)
+		}
+	}
+	for i, o := range e.Objective {
+		if !validName(o) {
+			return errf(fmt.Sprintf("objective[%d]", i), "%q is not allowed; allowed: a per-run metric name such as unwritable_fraction", o)
 		}
 	}
 	for i, o := range e.Outputs {

@@ -43,21 +43,35 @@ func (e *Experiment) Grid(label string, maxSeeds int) ([]*Job, error) {
 			if err != nil {
 				return nil, err
 			}
-			for _, seed := range seeds {
-				r, err := Resolve(Spec{Scenario: s, Policy: pv.Policy, Set: set, Seed: seed, SeedSet: label, Engine: e.Engine})
-				if err != nil {
-					return nil, fmt.Errorf("experiment %s, scenario %s, policy %s/%s: %w", e.Name, s.Name, pv.Policy, pv.Variant, err)
+			if pv.Tune != nil {
+				if set, err = e.tunedOverrides(s.Name, pv); err != nil {
+					return nil, err
 				}
-				r.Info.Experiment = e.Name
-				r.Info.Variant = pv.Variant
-				jobs = append(jobs, &Job{Index: len(jobs), Run: r})
+			}
+			for _, seed := range seeds {
+				j, err := e.NewJob(len(jobs), s, pv.Policy, pv.Variant, set, seed, label)
+				if err != nil {
+					return nil, err
+				}
+				jobs = append(jobs, j)
 			}
 		}
 	}
 	return jobs, nil
 }
 
-// Scenarios returns the experiment's resolved scenarios, in file order.
+// NewJob resolves one run of the experiment.
+func (e *Experiment) NewJob(index int, s *scenario.Scenario, policy, variant string, set []string, seed uint64, label string) (*Job, error) {
+	r, err := Resolve(Spec{Scenario: s, Policy: policy, Set: set, Seed: seed, SeedSet: label, Engine: e.Engine})
+	if err != nil {
+		return nil, fmt.Errorf("experiment %s, scenario %s, policy %s/%s: %w", e.Name, s.Name, policy, variant, err)
+	}
+	r.Info.Experiment = e.Name
+	r.Info.Variant = variant
+	return &Job{Index: index, Run: r}, nil
+}
+
+// ScenarioList returns the experiment's resolved scenarios, in file order.
 func (e *Experiment) ScenarioList() []*scenario.Scenario { return e.scenarios }
 
 // EstimateEvents is a rough count of the events a run logs, for --dry-run:
