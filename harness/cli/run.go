@@ -38,6 +38,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "output directory (default artifacts/runs/EXPERIMENT)"},
 			&cli.BoolFlag{Name: "keep-going", Usage: "after a failed run, finish the others instead of stopping"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the grid size and an estimate of events and time; run nothing"},
+			&cli.StringFlag{Name: "tuned", Usage: "tuned parameters for the experiment's tune: variants (default configs/tuned/EXPERIMENT.yaml, written by 'ballast tune')"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if cmd.Args().Len() != 1 {
@@ -61,6 +62,15 @@ func runCommand() *cli.Command {
 			if cmd.Int("seeds") < 0 {
 				return usage(fmt.Errorf("--seeds %d: allowed: 0 (all) or more", cmd.Int("seeds")))
 			}
+			tunedPath := cmd.String("tuned")
+			if tunedPath == "" {
+				tunedPath = harness.TunedPath(e.Name)
+			}
+			tuned, err := harness.LoadTuned(tunedPath)
+			if err != nil {
+				return usage(err)
+			}
+			e.UseTuned(tuned)
 			jobs, err := e.Grid(set, cmd.Int("seeds"))
 			if err != nil {
 				return usage(err)
