@@ -222,12 +222,17 @@ func (s *Scenario) Validate() *configfile.FieldError {
 	if fe := s.validateNetwork(); fe != nil {
 		return fe
 	}
+	procSeen := map[int]int{}
 	for i := range s.Processing {
 		p := &s.Processing[i]
 		path := fmt.Sprintf("processing[%d]", i)
 		if fe := s.node(path+".node", p.Node); fe != nil {
 			return fe
 		}
+		if j, dup := procSeen[p.Node]; dup {
+			return e(path+".node", "node %d already has a processing delay at processing[%d]; allowed: one entry per node (use a mixture for several delay sources)", p.Node, j)
+		}
+		procSeen[p.Node] = i
 		if fe := p.Delay.Validate(path + ".delay"); fe != nil {
 			return fe
 		}
