@@ -68,8 +68,8 @@ func TestBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"sim", "--scenario", "nope", "--policy", "random", "--seed", "1", "--out", out}, `scenario "nope": no such built-in scenario; allowed: lan, `},
-		{[]string{"sim", "--scenario", "lan", "--policy", "nope", "--seed", "1", "--out", out}, `--policy: unknown policy "nope"; allowed: random, static`},
+		{[]string{"sim", "--scenario", "nope", "--policy", "random", "--seed", "1", "--out", out}, `scenario "nope": no such built-in scenario; allowed: ablation, `},
+		{[]string{"sim", "--scenario", "lan", "--policy", "nope", "--seed", "1", "--out", out}, `--policy: unknown policy "nope"; allowed: `},
 		{[]string{"sim", "--scenario", "lan", "--policy", "random", "--set", "max_ms=abc", "--seed", "1", "--out", out}, `--set "max_ms=abc": "abc" is not allowed; allowed: a number in`},
 		{[]string{"sim", "--scenario", "lan", "--policy", "random", "--set", "foo=1", "--seed", "1", "--out", out}, `policy random has no parameter "foo"; allowed: min_ms, max_ms`},
 		{[]string{"sim", "--scenario", "lan", "--policy", "random", "--set", "min_ms=500", "--seed", "1", "--out", out}, `max_ms 300 is below min_ms 500`},
