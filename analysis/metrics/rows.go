@@ -1,0 +1,181 @@
+// Package metrics derives ballast's per-run metrics from the raw events of
+// one run, in a single streaming pass and from the event log alone (BALLAST
+// paper, section 5: no policy-specific instrumentation). The definitions,
+// and every rule chosen where the papers are silent, are in
+// docs/metrics.md; the comments here say how they are computed.
+//
+// All times are integers in microseconds (suffix US); per-run aggregates of
+// times are float64 microseconds. A metric that is undefined for a run (the
+// mean recovery time of a run without unwritable intervals) is NaN.
+package metrics
+
+// The row types below are the tables that 'ballast analyze' writes; their
+// `col` tags are the column names in the Parquet and CSV files.
+
+// RunRow is one run: its identity (the fields of eventlog.RunInfo), the
+// analysis settings, and every per-run metric.
+type RunRow struct {
+	RunID        string `col:"run_id"`
+	Experiment   string `col:"experiment"`
+	Scenario     string `col:"scenario"`
+	ScenarioHash string `col:"scenario_hash"`
+	Policy       string `col:"policy"`
+	Variant      string `col:"variant"`
+	Params       string `col:"params"`
+	Seed         int64  `col:"seed"`
+	SeedSet      string `col:"seed_set"`
+	Engine       string `col:"engine"`
+	ConfigHash   string `col:"config_hash"`
+	CodeVersion  string `col:"code_version"`
+	Nodes        int64  `col:"nodes"`
+	DurationUS   int64  `col:"duration_us"`
+	HeartbeatUS  int64  `col:"heartbeat_us"`
+	Events       int64  `col:"events"`
+	// EventsHash is an xxh3-128 hash of the run's events (every column but
+	// run_id, in order): equal hashes mean identical traces, which is what
+	// the ablation self-check compares.
+	EventsHash string `col:"events_hash"`
+	// Path is the events file the run was read from; not written out, so
+	// that reading shards or their merge gives identical tables.
+	Path string `col:"-"`
+
+	// Analysis settings.
+	GraceUS    int64  `col:"grace_us"`    // writability grace window
+	WarmupRule string `col:"warmup_rule"` // "first-writable" or "none"
+	WarmupUS   int64  `col:"warmup_us"`   // excluded warm-up [0, warmup_us)
+	MeasuredUS int64  `col:"measured_us"` // duration_us - warmup_us
+
+	// Availability: maximal unwritable intervals after the warm-up.
+	Intervals      int64   `col:"intervals"`        // unwritable intervals, censored included
+	Censored       int64   `col:"censored"`         // of them, still open at the run's end
+	NeverWritable  bool    `col:"never_writable"`   // no writable instant in the whole run
+	UnwritableUS   int64   `col:"unwritable_us"`    // their total length
+	UnwritableFrac float64 `col:"unwritable_frac"`  // unwritable_us / measured_us
+	RecoveryMeanUS float64 `col:"recovery_mean_us"` // mean interval length (NaN: no interval)
+	RecoveryP50US  float64 `col:"recovery_p50_us"`  // quantiles: definition 7 (stats.Quantile)
+	RecoveryP95US  float64 `col:"recovery_p95_us"`
+	RecoveryP99US  float64 `col:"recovery_p99_us"`
+	RecoveryMaxUS  float64 `col:"recovery_max_us"`
+
+	// Election process, over the whole run.
+	Attempts           int64   `col:"attempts"`     // election attempts that ended (won+failed+stepped_down+crashed)
+	Won                int64   `col:"won"`          // ended with became_leader
+	Failed             int64   `col:"failed"`       // ended with election_failed
+	SteppedDown        int64   `col:"stepped_down"` // ended with became_follower
+	Crashed            int64   `col:"crashed"`      // ended by the candidate's crash
+	OpenAttempts       int64   `col:"open_attempts"`
+	SplitVoteRate      float64 `col:"split_vote_rate"` // failed / attempts
+	TimeToLeaderMeanUS float64 `col:"time_to_leader_mean_us"`
+	TimeToLeaderP95US  float64 `col:"time_to_leader_p95_us"`
+	TermsStarted       int64   `col:"terms_started"`      // distinct terms of became_candidate rows
+	TermChurnPerMin    float64 `col:"term_churn_per_min"` // terms_started per simulated minute
+
+	// Failure causes of the failed attempts.
+	FailedNoQuorum   int64   `col:"failed_no_quorum"`
+	FailedLowReach   int64   `col:"failed_low_reach"`
+	FailedContention int64   `col:"failed_contention"`
+	NoQuorumFrac     float64 `col:"no_quorum_frac"` // of failed (NaN: none failed)
+	LowReachFrac     float64 `col:"low_reach_frac"`
+	ContentionFrac   float64 `col:"contention_frac"`
+
+	// Failover after leader crashes (Dynatune, section IV).
+	LeaderCrashes      int64   `col:"leader_crashes"`
+	FailoverCensored   int64   `col:"failover_censored"` // no new leader before the end
+	DetectFirstMeanUS  float64 `col:"detect_first_mean_us"`
+	DetectQuorumMeanUS float64 `col:"detect_quorum_mean_us"`
+	ElectionMeanUS     float64 `col:"election_mean_us"`
+	OutOfServiceMeanUS float64 `col:"out_of_service_mean_us"`
+
+	// Safety cooldown (forced-safe mode, BALLAST Table A.14).
+	SafetyEpisodes     int64   `col:"safety_episodes"`
+	SafetyCensored     int64   `col:"safety_censored"`
+	SafetyMeanUS       float64 `col:"safety_mean_us"`
+	SafetyOverlap2Frac float64 `col:"safety_overlap2_frac"` // time with >= 2 nodes in safe mode / duration_us
+	SafetyOverlap3Frac float64 `col:"safety_overlap3_frac"`
+}
+
+// Interval is one maximal unwritable interval [StartUS, EndUS).
+type Interval struct {
+	RunID      string `col:"run_id"`
+	StartUS    int64  `col:"start_us"`
+	EndUS      int64  `col:"end_us"`
+	RecoveryUS int64  `col:"recovery_us"` // EndUS - StartUS
+	Censored   bool   `col:"censored"`    // still open at the run's end, cut there
+}
+
+// Attempt outcomes.
+const (
+	OutcomeWon         = "won"
+	OutcomeFailed      = "failed"
+	OutcomeSteppedDown = "stepped_down"
+	OutcomeCrashed     = "crashed"
+	OutcomeOpen        = "open" // still running at the end of the run
+)
+
+// Failure causes of a failed attempt.
+const (
+	CauseNoQuorum   = "no_quorum_alive"
+	CauseLowReach   = "low_reachability"
+	CauseContention = "contention"
+)
+
+// Election is one election attempt of one node: from the timeout that
+// starts it (its became_precandidate or became_candidate row) to its end.
+type Election struct {
+	RunID   string `col:"run_id"`
+	Node    int64  `col:"node"`
+	StartUS int64  `col:"start_us"`
+	EndUS   int64  `col:"end_us"` // the run's end for an open attempt
+	Outcome string `col:"outcome"`
+	Term    int64  `col:"term"`              // the node's term at the end
+	Phase   string `col:"phase"`             // "prevote" or "vote": the phase it ended in
+	CandUS  int64  `col:"candidate_us"`      // its became_candidate time; -1 if it never got there
+	TTLUS   int64  `col:"time_to_leader_us"` // became_candidate -> became_leader; -1 unless won
+	Reached int64  `col:"reached"`           // distinct peers that received a request of the last phase
+	Alive   int64  `col:"alive"`             // nodes alive when it failed (-1 unless failed)
+	Cause   string `col:"cause"`             // failure cause ("" unless failed)
+}
+
+// Failover is one crash of the current leader.
+type Failover struct {
+	RunID          string `col:"run_id"`
+	Leader         int64  `col:"leader"`
+	Term           int64  `col:"term"`
+	CrashUS        int64  `col:"crash_us"`
+	DetectFirstUS  int64  `col:"detect_first_us"`   // crash -> first timeout of another node
+	DetectQuorumUS int64  `col:"detect_quorum_us"`  // crash -> a quorum of nodes have timed out
+	ElectionUS     int64  `col:"election_us"`       // first timeout -> new leader
+	OutOfServiceUS int64  `col:"out_of_service_us"` // crash -> new leader
+	Detected       bool   `col:"detected"`          // false: detect_first_us is cut at the end
+	QuorumDetected bool   `col:"quorum_detected"`
+	Recovered      bool   `col:"recovered"` // false: censored, cut at the run's end
+}
+
+// SafetyEpisode is one stay of one node in forced-safe mode.
+type SafetyEpisode struct {
+	RunID      string `col:"run_id"`
+	Node       int64  `col:"node"`
+	StartUS    int64  `col:"start_us"`
+	EndUS      int64  `col:"end_us"`
+	DurationUS int64  `col:"duration_us"`
+	Censored   bool   `col:"censored"`
+}
+
+// ArmBin counts one arm's policy decisions in one time bin of one run.
+type ArmBin struct {
+	RunID     string `col:"run_id"`
+	BinUS     int64  `col:"bin_start_us"`
+	BinLenUS  int64  `col:"bin_us"`
+	Arm       int64  `col:"arm"`
+	Decisions int64  `col:"decisions"`
+}
+
+// Run is everything derived from one run's events.
+type Run struct {
+	Row       RunRow
+	Intervals []Interval
+	Elections []Election
+	Failovers []Failover
+	Safety    []SafetyEpisode
+	Arms      []ArmBin
+}

@@ -1,0 +1,104 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ballast-bench/ballast/analysis/store"
+)
+
+// TableSuffix ends the name of every table 'ballast analyze' writes
+// (runs.metrics.parquet, ...), so that EventFiles never takes one for an
+// events file.
+const TableSuffix = ".metrics.parquet"
+
+// Tables are the analysed runs, flattened into one table per row type,
+// each sorted by run (CompareRows) and then by time.
+type Tables struct {
+	Runs      []RunRow
+	Intervals []Interval
+	Elections []Election
+	Failovers []Failover
+	Safety    []SafetyEpisode
+	Arms      []ArmBin
+}
+
+// Collect flattens runs (already in CompareRows order) into Tables.
+func Collect(runs []*Run) *Tables {
+	t := &Tables{}
+	for _, r := range runs {
+		t.Runs = append(t.Runs, r.Row)
+		t.Intervals = append(t.Intervals, r.Intervals...)
+		t.Elections = append(t.Elections, r.Elections...)
+		t.Failovers = append(t.Failovers, r.Failovers...)
+		t.Safety = append(t.Safety, r.Safety...)
+		t.Arms = append(t.Arms, r.Arms...)
+	}
+	return t
+}
+
+// TableNames are the base names of the tables in an analysis directory.
+var TableNames = []string{"runs", "intervals", "elections", "failovers", "safety", "arms"}
+
+// Write writes every table to dir as NAME.metrics.parquet and NAME.csv.
+// All files are staged first and renamed into place only when all were
+// written: an error leaves dir as it was.
+func (t *Tables) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var files []*store.File
+	add := func(f *store.File, err error) error {
+		if err != nil {
+			return err
+		}
+		files = append(files, f)
+		return nil
+	}
+	p := func(name string) string { return filepath.Join(dir, name+TableSuffix) }
+	c := func(name string) string { return filepath.Join(dir, name+".csv") }
+	err := errors.Join(
+		add(store.StageParquet(p("runs"), t.Runs)), add(store.StageCSV(c("runs"), t.Runs)),
+		add(store.StageParquet(p("intervals"), t.Intervals)), add(store.StageCSV(c("intervals"), t.Intervals)),
+		add(store.StageParquet(p("elections"), t.Elections)), add(store.StageCSV(c("elections"), t.Elections)),
+		add(store.StageParquet(p("failovers"), t.Failovers)), add(store.StageCSV(c("failovers"), t.Failovers)),
+		add(store.StageParquet(p("safety"), t.Safety)), add(store.StageCSV(c("safety"), t.Safety)),
+		add(store.StageParquet(p("arms"), t.Arms)), add(store.StageCSV(c("arms"), t.Arms)),
+	)
+	if err != nil {
+		store.Abort(files)
+		return err
+	}
+	return store.Commit(files)
+}
+
+// ReadTables reads an analysis directory written by Tables.Write.
+func ReadTables(dir string) (*Tables, error) {
+	p := func(name string) string { return filepath.Join(dir, name+TableSuffix) }
+	if _, err := os.Stat(p("runs")); err != nil {
+		return nil, fmt.Errorf("%s: no %s; allowed: a directory written by 'ballast analyze --out'", dir, "runs"+TableSuffix)
+	}
+	t := &Tables{}
+	var err error
+	if t.Runs, err = store.ReadParquet[RunRow](p("runs")); err != nil {
+		return nil, err
+	}
+	if t.Intervals, err = store.ReadParquet[Interval](p("intervals")); err != nil {
+		return nil, err
+	}
+	if t.Elections, err = store.ReadParquet[Election](p("elections")); err != nil {
+		return nil, err
+	}
+	if t.Failovers, err = store.ReadParquet[Failover](p("failovers")); err != nil {
+		return nil, err
+	}
+	if t.Safety, err = store.ReadParquet[SafetyEpisode](p("safety")); err != nil {
+		return nil, err
+	}
+	if t.Arms, err = store.ReadParquet[ArmBin](p("arms")); err != nil {
+		return nil, err
+	}
+	return t, nil
+}

@@ -1,0 +1,115 @@
+package plot
+
+import (
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ballast-bench/ballast/analysis/report"
+	"github.com/ballast-bench/ballast/analysis/stats"
+	"github.com/ballast-bench/ballast/analysis/store"
+)
+
+// checkPNG decodes path and checks its size and that it is not blank:
+// at least 2 % of the pixels differ from white (axes, text and lines).
+func checkPNG(t *testing.T, path string, w, h int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
+		t.Errorf("%s: %dx%d pixels, want %dx%d", path, b.Dx(), b.Dy(), w, h)
+	}
+	if frac := inked(img); frac < 0.02 {
+		t.Errorf("%s: only %.2f %% of pixels are not white", path, 100*frac)
+	}
+}
+
+func inked(img image.Image) float64 {
+	b := img.Bounds()
+	n := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r < 0xf000 || g < 0xf000 || bl < 0xf000 {
+				n++
+			}
+		}
+	}
+	return float64(n) / float64(b.Dx()*b.Dy())
+}
+
+func write(t *testing.T, name string, f Figure) string {
+	t.Helper()
+	prefix := filepath.Join(t.TempDir(), name)
+	files, err := Stage(prefix, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Commit(files); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(prefix + ".pdf"); err != nil || st.Size() < 1000 {
+		t.Errorf("%s.pdf missing or tiny: %v", prefix, err)
+	}
+	return prefix + ".png"
+}
+
+func TestFigures(t *testing.T) {
+	ci := func(m float64) stats.CI { return stats.CI{Mean: m, Lo: 0.8 * m, Hi: 1.2 * m, N: 5} }
+	cdf, err := CDF("recovery", "recovery time (ms)", []report.Series{
+		{Label: "random", Values: []float64{5, 20, 100, 400, 2000}},
+		{Label: "static", Values: []float64{50, 60, 700, 900}},
+	}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bars, err := Bars("unwritable", "Unwritable frac.", []report.Bar{{Label: "random", CI: ci(0.4)}, {Label: "static", CI: ci(0.05)}, {Label: "none", CI: stats.CI{Mean: math.NaN()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arms, err := Arms("arms", []report.ArmPanel{
+		{Label: "a", BinS: []float64{0, 1, 2}, BinLen: 1, Arms: []int64{0, 1}, Frac: [][]float64{{0.2, 0.5, math.NaN()}, {0.8, 0.5, math.NaN()}}},
+		{Label: "b", BinS: []float64{0, 1}, BinLen: 1, Arms: []int64{2}, Frac: [][]float64{{1, 1}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sens, err := Sensitivity("sens", "max_ms", "Recovery mean (ms)", []report.Curve{{Label: "random", X: []float64{300, 600, 900}, CI: []stats.CI{ci(4000), ci(700), ci(600)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		fig  Figure
+		w, h int
+	}{
+		{"cdf", cdf, 900, 600}, {"bars", bars, 900, 600}, {"arms", arms, 900, 660}, {"sens", sens, 900, 600},
+	} {
+		if w, h := c.fig.Pixels(); w != c.w || h != c.h {
+			t.Errorf("%s: Pixels() = %dx%d, want %dx%d", c.name, w, h, c.w, c.h)
+		}
+		checkPNG(t, write(t, c.name, c.fig), c.w, c.h)
+	}
+}
+
+func TestNothingToPlot(t *testing.T) {
+	if _, err := CDF("x", "x", []report.Series{{Label: "a"}}, true); err == nil {
+		t.Error("CDF of nothing did not fail")
+	}
+	if _, err := Bars("x", "x", nil); err == nil {
+		t.Error("Bars of nothing did not fail")
+	}
+	if _, err := Arms("x", nil); err == nil {
+		t.Error("Arms of nothing did not fail")
+	}
+}
