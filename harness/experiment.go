@@ -30,8 +30,9 @@ type Experiment struct {
 	// Outputs lists what a run writes; "events" (the Parquet event log) is
 	// the only output so far and the default.
 	Outputs []string `yaml:"outputs,omitempty"`
-	// Objective ranks tuning candidates lexicographically, lower first
-	// (default: unwritable fraction, then mean recovery time).
+	// Objective ranks tuning candidates lexicographically, lower first, by
+	// per-run metric columns (default: unwritable_frac, then
+	// recovery_mean_us).
 	Objective []string `yaml:"objective,omitempty"`
 
 	file      string
@@ -40,8 +41,9 @@ type Experiment struct {
 }
 
 // DefaultObjective is the BALLAST paper's tuning objective (section 6.1):
-// "minimize unwritable fraction first, then recovery mean time".
-var DefaultObjective = []string{"unwritable_fraction", "recovery_mean_ms"}
+// "minimize unwritable fraction first, then recovery mean time". Names are
+// per-run metric columns of the analysis (docs/metrics.md).
+var DefaultObjective = []string{"unwritable_frac", "recovery_mean_us"}
 
 // PolicyVariant is one policy with a named set of parameter overrides.
 type PolicyVariant struct {

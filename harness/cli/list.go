@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v3"
@@ -39,19 +40,44 @@ func scenariosCommand() *cli.Command {
 func policiesCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "policies",
-		Usage: "list the election-timeout policies with their parameters and defaults",
+		Usage: "list the election-timeout policies with their parameters, defaults and provenance, and the arm sets",
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			w := cmd.Root().Writer
+			fmt.Fprintln(w, "Policies (set a parameter with --set name=value; provenance: paper = stated, inferred = derived from the paper, ours = our choice):")
 			for _, name := range policies.Names() {
 				ps, _ := policies.Lookup(name)
-				fmt.Fprintf(w, "%s\t%s\n", ps.Name, ps.Doc)
+				fmt.Fprintf(w, "\n%s: %s\n", ps.Name, ps.Doc)
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				for _, p := range ps.Params {
-					fmt.Fprintf(tw, "    %s=%s\t(%s)\t%s\n", p.Name, p.DefaultString(), p.Provenance, p.Doc)
+					doc := p.Doc
+					if p.Choices != nil {
+						doc += "; " + p.Allowed()
+					}
+					fmt.Fprintf(tw, "    %s=%s\t%s\t%s\n", p.Name, p.DefaultString(), p.Provenance, doc)
 				}
-				tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
 			}
-			return nil
+			fmt.Fprintln(w, "\nArm sets (configs/arms.yaml; * marks the safe arm, the most conservative):")
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			for _, s := range policies.ArmSets() {
+				arms := make([]string, len(s.Arms))
+				for i, a := range s.Arms {
+					mark := ""
+					if i == s.Safe {
+						mark = "*"
+					}
+					if s.Kind == policies.Relative {
+						arms[i] = fmt.Sprintf("%s%s x%g", a.Name, mark, a.Factor)
+					} else {
+						arms[i] = fmt.Sprintf("%s%s [%g, %g]", a.Name, mark, a.LoMS, a.HiMS)
+					}
+				}
+				fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", s.Name, s.Kind, s.Provenance, s.Doc)
+				fmt.Fprintf(tw, "    \t\t\t%s\n", strings.Join(arms, "  "))
+			}
+			return tw.Flush()
 		},
 	}
 }

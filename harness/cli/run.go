@@ -31,7 +31,7 @@ func runCommand() *cli.Command {
 			"Outputs are byte-identical for any -j and any sharding; 'ballast merge' combines\n" +
 			"the shards' directories. See docs/scale-out.md.",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "parallel runs", Value: runtime.NumCPU()},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "parallel runs", Value: defaultJobs()},
 			&cli.StringFlag{Name: "shard", Usage: "run only shard I of N (0 <= I < N); env/N takes I from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID", Value: "0/1"},
 			&cli.StringFlag{Name: "seed-set", Usage: "which seed set to run: report or tuning", Value: harness.SetReport},
 			&cli.IntFlag{Name: "seeds", Usage: "run only the first N seeds of the set (0: all)"},
@@ -114,6 +114,8 @@ func dryRun(w io.Writer, e *harness.Experiment, jobs []*harness.Job, shard harne
 	fmt.Fprintf(w, "estimate: about %d events, %v with %d workers (at ~3 M events/s per worker) -> %s\n", events, est, workers, out)
 	return nil
 }
+
+func defaultJobs() int { return runtime.NumCPU() }
 
 // newProgress draws a bar on a terminal and prints plain periodic lines
 // otherwise (logs, CI).

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v3"
@@ -48,6 +50,9 @@ func simCommand() *cli.Command {
 			})
 			if err != nil {
 				return usage(err)
+			}
+			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+				return usage(fmt.Errorf("--out %q: cannot create its directory: %v; allowed: a writable path", out, err))
 			}
 			info, err := r.WriteParquet(out)
 			if err != nil {

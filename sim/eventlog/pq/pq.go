@@ -2,8 +2,9 @@
 // (layout and settings: docs/schema.md).
 //
 // Files are written to a temporary name next to the destination and renamed
-// into place only once complete and fsynced, so a file at the destination
-// path is always a finished one, however the writing process ended.
+// into place only once complete, so a file at the destination path is
+// always a finished one, however the writing process ended (they are not
+// fsynced: see atomicFile.commit).
 // Output depends only on the input: writing the same events twice gives
 // byte-identical files.
 package pq
