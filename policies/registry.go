@@ -32,6 +32,9 @@ type Param struct {
 	Doc        string
 	Min, Max   float64 // allowed range of each element
 	Integer    bool    // elements must be whole numbers
+	// MaxLen > 0 makes the list's length variable: 1 to MaxLen elements
+	// (a regime-to-arm map); otherwise it has exactly len(Default).
+	MaxLen int
 	// Choice parameters.
 	Choices       []string
 	DefaultChoice string
@@ -158,7 +161,7 @@ func (s *Spec) Resolve(overrides []string) (Params, error) {
 			continue
 		}
 		vals, err := parseList(val)
-		if err != nil || len(vals) != len(d.Default) {
+		if err != nil || !d.lengthOK(len(vals)) {
 			return nil, fmt.Errorf("--set %q: %q is not allowed; allowed: %s", o, val, d.describe())
 		}
 		for _, v := range vals {
@@ -198,6 +201,13 @@ func (s *Spec) example() string {
 	return s.Params[0].Name + "=" + s.Params[0].DefaultString()
 }
 
+func (d *Param) lengthOK(n int) bool {
+	if d.MaxLen > 0 {
+		return n >= 1 && n <= d.MaxLen
+	}
+	return n == len(d.Default)
+}
+
 func (d *Param) describe() string {
 	if d.Choices != nil {
 		return "one of " + strings.Join(d.Choices, ", ")
@@ -206,11 +216,17 @@ func (d *Param) describe() string {
 	if d.Integer {
 		kind = "an integer"
 	}
-	if len(d.Default) > 1 {
+	switch {
+	case d.MaxLen > 0:
+		kind = fmt.Sprintf("1 to %d comma-separated numbers", d.MaxLen)
+	case len(d.Default) > 1:
 		kind = fmt.Sprintf("%d comma-separated numbers", len(d.Default))
 	}
 	return fmt.Sprintf("%s in [%v, %v]", kind, d.Min, d.Max)
 }
+
+// Allowed describes the values a parameter accepts, for listings.
+func (d *Param) Allowed() string { return d.describe() }
 
 func parseList(s string) ([]float64, error) {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "["), "]"))
@@ -285,7 +301,7 @@ func init() {
 	})
 	Register(&Spec{
 		Name:   "static",
-		Doc:    "a fixed conservative range (default the safe arm A3, 600-1200 ms)",
+		Doc:    "a fixed range: the etcd prototype tables' static baseline (default 600-1200 ms, as static_conservative)",
 		Params: rangeParams(600, 1200, Ours, "conservative timeout"),
 		New:    rangeFactory,
 	})
