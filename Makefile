@@ -49,6 +49,7 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzEngine -fuzztime 60s ./sim/fast
+	$(GO) test -run '^$$' -fuzz FuzzPolicyDeadlines -fuzztime 60s ./policies
 
 # Installs DuckDB for the independent-reader test (needs npm).
 duckdb:

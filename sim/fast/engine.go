@@ -625,8 +625,9 @@ func (r *run) handleHeartbeat(nd *node, m *msg) {
 	nd.lastLogTerm, nd.lastLogIndex = m.lastLogTerm, m.lastLogIndex
 	nd.obs.Heartbeat(r.nowUS, m.sentUS, m.rttUS)
 	if nd.hbObs != nil {
-		nd.hbObs.OnHeartbeat(&policies.Heartbeat{NowUS: r.nowUS, SentUS: m.sentUS, Seq: m.seq,
-			LeaderRTTUS: m.rttUS, Value: m.value, Leader: m.from, Term: m.term})
+		r.hb = policies.Heartbeat{NowUS: r.nowUS, SentUS: m.sentUS, Seq: m.seq,
+			LeaderRTTUS: m.rttUS, Value: m.value, Leader: m.from, Term: m.term}
+		nd.hbObs.OnHeartbeat(&r.hb)
 	}
 	r.resetElectionTimer(nd)
 	reply := int64(-1)
