@@ -100,6 +100,7 @@ type run struct {
 	leaseUS int64
 	err     *sim.RunError
 	obs     policies.Observation // scratch, reused for every Deadline call
+	hb      policies.Heartbeat   // scratch, reused for every OnHeartbeat call
 }
 
 // Run implements sim.Engine.
