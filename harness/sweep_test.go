@@ -308,3 +308,28 @@ func TestSeedSetsDisjointAndStable(t *testing.T) {
 		t.Errorf("seed %d", got)
 	}
 }
+
+// TestSweepFailures: a panicking run becomes an error naming its run id and
+// seed; without --keep-going the sweep stops starting runs, with it every
+// other run completes.
+func TestSweepFailures(t *testing.T) {
+	_, jobs := grid(t, "testdata/sweep.yaml", SetReport)
+	bad := jobs[1]
+	bad.Run.Factory = nil // the engine panics on its first policy call
+	out := t.TempDir()
+	sum, err := Sweep(context.Background(), jobs, Options{OutDir: out, Workers: 1, Shard: All, KeepGoing: true})
+	if err == nil || !strings.Contains(err.Error(), bad.Run.Info.RunID) || !strings.Contains(err.Error(), "seed") || !strings.Contains(err.Error(), "panic") {
+		t.Fatalf("keep-going error %v does not name the panicking run %s and its seed", err, bad.Run.Info.RunID)
+	}
+	if sum.Failed != 1 || sum.Ran != len(jobs)-1 {
+		t.Fatalf("keep-going: %+v; want 1 failed and the other %d run", sum, len(jobs)-1)
+	}
+	if Complete(out, bad) {
+		t.Fatal("the failed run is recorded as complete")
+	}
+	out2 := t.TempDir()
+	sum, err = Sweep(context.Background(), jobs, Options{OutDir: out2, Workers: 1, Shard: All})
+	if err == nil || sum.Ran >= len(jobs)-1 {
+		t.Fatalf("stop-on-failure: %+v, %v; want the sweep to stop after the failure", sum, err)
+	}
+}
