@@ -337,13 +337,5 @@ func LoadExperiment(nameOrFile string) (*Experiment, error) {
 
 // ExperimentNames lists the built-in experiments, sorted.
 func ExperimentNames() []string {
-	entries, _ := fs.ReadDir(configs.Experiments, "experiments")
-	var names []string
-	for _, en := range entries {
-		if strings.HasSuffix(en.Name(), ".yaml") {
-			names = append(names, strings.TrimSuffix(en.Name(), ".yaml"))
-		}
-	}
-	sort.Strings(names)
-	return names
+	return configs.Names(configs.Experiments, "experiments")
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/ballast-bench/ballast/configs"
@@ -68,15 +67,7 @@ func unwrapPathError(err error) error {
 
 // Names lists the built-in scenarios, sorted.
 func Names() []string {
-	entries, _ := fs.ReadDir(configs.Scenarios, "scenarios")
-	var names []string
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".yaml") {
-			names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
-		}
-	}
-	sort.Strings(names)
-	return names
+	return configs.Names(configs.Scenarios, "scenarios")
 }
 
 // Builtin loads every built-in scenario, in name order.
