@@ -175,8 +175,17 @@ func runJob(outDir string, j *Job) (int64, error) {
 		return 0, err // already names the run and seed
 	}
 	entry, _ := json.MarshalIndent(ManifestEntry{Run: info, Path: filepath.ToSlash(rel), Bytes: d.bytes, SHA256: d.sha256}, "", "  ")
-	if err := writeFileAtomic(ManifestPath(outDir, info.RunID), append(entry, '\n')); err != nil {
-		return 0, runErr(j, err)
+	// Written in place, not via a temporary file: an entry cut short by a
+	// kill does not parse, so Complete treats the run as not done and the
+	// re-run rewrites it. That saves a file creation and a rename per run.
+	mpath := ManifestPath(outDir, info.RunID)
+	if err := os.WriteFile(mpath, append(entry, '\n'), 0o644); err != nil {
+		if err := os.MkdirAll(filepath.Dir(mpath), 0o755); err != nil {
+			return 0, runErr(j, err)
+		}
+		if err := os.WriteFile(mpath, append(entry, '\n'), 0o644); err != nil {
+			return 0, runErr(j, err)
+		}
 	}
 	return info.Events, nil
 }
