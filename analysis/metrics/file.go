@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/sim/eventlog/pq"
 )
 
 // MetaRun is the key-value metadata key of an events file that holds its
@@ -21,22 +22,21 @@ const MetaRun = "ballast.run"
 
 // ReadInfo returns the RunInfo stored in an events file's metadata.
 func ReadInfo(path string) (eventlog.RunInfo, error) {
-	r, err := openEvents(path)
+	meta, err := pq.ReadMetadata(path)
 	if err != nil {
 		return eventlog.RunInfo{}, err
 	}
-	defer r.Close()
-	return r.info()
+	return runInfo(path, meta)
 }
 
 // AnalyzeFile derives the metrics of the run in one events file.
 func AnalyzeFile(path string, opt Options) (*Run, error) {
-	r, err := openEvents(path)
+	r, err := pq.OpenEvents(path)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	info, err := r.info()
+	info, err := runInfo(path, r.Metadata())
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func AnalyzeFile(path string, opt Options) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s metadata: %w", path, MetaRun, err)
 	}
-	if err := r.scan(info.RunID, d.Add); err != nil {
+	if err := r.Scan(info.RunID, d.Add); err != nil {
 		if strings.HasPrefix(err.Error(), path+": ") {
 			return nil, err
 		}

@@ -173,8 +173,8 @@ func TestReferenceWritability(t *testing.T) {
 	}
 }
 
-// TestScanMatchesPQ: the analysis's column reader returns exactly the
-// events pq.ReadEvents returns, on real runs (several row groups' worth
+// TestScanMatchesPQ: the events read back from a file are exactly the
+// events the simulation emitted, on real runs (several row groups' worth
 // of batches: a 600 s run with bandit_safe's arm and safety rows).
 func TestScanMatchesPQ(t *testing.T) {
 	s, err := scenario.Load("wan_main")
@@ -199,27 +199,27 @@ func TestScanMatchesPQ(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, want, err := pq.ReadEvents(path)
-		if err != nil {
+		var mem eventlog.Memory
+		if _, err := r.Simulate(&mem); err != nil {
 			t.Fatal(err)
 		}
-		er, err := openEvents(path)
+		er, err := pq.OpenEvents(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var got []eventlog.Event
-		err = er.scan(info.RunID, func(ev *eventlog.Event) error { got = append(got, *ev); return nil })
+		err = er.Scan(info.RunID, func(ev *eventlog.Event) error { got = append(got, *ev); return nil })
 		er.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(got, want) {
-			t.Errorf("%s: scan differs from pq.ReadEvents (%d vs %d events)", c.policy, len(got), len(want))
+		if !slices.Equal(got, mem.Events) {
+			t.Errorf("%s: the file's events differ from the simulation's (%d vs %d events)", c.policy, len(got), len(mem.Events))
 		}
 		if err := func() error {
-			er, _ := openEvents(path)
+			er, _ := pq.OpenEvents(path)
 			defer er.Close()
-			return er.scan("other-run", func(*eventlog.Event) error { return nil })
+			return er.Scan("other-run", func(*eventlog.Event) error { return nil })
 		}(); err == nil {
 			t.Errorf("%s: a foreign run_id was accepted", c.policy)
 		}

@@ -141,7 +141,7 @@ func TestRunCommand(t *testing.T) {
 	}{
 		{[]string{"run", "smoke", "--shard", "3/2"}, `--shard "3/2": index "3" is not allowed; allowed: an integer I with 0 <= I < 2`},
 		{[]string{"run", "smoke", "--shard", "x"}, `--shard "x": allowed: I/N`},
-		{[]string{"run", "nope"}, `experiment "nope": no such built-in experiment; allowed: smoke`},
+		{[]string{"run", "nope"}, `experiment "nope": no such built-in experiment; allowed: `},
 		{[]string{"run"}, `run: want one EXPERIMENT argument, got 0`},
 		{[]string{"run", "smoke", "--seed-set", "train"}, `--seed-set "train": allowed: report, tuning`},
 		{[]string{"merge", "--out", out}, `merge: no input directories`},
