@@ -650,11 +650,11 @@ func (r *run) handleHeartbeatResp(nd *node, m *msg) {
 		return
 	}
 	if iv := nd.tuner.FollowerReply(m.from, rtt, m.value); iv > 0 && iv != nd.hbIntervalUS[m.from] {
+		// The next heartbeat to this follower follows the new interval from
+		// the last one sent (found with the old interval, so read it first).
+		last := nd.hbNextUS[m.from] - nd.hbIntervalUS[m.from]
 		nd.hbIntervalUS[m.from] = iv
 		r.emit(nd, eventlog.HeartbeatInterval, m.from, iv, 0)
-		// The next heartbeat to this follower follows the new interval from
-		// the last one sent.
-		last := nd.hbNextUS[m.from] - nd.hbIntervalUS[m.from]
 		nd.hbNextUS[m.from] = max(r.nowUS, last+iv)
 		if at := r.q.TimerAt(nd.id*slotsPerNode + slotHeartbeat); at < 0 || nd.hbNextUS[m.from] < at {
 			r.q.SetTimer(nd.id*slotsPerNode+slotHeartbeat, nd.hbNextUS[m.from])
