@@ -12,6 +12,7 @@ import (
 
 	"github.com/ballast-bench/ballast/policies"
 	"github.com/ballast-bench/ballast/sim"
+	"github.com/ballast-bench/ballast/sim/etcdraft"
 	"github.com/ballast-bench/ballast/sim/eventlog"
 	"github.com/ballast-bench/ballast/sim/eventlog/pq"
 	"github.com/ballast-bench/ballast/sim/fast"
@@ -21,10 +22,11 @@ import (
 // Engines lists the election engines by name.
 var Engines = map[string]sim.Engine{
 	"fast": fast.Engine{},
+	"etcd": etcdraft.Engine{},
 }
 
-// EngineNames lists the engines, sorted.
-func EngineNames() []string { return []string{"fast"} }
+// EngineNames lists the engines, the default (fast) first.
+func EngineNames() []string { return []string{"fast", "etcd"} }
 
 // Spec describes one run.
 type Spec struct {

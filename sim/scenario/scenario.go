@@ -49,6 +49,53 @@ type Raft struct {
 	// ms (0: none besides the no-op each new leader appends). Followers that
 	// miss appends fall behind and cannot win elections.
 	ProposalIntervalMS float64 `yaml:"proposal_interval_ms,omitempty"`
+	// ProposalBytes is the payload size of each workload proposal
+	// (default DefaultProposalBytes). The etcd engine proposes real entries
+	// of this size through raft; the fast model has no payloads and ignores
+	// it. Neither engine models bandwidth, so the size never changes a delay.
+	//
+	// The two etcd-engine fields are left out of the JSON form when unset
+	// (omitempty) so that adding them kept every existing scenario's Hash,
+	// and with it every run ID, unchanged.
+	ProposalBytes *int `yaml:"proposal_bytes,omitempty" json:",omitempty"`
+	// VoteLease says how a non-leader's CheckQuorum vote lease ages on the
+	// etcd engine (it only matters with check_quorum): VoteLeaseFixed (the
+	// default, what etcd does: the lease ends lease_ms after raft last
+	// zeroed the node's election clock) or VoteLeaseOwnTimer (the node keeps
+	// trusting its leader until its own election timer fires). The fast
+	// model always uses a fixed lease from the last leader contact and
+	// ignores this field.
+	VoteLease string `yaml:"vote_lease,omitempty" json:",omitempty"`
+}
+
+// The vote_lease values.
+const (
+	VoteLeaseFixed    = "fixed"
+	VoteLeaseOwnTimer = "own_timer"
+)
+
+// DefaultProposalBytes is the workload's payload size when a scenario sets
+// none: the BALLAST prototype's "256 B payload" (section A.5).
+const DefaultProposalBytes = 256
+
+// maxProposalBytes bounds proposal_bytes: raft carries each entry in memory
+// for the whole run, and the network has no bandwidth to make size matter.
+const maxProposalBytes = 1 << 20
+
+// VoteLeaseMode is Raft.VoteLease with its default applied.
+func (s *Scenario) VoteLeaseMode() string {
+	if s.Raft.VoteLease == "" {
+		return VoteLeaseFixed
+	}
+	return s.Raft.VoteLease
+}
+
+// ProposalPayloadBytes is Raft.ProposalBytes with its default applied.
+func (s *Scenario) ProposalPayloadBytes() int {
+	if s.Raft.ProposalBytes == nil {
+		return DefaultProposalBytes
+	}
+	return *s.Raft.ProposalBytes
 }
 
 // Network is the link model.
@@ -218,6 +265,14 @@ func (s *Scenario) Validate() *configfile.FieldError {
 	}
 	if !finite(s.Raft.ProposalIntervalMS) || s.Raft.ProposalIntervalMS < 0 {
 		return e("raft.proposal_interval_ms", "%v is not allowed; allowed: milliseconds >= 0 (0: no proposals)", s.Raft.ProposalIntervalMS)
+	}
+	if b := s.Raft.ProposalBytes; b != nil && (*b < 0 || *b > maxProposalBytes) {
+		return e("raft.proposal_bytes", "%d is not allowed; allowed: bytes in [0, %d]", *b, maxProposalBytes)
+	}
+	switch s.Raft.VoteLease {
+	case "", VoteLeaseFixed, VoteLeaseOwnTimer:
+	default:
+		return e("raft.vote_lease", "%q is not allowed; allowed: %s (default), %s", s.Raft.VoteLease, VoteLeaseFixed, VoteLeaseOwnTimer)
 	}
 	if fe := s.validateNetwork(); fe != nil {
 		return fe

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -105,3 +106,58 @@ crashes:
 		t.Errorf("seeds 9 and 10 gave the same timeline")
 	}
 }
+
+// TestRaftEtcdFields: vote_lease and proposal_bytes decode, default, and
+// reject bad values with one line naming the field; leaving them out keeps
+// a scenario's hash (and so every existing run ID) what it was before the
+// fields existed.
+func TestRaftEtcdFields(t *testing.T) {
+	const base = "name: x\ndescription: d\nnodes: 3\nduration_s: 1\nnetwork: {default: {base_delay_ms: 5}}\n"
+	cases := []struct {
+		raft      string
+		wantLease string
+		wantBytes int
+		wantErr   string
+	}{
+		{"raft: {heartbeat_ms: 50}", VoteLeaseFixed, DefaultProposalBytes, ""},
+		{"raft: {heartbeat_ms: 50, vote_lease: fixed}", VoteLeaseFixed, DefaultProposalBytes, ""},
+		{"raft: {heartbeat_ms: 50, vote_lease: own_timer, proposal_bytes: 0}", VoteLeaseOwnTimer, 0, ""},
+		{"raft: {heartbeat_ms: 50, proposal_bytes: 1024}", VoteLeaseFixed, 1024, ""},
+		{"raft: {heartbeat_ms: 50, vote_lease: forever}", "", 0, `raft.vote_lease: "forever" is not allowed; allowed: fixed (default), own_timer`},
+		{"raft: {heartbeat_ms: 50, proposal_bytes: -1}", "", 0, "raft.proposal_bytes: -1 is not allowed; allowed: bytes in [0, 1048576]"},
+		{"raft: {heartbeat_ms: 50, proposal_bytes: 2000000}", "", 0, "raft.proposal_bytes: 2000000 is not allowed"},
+	}
+	for _, c := range cases {
+		s, err := Parse("x.yaml", []byte(base+c.raft+"\n"))
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s: error %v; want one line containing %q", c.raft, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.raft, err)
+			continue
+		}
+		if s.VoteLeaseMode() != c.wantLease || s.ProposalPayloadBytes() != c.wantBytes {
+			t.Errorf("%s: lease %q bytes %d; want %q %d", c.raft, s.VoteLeaseMode(), s.ProposalPayloadBytes(), c.wantLease, c.wantBytes)
+		}
+	}
+	// The hash of a scenario without the fields, computed before they
+	// were added (commit 7e4a56a): unchanged.
+	plain, err := Parse("x.yaml", []byte(base+"raft: {heartbeat_ms: 50}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := plain.Hash(), plainHashBeforeEtcdFields; got != want {
+		t.Errorf("hash of a scenario without the new fields changed: %s, was %s", got, want)
+	}
+	set, _ := Parse("x.yaml", []byte(base+"raft: {heartbeat_ms: 50, vote_lease: own_timer}\n"))
+	if set.Hash() == plain.Hash() {
+		t.Error("vote_lease: own_timer kept the hash")
+	}
+}
+
+// plainHashBeforeEtcdFields is TestRaftEtcdFields' plain scenario's hash
+// as computed by the code before vote_lease and proposal_bytes existed.
+const plainHashBeforeEtcdFields = "95b9e10deab205d1"

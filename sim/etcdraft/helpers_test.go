@@ -1,0 +1,48 @@
+package etcdraft
+
+import (
+	"testing"
+
+	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/sim"
+	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/sim/scenario"
+)
+
+func mustScenario(tb testing.TB, name string) *scenario.Scenario {
+	tb.Helper()
+	s, err := scenario.Load(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func mustPolicy(tb testing.TB, name string, set ...string) policies.Factory {
+	tb.Helper()
+	ps, err := policies.Lookup(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := ps.Resolve(set)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f, err := ps.New(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return f
+}
+
+// runEvents runs eng and returns its events; a run error fails the test.
+func runEvents(tb testing.TB, eng sim.Engine, s *scenario.Scenario, f policies.Factory, seed uint64) []eventlog.Event {
+	tb.Helper()
+	var m eventlog.Memory
+	if _, err := eng.Run(&sim.Config{Scenario: s, Seed: seed, Policy: f, Sink: &m, RunID: "test"}); err != nil {
+		tb.Fatal(err)
+	}
+	return m.Events
+}
+
+func ptr[T any](v T) *T { return &v }

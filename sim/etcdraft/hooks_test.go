@@ -1,0 +1,152 @@
+package etcdraft
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/sim/scenario"
+)
+
+// tuner exercises the heartbeat hooks: followers piggyback 20 ms, the
+// leader adopts it as that follower's interval, and followers record what
+// the leader piggybacked. Node i's deadline is (300 + 100 i) ms, so node 0
+// leads term 1 from 320 ms.
+type tuner struct {
+	node     int
+	seen     *[]seenHB
+	failures int
+}
+
+type seenHB struct {
+	node int
+	hb   policies.Heartbeat
+}
+
+func (p *tuner) Deadline(*policies.Observation) policies.Decision {
+	return policies.Decision{DeadlineUS: int64(300+100*p.node) * 1000, Arm: p.node % 2}
+}
+func (p *tuner) ElectionDone(r policies.ElectionResult) {
+	if r.Outcome == policies.TimedOut {
+		p.failures++
+	} else if r.Outcome == policies.Won {
+		p.failures = 0
+	}
+}
+func (p *tuner) InSafeMode() bool                   { return p.failures >= 1 }
+func (p *tuner) OnHeartbeat(hb *policies.Heartbeat) { *p.seen = append(*p.seen, seenHB{p.node, *hb}) }
+func (p *tuner) ReplyValue() int64                  { return 20_000 }
+func (p *tuner) HeartbeatValue(f int) int64         { return int64(1000 + f) }
+func (p *tuner) BecameLeader(int64) int64           { return 0 }
+func (p *tuner) FollowerReply(_ int, _, v int64) int64 {
+	return v
+}
+
+// TestTunedHeartbeatsKeepCheckQuorumPeriod: a heartbeat-tuning policy gets
+// its per-follower 20 ms heartbeats, while raft's clock, and with it
+// CheckQuorum, stays on the scenario's 50 ms interval (the package doc's
+// caveat). Node 0 leads from 320 ms; raft checks the quorum every E = 3
+// ticks, at 470, 620, ..., 1070, 1220 ms. Node 0 is cut off at 1000 ms:
+// the check at 1070 ms still counts the answers of 920-1000 ms, the one at
+// 1220 ms finds none and node 0 steps down then. Ticking raft at the tuned
+// 20 ms would have made the period 60 ms and the step-down come before
+// 1120 ms.
+func TestTunedHeartbeatsKeepCheckQuorumPeriod(t *testing.T) {
+	s := three(t, func(s *scenario.Scenario) {
+		s.Raft.CheckQuorum = true
+		s.DurationS = 1.5
+		s.Partitions = []scenario.Partition{{AtS: 1, DurationS: 2, Isolate: []int{0}}}
+	})
+	var seen []seenHB
+	evs := checked(t, s, func(node int, _ *rand.Rand) policies.Policy { return &tuner{node: node, seen: &seen} })
+	var intervals, stepDowns int
+	sentAt := map[int16][]int64{}
+	for _, e := range evs {
+		switch e.Kind {
+		case eventlog.HeartbeatInterval:
+			if e.Node != 0 {
+				continue // node 1 leads after 1.4 s; its follower is node 2
+			}
+			intervals++
+			if e.Value != 20_000 {
+				t.Errorf("interval %d µs, want 20000", e.Value)
+			}
+		case eventlog.HeartbeatSent:
+			if e.Node == 0 && e.TimeUS < 1_000_000 {
+				sentAt[e.Peer] = append(sentAt[e.Peer], e.TimeUS)
+			}
+		case eventlog.BecameFollower:
+			if e.Node == 0 && e.Value == int64(eventlog.FollowerCheckQuorum) {
+				stepDowns++
+				if e.TimeUS != 1_220_000 {
+					t.Errorf("node 0 stepped down at %d µs, want 1220000 (CheckQuorum every 150 ms)", e.TimeUS)
+				}
+			}
+		}
+	}
+	if intervals != 2 || stepDowns != 1 {
+		t.Fatalf("%d heartbeat_interval rows of node 0 (want 2, one per follower), %d CheckQuorum step-downs (want 1)", intervals, stepDowns)
+	}
+	// After the first responses the leader sends every 20 ms, and raft's
+	// own 50 ms heartbeats are not sent besides.
+	for peer, ts := range sentAt {
+		for i := len(ts) - 10; i < len(ts); i++ {
+			if gap := ts[i] - ts[i-1]; gap != 20_000 {
+				t.Errorf("follower %d: heartbeat gap %d µs at %d µs, want 20000", peer, gap, ts[i])
+			}
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatal("no heartbeat observed by follower policies")
+	}
+	for _, s := range seen {
+		if s.hb.Value != int64(1000+s.node) || s.hb.Term != uint64(s.hb.Leader+1) {
+			t.Errorf("node %d got heartbeat %+v, want value %d (node 0 leads term 1, node 1 term 2)", s.node, s.hb, 1000+s.node)
+		}
+		if s.hb.Seq == 0 || s.hb.NowUS-s.hb.SentUS != 10_000 {
+			t.Errorf("bad heartbeat %+v", s.hb)
+		}
+	}
+	if rtt := seen[len(seen)-1].hb.LeaderRTTUS; rtt != 20_000 {
+		t.Errorf("leader RTT piggybacked %d, want 20000", rtt)
+	}
+}
+
+// TestSafetyModeIsLogged: with every node cut off from every other, all
+// elections time out; a policy that enters safe mode after a failure gets
+// one safety_enter row per node, at the time of its first failure.
+func TestSafetyModeIsLogged(t *testing.T) {
+	s := three(t, func(s *scenario.Scenario) {
+		s.Partitions = []scenario.Partition{{AtS: 0, DurationS: 10, Groups: [][]int{{0}, {1}, {2}}}}
+	})
+	var seen []seenHB
+	evs := checked(t, s, func(node int, _ *rand.Rand) policies.Policy { return &tuner{node: node, seen: &seen} })
+	firstFail := map[int16]int64{}
+	enters := map[int16]int64{}
+	for _, e := range evs {
+		switch e.Kind {
+		case eventlog.ElectionFailed:
+			if _, ok := firstFail[e.Node]; !ok {
+				firstFail[e.Node] = e.TimeUS
+			}
+		case eventlog.SafetyEnter:
+			if _, dup := enters[e.Node]; dup {
+				t.Errorf("node %d entered safe mode twice without leaving", e.Node)
+			}
+			enters[e.Node] = e.TimeUS
+		case eventlog.SafetyExit:
+			t.Errorf("node %d left safe mode without winning", e.Node)
+		}
+	}
+	if len(enters) != 3 {
+		t.Fatalf("safety_enter for %d nodes, want 3", len(enters))
+	}
+	for n, at := range enters {
+		// Node i campaigns every (300 + 100 i) ms: its first attempt fails
+		// when the second starts.
+		if want := int64(2*(300+100*int(n))) * 1000; at != firstFail[n] || at != want {
+			t.Errorf("node %d entered safe mode at %d, first failure at %d, want %d", n, at, firstFail[n], want)
+		}
+	}
+}
