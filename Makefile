@@ -1,15 +1,16 @@
 # ballast: the README's two commands are `make reproduce` and `make test`.
-# Only Go is required; optional checks (DuckDB via npm) skip themselves with a
-# message when their tool is missing.
+# Only Go is required; optional checks (DuckDB via npm, TeX for make paper)
+# skip themselves with a message when their tool is missing.
 
 GO      ?= go
 BIN     := bin/ballast
-RUNS    := artifacts/runs
-# Experiments make reproduce sweeps; later issues grow the list into every
-# table and figure of the papers.
-REPRO_EXPERIMENTS := smoke
+# Parallel runs of make reproduce (default: one per CPU).
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+# actionlint checks .github/workflows in make test; run with 'go run' at a
+# pinned version so that it stays out of go.mod.
+ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: all build test vet reproduce sweep-check bench fuzz duckdb clean
+.PHONY: all build test vet lint-workflows reproduce reproduce-quick paper sweep-check bench fuzz duckdb clean
 
 all: build
 
@@ -20,19 +21,52 @@ vet:
 	$(GO) vet ./...
 
 # Unit, golden, invariant and determinism tests; then the determinism and
-# engine packages again under the race detector.
-test: vet
+# engine packages again under the race detector; the workflows; the
+# shard-merge-analyse sequence of the sweep workflow.
+test: vet lint-workflows
 	$(GO) test ./...
 	$(GO) test -race ./harness/... ./sim/fast/...
 	$(MAKE) --no-print-directory sweep-check
 
-# Regenerates every output under artifacts/ from configs and seeds.
+# The GitHub workflows cannot run here; actionlint checks their syntax,
+# expressions, action inputs and the shell of every run: step.
+lint-workflows:
+	$(GO) run $(ACTIONLINT) .github/workflows/*.yml
+	@echo "lint-workflows: .github/workflows/*.yml pass actionlint"
+
+# Every table and figure of the papers and the blog, with the published
+# numbers beside them: tunes, sweeps (resumably), analyses and renders into
+# artifacts/ (tables/, figures/, REPORT.md; runs/ and metrics/). Tuned
+# parameters go to configs/tuned/. REPRODUCING.md maps claims to outputs.
 reproduce: build
-	@set -e; for e in $(REPRO_EXPERIMENTS); do ./$(BIN) run $$e --out $(RUNS)/$$e; ./$(BIN) merge $(RUNS)/$$e --out $(RUNS)/$$e; done
-	@echo "outputs: $(RUNS)/<experiment>/events/**.parquet, manifest/, runs.parquet; schema: docs/schema.md"
+	./$(BIN) reproduce -j $(JOBS)
+
+# The same pipeline with fewer seeds and the 1000-failure Dynatune runs cut
+# to 100 failures: a few minutes; CI runs it. Outputs under artifacts/quick/.
+reproduce-quick: build
+	./$(BIN) reproduce --quick -j $(JOBS)
+
+# The paper: paper/main.tex inputs the generated tables and includes the
+# figures of $(PAPER_ARTIFACTS) (relative to paper/); built with latexmk
+# where TeX is installed, skipped with a message otherwise. make test never
+# needs TeX. PAPER_ARTIFACTS=../artifacts/quick builds it from the quick run.
+PAPER_ARTIFACTS ?= ../artifacts
+paper:
+	@if ! command -v latexmk >/dev/null 2>&1 || ! command -v pdflatex >/dev/null 2>&1; then \
+	  echo "paper: latexmk and pdflatex not found; skipped (Debian: apt-get install latexmk texlive-latex-recommended)"; \
+	  exit 0; fi; \
+	if [ ! -f paper/$(PAPER_ARTIFACTS)/REPORT.md ]; then \
+	  if [ "$(PAPER_ARTIFACTS)" = "../artifacts" ]; then $(MAKE) --no-print-directory reproduce; \
+	  else echo "paper: paper/$(PAPER_ARTIFACTS)/REPORT.md missing; run the reproduction first"; exit 2; fi; fi; \
+	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet \
+	  -usepretex='\def\art{$(PAPER_ARTIFACTS)}' main.tex > latexmk.out 2>&1 || { tail -30 latexmk.out; exit 1; }; \
+	echo "paper: paper/main.pdf (from $(PAPER_ARTIFACTS))"
 
 # The scale-out sequence on one machine (docs/scale-out.md): three shards,
-# merged, must equal one unsharded sweep file for file.
+# merged, must equal one unsharded sweep file for file; then the sweep
+# workflow's merge job (shards of a reproduction experiment, merged, then
+# 'ballast reproduce --no-run') must render the same tables and figures as
+# an unsharded reproduction.
 SWEEP_CHECK := $(shell mktemp -u /tmp/ballast-sweep-check.XXXXXX)
 sweep-check: build
 	@set -e; d=$(SWEEP_CHECK); \
@@ -41,6 +75,13 @@ sweep-check: build
 	./$(BIN) merge $$d/shard-0 $$d/shard-1 $$d/shard-2 --out $$d/merged > /dev/null; \
 	./$(BIN) merge $$d/whole --out $$d/whole > /dev/null; \
 	diff -r $$d/whole $$d/merged && echo "sweep-check: 3 shards merged == unsharded sweep"; \
+	e=ballast_cold_start; \
+	for i in 0 1 2; do ./$(BIN) run $$e -j 1 --shard $$i/3 --out $$d/$$e-shard-$$i > /dev/null 2>&1; done; \
+	./$(BIN) merge $$d/$$e-shard-0 $$d/$$e-shard-1 $$d/$$e-shard-2 --out $$d/merged-out/runs/$$e > /dev/null; \
+	./$(BIN) reproduce --only $$e --no-run --out $$d/merged-out > /dev/null 2>&1; \
+	./$(BIN) reproduce --only $$e -j 2 --out $$d/whole-out > /dev/null 2>&1; \
+	for o in tables figures; do diff -r $$d/whole-out/$$o $$d/merged-out/$$o; done && \
+	echo "sweep-check: $$e in 3 shards, merged, analysed with --no-run == unsharded reproduction"; \
 	rm -rf $$d
 
 # Performance targets are checked here, not in unit tests (BENCHMARKS.md).
@@ -56,4 +97,5 @@ duckdb:
 	npm ci --prefix sim/eventlog/pq/testdata/duckdb
 
 clean:
-	rm -rf bin artifacts/runs artifacts/tables artifacts/figures
+	rm -rf bin artifacts/runs artifacts/metrics artifacts/tables artifacts/figures artifacts/REPORT.md artifacts/quick
+	cd paper && rm -f main.pdf main.aux main.log main.fls main.fdb_latexmk main.out main.toc

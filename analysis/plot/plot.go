@@ -9,7 +9,9 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"time"
 
+	"codeberg.org/go-pdf/fpdf"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -40,6 +42,18 @@ type Figure struct {
 // Pixels is the PNG size of f.
 func (f Figure) Pixels() (int, int) {
 	return int(math.Round(float64(f.W/vg.Inch) * DPI)), int(math.Round(float64(f.H/vg.Inch) * DPI))
+}
+
+// pdfDate is the creation and modification date written into every PDF.
+// fpdf stamps the wall clock otherwise, so the same figure drawn twice gave
+// different files; a fixed date (and a sorted catalog, which fpdf would
+// otherwise emit in map order) makes PDFs byte-identical like the PNGs.
+var pdfDate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func init() {
+	fpdf.SetDefaultCreationDate(pdfDate)
+	fpdf.SetDefaultModificationDate(pdfDate)
+	fpdf.SetDefaultCatalogSort(true)
 }
 
 func single(p *plot.Plot) Figure {

@@ -1,11 +1,13 @@
 package plot
 
 import (
+	"bytes"
 	"image"
 	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ballast-bench/ballast/analysis/report"
@@ -111,5 +113,39 @@ func TestNothingToPlot(t *testing.T) {
 	}
 	if _, err := Arms("x", nil); err == nil {
 		t.Error("Arms of nothing did not fail")
+	}
+}
+
+// TestFiguresAreReproducible draws one figure twice: both files must be
+// byte-identical, and the PDF must carry the fixed date, not the wall
+// clock (fpdf stamps time.Now() unless told otherwise, so two drawings a
+// second apart used to differ).
+func TestFiguresAreReproducible(t *testing.T) {
+	draw := func() (png, pdf []byte) {
+		f, err := CDF("t", "x", []report.Series{{Label: "a", Values: []float64{1, 2, 3}}, {Label: "b", Values: []float64{2, 4}}}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefix := strings.TrimSuffix(write(t, "cdf", f), ".png")
+		png, err = os.ReadFile(prefix + ".png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pdf, err = os.ReadFile(prefix + ".pdf"); err != nil {
+			t.Fatal(err)
+		}
+		return png, pdf
+	}
+	png1, pdf1 := draw()
+	png2, pdf2 := draw()
+	if !bytes.Equal(png1, png2) {
+		t.Error("PNG differs between two drawings of the same figure")
+	}
+	if !bytes.Equal(pdf1, pdf2) {
+		t.Error("PDF differs between two drawings of the same figure")
+	}
+	want := "D:" + pdfDate.Format("20060102150405")
+	if n := bytes.Count(pdf1, []byte(want)); n != 2 {
+		t.Errorf("PDF has %d dates %s, want 2 (creation and modification)", n, want)
 	}
 }

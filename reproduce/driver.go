@@ -1,0 +1,361 @@
+package reproduce
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ballast-bench/ballast/analysis/metrics"
+	"github.com/ballast-bench/ballast/analysis/report"
+	"github.com/ballast-bench/ballast/analysis/stats"
+	"github.com/ballast-bench/ballast/harness"
+	"github.com/ballast-bench/ballast/reproduce/published"
+	"github.com/ballast-bench/ballast/reproduce/trace"
+	"github.com/ballast-bench/ballast/tuning"
+)
+
+// Options control a reproduction.
+type Options struct {
+	Quick bool     // fewer seeds and shorter long runs (catalog.go says which)
+	Only  []string // artifact IDs or experiment names to build; nil: everything
+	// Out is the output root: runs/, metrics/, tables/, figures/,
+	// REPORT.md (default DefaultOut, or DefaultQuickOut with Quick).
+	Out string
+	// TunedDir is where tuned parameters are written and read (default
+	// configs/tuned, where 'ballast tune' writes, or Out/tuned with Quick,
+	// so a quick run never overwrites the full run's choices).
+	TunedDir string
+	// PublishedDir holds the reference numbers (default published.Dir).
+	PublishedDir string
+	Jobs         int // parallel runs and analyses (default: one per CPU)
+	// NoRun skips tuning and sweeping: every run must already be complete
+	// (the merge job of the sweep workflow analyses shards it merged).
+	NoRun bool
+	Log   io.Writer // progress lines (nil: none); never part of an output
+}
+
+// Default output roots.
+const (
+	DefaultOut      = "artifacts"
+	DefaultQuickOut = "artifacts/quick"
+)
+
+// Bootstrap settings of every table (docs/metrics.md): seed 1, B = 10,000.
+var bootstrap = report.Options{Seed: 1, Resamples: stats.DefaultResamples}
+
+func (o *Options) defaults() {
+	if o.Out == "" {
+		o.Out = DefaultOut
+		if o.Quick {
+			o.Out = DefaultQuickOut
+		}
+	}
+	if o.TunedDir == "" {
+		o.TunedDir = filepath.Join("configs", "tuned")
+		if o.Quick {
+			o.TunedDir = filepath.Join(o.Out, "tuned")
+		}
+	}
+	if o.PublishedDir == "" {
+		o.PublishedDir = published.Dir
+	}
+	if o.Jobs <= 0 {
+		o.Jobs = runtime.NumCPU()
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+}
+
+func (o *Options) mode() string {
+	if o.Quick {
+		return "quick"
+	}
+	return "full"
+}
+
+// Select resolves Only into the artifacts to build, in catalog order, and
+// the experiments they need. An unknown name is an error naming what is
+// allowed.
+func Select(only []string) ([]*Artifact, []*Experiment, error) {
+	var arts []*Artifact
+	want := map[string]bool{}
+	for _, n := range only {
+		for _, part := range strings.Split(n, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				want[part] = true
+			}
+		}
+	}
+	known := map[string]bool{}
+	for _, a := range Catalog {
+		known[a.ID] = true
+		for _, e := range a.Experiments {
+			known[e] = true
+		}
+		if len(want) == 0 || want[a.ID] || slices.ContainsFunc(a.Experiments, func(e string) bool { return want[e] }) {
+			arts = append(arts, a)
+		}
+	}
+	for n := range want {
+		if !known[n] {
+			return nil, nil, fmt.Errorf("--only %q: no such artifact or experiment; allowed: %s", n, strings.Join(Names(), ", "))
+		}
+	}
+	var exps []*Experiment
+	for _, x := range Experiments {
+		if slices.ContainsFunc(arts, func(a *Artifact) bool { return slices.Contains(a.Experiments, x.Name) }) {
+			exps = append(exps, x)
+		}
+	}
+	return arts, exps, nil
+}
+
+// Names lists the artifact IDs and experiment names --only accepts.
+func Names() []string {
+	var n []string
+	for _, a := range Catalog {
+		n = append(n, a.ID)
+	}
+	for _, x := range Experiments {
+		n = append(n, x.Name)
+	}
+	return n
+}
+
+// Summary says what a reproduction wrote.
+type Summary struct {
+	Artifacts int
+	Files     []string // every output written, relative to Out
+	Report    string   // REPORT.md's path, "" when not written (--only)
+}
+
+// Run reproduces the selected artifacts: for each experiment they need,
+// tune (if the catalog says so), sweep the report seeds and analyse them;
+// then build every artifact and write all outputs together.
+func Run(ctx context.Context, opt Options) (*Summary, error) {
+	opt.defaults()
+	env, results, err := build(ctx, &opt)
+	if err != nil {
+		return nil, err
+	}
+	return write(&opt, env, results, len(opt.Only) == 0)
+}
+
+// build runs and analyses the experiments and builds the artifacts, in
+// memory.
+func build(ctx context.Context, opt *Options) (*Env, []*built, error) {
+	arts, exps, err := Select(opt.Only)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Read every published file first: a bad one stops the run before any
+	// simulation.
+	pubs := map[string]*published.File{}
+	for _, a := range arts {
+		for _, p := range a.Published {
+			if pubs[p] != nil {
+				continue
+			}
+			f, err := published.Load(opt.PublishedDir, p)
+			if err != nil {
+				return nil, nil, err
+			}
+			pubs[p] = f
+		}
+	}
+	env := &Env{opt: opt, exps: map[string]*expData{}, pubs: pubs}
+	for i, x := range exps {
+		start := time.Now()
+		fmt.Fprintf(opt.Log, "[%d/%d] %s\n", i+1, len(exps), x.Name)
+		d, err := prepare(ctx, opt, x)
+		if err != nil {
+			return nil, nil, err
+		}
+		env.exps[x.Name] = d
+		fmt.Fprintf(opt.Log, "[%d/%d] %s: %d report runs, done in %s\n", i+1, len(exps), x.Name, len(d.tables.Runs), time.Since(start).Round(100*time.Millisecond))
+	}
+	var results []*built
+	for _, a := range arts {
+		res, err := a.Build(env.forArtifact(a))
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s (%s %s): %w", a.ID, a.Doc, a.Label, err)
+		}
+		results = append(results, &built{art: a, res: res})
+	}
+	return env, results, nil
+}
+
+// expData is one experiment, swept and analysed.
+type expData struct {
+	spec      *Experiment
+	e         *harness.Experiment
+	file      string   // the experiment file (the derived one in quick mode)
+	truncated []string // quick mode: "scenario cut to N s" notes
+	seeds     []uint64 // the report seeds run
+	tuned     *harness.Tuned
+	tunedPath string
+	tables    *metrics.Tables
+	report    *report.Report
+	traces    map[string]*trace.Run // by run id (experiments with a trace bin)
+	versions  []string              // code versions of the runs
+}
+
+// prepare tunes, sweeps and analyses one experiment.
+func prepare(ctx context.Context, opt *Options, x *Experiment) (*expData, error) {
+	d := &expData{spec: x, file: filepath.Join("configs", "experiments", x.Name+".yaml")}
+	nameOrFile := x.Name
+	if opt.Quick && x.QuickMaxDurationS > 0 {
+		path, notes, err := quickConfigs(filepath.Join(opt.Out, "configs"), x)
+		if err != nil {
+			return nil, err
+		}
+		nameOrFile, d.file, d.truncated = path, path, notes
+	}
+	e, err := harness.LoadExperiment(nameOrFile)
+	if err != nil {
+		return nil, err
+	}
+	d.e = e
+	// With the default root this is artifacts/runs/NAME, where 'ballast
+	// run' and 'ballast tune' write too: their runs are reused.
+	runs := filepath.Join(opt.Out, "runs", x.Name)
+	reportSeeds, tuningSeeds := 0, 0
+	if opt.Quick {
+		reportSeeds, tuningSeeds = x.QuickReport, x.QuickTuning
+	}
+	if e.Tunable() {
+		d.tunedPath = filepath.Join(opt.TunedDir, x.Name+".yaml")
+		if !opt.NoRun {
+			t, err := tuning.Tune(ctx, e, tuning.Options{OutDir: runs, Workers: opt.Jobs, MaxSeeds: tuningSeeds,
+				Progress: progress(opt.Log), Metrics: tuning.AnalysisMetrics(metrics.Options{})})
+			if err != nil {
+				return nil, err
+			}
+			if err := tuning.Write(d.tunedPath, t); err != nil {
+				return nil, err
+			}
+		}
+		t, err := harness.LoadTuned(d.tunedPath)
+		if err != nil {
+			return nil, err
+		}
+		if t == nil {
+			return nil, fmt.Errorf("%s: no tuned parameters for experiment %s; allowed: run without --no-run, or 'ballast tune %s' first", d.tunedPath, x.Name, x.Name)
+		}
+		d.tuned = t
+		e.UseTuned(t)
+	}
+	jobs, err := e.Grid(harness.SetReport, reportSeeds)
+	if err != nil {
+		return nil, err
+	}
+	if opt.NoRun {
+		for _, j := range jobs {
+			if !harness.Complete(runs, j) {
+				return nil, fmt.Errorf("%s: run %s (scenario %s, %s/%s, seed %d) is missing or incomplete; allowed with --no-run: a runs directory where every report run is complete",
+					runs, j.Run.Info.RunID, j.Run.Info.Scenario, j.Run.Info.Policy, j.Run.Info.Variant, j.Run.Info.Seed)
+			}
+		}
+	} else if _, err := harness.Sweep(ctx, jobs, harness.Options{OutDir: runs, Workers: opt.Jobs, Shard: harness.All, Progress: progress(opt.Log)}); err != nil {
+		return nil, err
+	}
+	seen := map[uint64]bool{}
+	files := make([]string, len(jobs))
+	for i, j := range jobs {
+		files[i] = filepath.Join(runs, j.EventsPath())
+		if !seen[j.Run.Info.Seed] {
+			seen[j.Run.Info.Seed] = true
+			d.seeds = append(d.seeds, j.Run.Info.Seed)
+		}
+	}
+	an, err := metrics.AnalyzeFiles(files, metrics.Options{}, opt.Jobs)
+	if err != nil {
+		return nil, err
+	}
+	d.tables = metrics.Collect(an)
+	if err := d.tables.Write(filepath.Join(opt.Out, "metrics", x.Name)); err != nil {
+		return nil, err
+	}
+	if d.report, err = report.New(d.tables, bootstrap); err != nil {
+		return nil, err
+	}
+	stale := 0
+	for _, r := range d.tables.Runs {
+		d.versions = append(d.versions, r.CodeVersion)
+		if r.CodeVersion != harness.CodeVersion() {
+			stale++
+		}
+	}
+	slices.Sort(d.versions)
+	d.versions = slices.Compact(d.versions)
+	// A run's identity is its inputs, not the code that ran it, so a sweep
+	// resumed after a change to the simulator or a policy keeps the old
+	// runs. Say so; the tables' comments list the versions too. (Builds
+	// without VCS stamping all read "(devel)" and cannot be told apart.)
+	if stale > 0 {
+		fmt.Fprintf(opt.Log, "warning: %d of %d runs of %s were made by code version %s, this binary is %s; runs are reused by identity, not by code version: delete %s to rerun them\n",
+			stale, len(d.tables.Runs), x.Name, strings.Join(d.versions, ", "), harness.CodeVersion(), runs)
+	}
+	if x.TraceBinS > 0 {
+		if d.traces, err = traces(files, int64(x.TraceBinS*1e6), opt.Jobs); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// traces derives the trace of every file, jobs at a time.
+func traces(files []string, binUS int64, jobs int) (map[string]*trace.Run, error) {
+	out := make([]*trace.Run, len(files))
+	errs := make([]error, len(files))
+	next := make(chan int)
+	done := make(chan struct{})
+	for range min(jobs, len(files)) {
+		go func() {
+			for i := range next {
+				out[i], errs[i] = trace.File(files[i], binUS)
+			}
+			done <- struct{}{}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	for range min(jobs, len(files)) {
+		<-done
+	}
+	m := map[string]*trace.Run{}
+	for i, r := range out {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("%s: %w", files[i], errs[i])
+		}
+		m[r.RunID] = r
+	}
+	return m, nil
+}
+
+// progress reports sweeps as plain lines (the log is often a file or CI).
+func progress(w io.Writer) harness.Progress {
+	if w == io.Discard {
+		return nil
+	}
+	return &harness.LineProgress{W: w, Interval: 30 * time.Second}
+}
+
+// mkdirs creates the output folders.
+func mkdirs(out string) error {
+	for _, d := range []string{"tables", "figures"} {
+		if err := os.MkdirAll(filepath.Join(out, d), 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
