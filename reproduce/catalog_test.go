@@ -80,6 +80,19 @@ func TestSelect(t *testing.T) {
 	if err != nil || len(arts) != 2 || len(exps) != 1 || arts[0].ID != "ballast_table_a8" {
 		t.Fatalf("Select by experiment: %v %v %v", arts, exps, err)
 	}
+	// An experiment selects the artifacts that need nothing else: A.11
+	// also reads ballast_scenarios.
+	arts, _, err = Select([]string{"ballast_main"})
+	if err != nil || slices.ContainsFunc(arts, func(a *Artifact) bool { return a.ID == "ballast_table_a11" }) || len(arts) != 8 {
+		t.Errorf("Select(ballast_main): %d artifacts, %v", len(arts), err)
+	}
+	arts, _, _ = Select([]string{"ballast_main,ballast_scenarios"})
+	if !slices.ContainsFunc(arts, func(a *Artifact) bool { return a.ID == "ballast_table_a11" }) {
+		t.Error("Select(ballast_main, ballast_scenarios) lacks Table A.11")
+	}
+	if _, _, err := Select([]string{"dynatune_fig6_raftlow"}); err == nil || !strings.Contains(err.Error(), "selects no artifact") {
+		t.Errorf("an experiment that feeds no artifact alone: %v", err)
+	}
 	all, _, _ := Select(nil)
 	if len(all) != len(Catalog) {
 		t.Errorf("Select(nil) gives %d of %d artifacts", len(all), len(Catalog))

@@ -81,8 +81,11 @@ func (o *Options) mode() string {
 }
 
 // Select resolves Only into the artifacts to build, in catalog order, and
-// the experiments they need. An unknown name is an error naming what is
-// allowed.
+// the experiments they need. A name is an artifact ID or an experiment: an
+// artifact is selected when it is named, or when every experiment it reads
+// is named (so naming one experiment never needs another's runs, which is
+// what the sweep workflow's merge job relies on). An unknown name, or a
+// selection of no artifact, is an error naming what is allowed.
 func Select(only []string) ([]*Artifact, []*Experiment, error) {
 	var arts []*Artifact
 	want := map[string]bool{}
@@ -99,14 +102,23 @@ func Select(only []string) ([]*Artifact, []*Experiment, error) {
 		for _, e := range a.Experiments {
 			known[e] = true
 		}
-		if len(want) == 0 || want[a.ID] || slices.ContainsFunc(a.Experiments, func(e string) bool { return want[e] }) {
+		all := !slices.ContainsFunc(a.Experiments, func(e string) bool { return !want[e] })
+		if len(want) == 0 || want[a.ID] || all {
 			arts = append(arts, a)
 		}
 	}
+	var names []string
 	for n := range want {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
 		if !known[n] {
 			return nil, nil, fmt.Errorf("--only %q: no such artifact or experiment; allowed: %s", n, strings.Join(Names(), ", "))
 		}
+	}
+	if len(arts) == 0 {
+		return nil, nil, fmt.Errorf("--only %s: selects no artifact (each of their tables and figures also needs another experiment); allowed: an artifact ID, or all the experiments of an artifact (see --list)", strings.Join(names, ","))
 	}
 	var exps []*Experiment
 	for _, x := range Experiments {

@@ -23,8 +23,8 @@ func reproduceCommand() *cli.Command {
 			"ours (configs/published/). Runs go to DIR/runs/ and are resumed; tuned parameters\n" +
 			"to configs/tuned/ (quick mode: DIR/tuned/). Tables and figures appear all together or\n" +
 			"not at all. --quick: fewer seeds and shorter long runs, DIR defaults to\n" +
-			"artifacts/quick. --only builds the named artifacts (or every artifact of the named\n" +
-			"experiments) and writes no REPORT.md. --no-run analyses runs that already exist\n" +
+			"artifacts/quick. --only builds the named artifacts, and those whose experiments are\n" +
+			"all named, and writes no REPORT.md. --no-run analyses runs that already exist\n" +
 			"(e.g. merged shards) and fails if one is missing. Run it from the repository root.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "quick", Usage: "fewer seeds and shorter long runs (make reproduce-quick, CI)"},
@@ -42,6 +42,18 @@ func reproduceCommand() *cli.Command {
 			if cmd.Bool("list") {
 				for _, a := range reproduce.Catalog {
 					fmt.Fprintf(w, "%-20s %-8s %-24s %s\n", a.ID, a.Doc, a.Label, strings.Join(a.Experiments, ","))
+				}
+				// What --only EXPERIMENT builds (the sweep workflow asks).
+				for _, x := range reproduce.Experiments {
+					ids := "(nothing alone)"
+					if arts, _, err := reproduce.Select([]string{x.Name}); err == nil {
+						var s []string
+						for _, a := range arts {
+							s = append(s, a.ID)
+						}
+						ids = strings.Join(s, " ")
+					}
+					fmt.Fprintf(w, "experiment %s -> %s\n", x.Name, ids)
 				}
 				return nil
 			}
