@@ -30,6 +30,7 @@ func (pv *PolicyVariant) Candidates() ([][]string, error) {
 	}
 	sort.Strings(names)
 	axes := make([][]string, len(names))
+	hasAll := false
 	for i, n := range names {
 		var d *policies.Param
 		for k := range spec.Params {
@@ -49,6 +50,7 @@ func (pv *PolicyVariant) Candidates() ([][]string, error) {
 				return nil, fmt.Errorf("%s: all is only allowed for integer list parameters with a small range", n)
 			}
 			axes[i] = allIntegerLists(n, int(d.Min), int(d.Max), len(d.Default))
+			hasAll = true
 		case []any:
 			if len(v) == 0 {
 				return nil, fmt.Errorf("%s: empty candidate list; allowed: one or more values", n)
@@ -76,6 +78,26 @@ func (pv *PolicyVariant) Candidates() ([][]string, error) {
 	}
 	for i, c := range out {
 		out[i] = append(append([]string(nil), base...), c...)
+	}
+	if hasAll {
+		// "all" spans the parameter's declared range; which values are
+		// valid can depend on other parameters (a regime map may only name
+		// arms of the chosen arm set), so keep the combinations the policy
+		// accepts.
+		valid := out[:0]
+		for _, c := range out {
+			params, err := spec.Resolve(c)
+			if err == nil {
+				_, err = spec.New(params)
+			}
+			if err == nil {
+				valid = append(valid, c)
+			}
+		}
+		if len(valid) == 0 {
+			return nil, fmt.Errorf("all: no combination is accepted by policy %s", pv.Policy)
+		}
+		out = valid
 	}
 	if len(out) > 10_000 {
 		return nil, fmt.Errorf("%d grid points; allowed: at most 10000", len(out))

@@ -148,3 +148,19 @@ func TestCandidates(t *testing.T) {
 		t.Error("all accepted for a non-integer parameter")
 	}
 }
+
+// TestCandidatesAllRegimeMaps: "all" enumerates every regime-to-arm map the
+// policy accepts: 3 arms and 2 regimes give 3^2 = 9 maps.
+func TestCandidatesAllRegimeMaps(t *testing.T) {
+	pv := harness.PolicyVariant{Policy: "oracle_best_per_regime", Tune: map[string]any{"map": "all"}}
+	got, err := pv.Candidates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 9 {
+		t.Fatalf("%d maps, want 9: %v", len(got), got)
+	}
+	if got[0][0] != "map=1,1" || got[8][0] != "map=3,3" {
+		t.Errorf("maps %v, want map=1,1 ... map=3,3", got)
+	}
+}
