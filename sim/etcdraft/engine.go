@@ -83,12 +83,8 @@ type node struct {
 	rearm          bool // raft zeroed its election clock: re-arm the policy timer
 	proposed       bool // Propose() was called: log the entry's index
 
-	policy policies.Policy
-	hbObs  policies.HeartbeatObserver
-	tuner  policies.HeartbeatTuner
-	safety policies.SafetyMode
-	inSafe bool
-	obs    policies.Observer
+	// sim.Seat: the policy, its hooks, heartbeat statistics and safety state.
+	sim.Seat
 
 	// Leader state, per follower.
 	hbIntervalUS []int64 // tuned heartbeat intervals (tuner only)
@@ -118,8 +114,7 @@ type run struct {
 	fixed   bool  // fixed vote lease, aged by the engine
 	payload []byte
 	err     *sim.RunError
-	obs     policies.Observation // scratch, reused for every Deadline call
-	hb      policies.Heartbeat   // scratch, reused for every OnHeartbeat call
+	hb      policies.Heartbeat // scratch, reused for every OnHeartbeat call
 	// progress is WithProgress' visitor, made once per run so that tuned
 	// heartbeats allocate no closure; it fills progTo's match scratch.
 	progress func(id uint64, typ raft.ProgressType, pr tracker.Progress)
@@ -194,17 +189,13 @@ func newRun(cfg *sim.Config) (*run, error) {
 		nd := &r.nodes[i]
 		*nd = node{
 			id: i, alive: true, attemptStartUS: -1, lastLeaderUS: -1,
-			obs:          policies.NewObserver(),
 			hbIntervalUS: make([]int64, n),
 			hbNextUS:     make([]int64, n),
 			hbSeq:        make([]uint64, n),
 			rttUS:        make([]int64, n),
 		}
-		nd.policy = cfg.Policy(i, stream.New(cfg.Seed, stream.Policy, i))
-		nd.hbObs, _ = nd.policy.(policies.HeartbeatObserver)
-		nd.tuner, _ = nd.policy.(policies.HeartbeatTuner)
-		nd.safety, _ = nd.policy.(policies.SafetyMode)
-		if nd.tuner != nil {
+		nd.Seat = sim.NewSeat(cfg.Policy(i, stream.New(cfg.Seed, stream.Policy, i)))
+		if nd.Tuner != nil {
 			nd.match = make([]uint64, n)
 		}
 		nd.st = raft.NewMemoryStorage()
@@ -324,23 +315,13 @@ func role(s raft.StateType) policies.Role {
 // resetElectionTimer asks the policy for a deadline and arms the node's
 // election timer, as the fast model does.
 func (r *run) resetElectionTimer(nd *node) {
-	o := &r.obs
-	*o = policies.Observation{
-		NowUS: r.nowUS, Node: nd.id, Role: role(nd.state), Term: nd.term,
-		ConsecutiveFailures: nd.failures, HeartbeatUS: r.hbUS, RegimeID: r.net.RegimeID(),
-	}
-	nd.obs.Fill(o)
-	d := nd.policy.Deadline(o)
-	if d.DeadlineUS <= 0 {
+	d, ok := nd.Decide(&r.log, r.nowUS, nd.id, role(nd.state), nd.term, nd.failures, r.hbUS, r.net.RegimeID())
+	if !ok {
 		// Policies are tested never to do this; a zero deadline would spin.
-		r.fail("policy returned a non-positive deadline %d µs at node %d", d.DeadlineUS, nd.id)
+		r.fail("policy returned a non-positive deadline %d µs at node %d", d, nd.id)
 		return
 	}
-	if d.Arm >= 0 {
-		r.log.Emit(r.nowUS, eventlog.PolicyDecision, nd.id, nd.term, -1, d.DeadlineUS, d.Arm, 0)
-	}
-	r.log.Emit(r.nowUS, eventlog.TimerReset, nd.id, nd.term, -1, d.DeadlineUS, d.Arm, 0)
-	r.q.SetTimer(nd.id*slotsPerNode+slotElection, r.nowUS+d.DeadlineUS)
+	r.q.SetTimer(nd.id*slotsPerNode+slotElection, r.nowUS+d)
 }
 
 // armLease restarts the fixed vote lease: raft just zeroed the node's
@@ -392,17 +373,7 @@ func (r *run) electionTimeout(nd *node) {
 }
 
 func (r *run) electionDone(nd *node, o policies.Outcome, latUS int64) {
-	nd.policy.ElectionDone(policies.ElectionResult{NowUS: r.nowUS, Outcome: o, LatencyUS: latUS})
-	if nd.safety != nil {
-		if safe := nd.safety.InSafeMode(); safe != nd.inSafe {
-			nd.inSafe = safe
-			k := eventlog.SafetyExit
-			if safe {
-				k = eventlog.SafetyEnter
-			}
-			r.emit(nd, k, -1, 0, 0)
-		}
-	}
+	nd.ElectionDone(&r.log, r.nowUS, nd.id, nd.term, o, latUS)
 }
 
 // --- the Ready loop -----------------------------------------------------------
@@ -546,8 +517,8 @@ func (r *run) becameLeader(nd *node) {
 	// (its MsgApp with the new leader's no-op entry goes out now).
 	r.q.SetTimer(base+slotTick, r.nowUS+r.hbUS)
 	interval := r.hbUS
-	if nd.tuner != nil {
-		if v := nd.tuner.BecameLeader(r.nowUS); v > 0 {
+	if nd.Tuner != nil {
+		if v := nd.Tuner.BecameLeader(r.nowUS); v > 0 {
 			interval = v
 		}
 	}
@@ -557,7 +528,7 @@ func (r *run) becameLeader(nd *node) {
 		nd.hbSeq[p] = 0
 		nd.rttUS[p] = -1
 	}
-	if nd.tuner != nil {
+	if nd.Tuner != nil {
 		r.q.SetTimer(base+slotHeartbeat, r.nowUS+interval)
 	}
 }
@@ -614,8 +585,8 @@ func (r *run) heartbeatDue(nd *node) {
 func (r *run) sendHeartbeat(nd *node, to int, m *pb.Message) {
 	nd.hbSeq[to]++
 	val := int64(-1)
-	if nd.tuner != nil {
-		val = nd.tuner.HeartbeatValue(to)
+	if nd.Tuner != nil {
+		val = nd.Tuner.HeartbeatValue(to)
 	}
 	r.transmit(nd, envelope{m: m, from: nd.id, to: to, typ: eventlog.MsgHeartbeat, sentUS: r.nowUS,
 		seq: nd.hbSeq[to], rttUS: nd.rttUS[to], value: val}, eventlog.HeartbeatSent, 0)
@@ -659,7 +630,7 @@ func (r *run) sendRaft(nd *node, m *pb.Message) {
 		// election model's terms; it carries no policy metadata.
 		r.transmit(nd, r.request(nd, to, m, eventlog.MsgHeartbeat), eventlog.HeartbeatSent, 0)
 	case pb.MsgHeartbeat:
-		if nd.tuner != nil {
+		if nd.Tuner != nil {
 			return // the engine sends this leader's heartbeats on the tuned schedule
 		}
 		r.sendHeartbeat(nd, to, m)
@@ -699,8 +670,8 @@ func (r *run) sendResponse(nd *node, to int, m *pb.Message) {
 		r.responded = true
 	case pb.MsgHeartbeatResp:
 		e.typ = eventlog.MsgHeartbeatResp
-		if nd.tuner != nil {
-			e.value = nd.tuner.ReplyValue()
+		if nd.Tuner != nil {
+			e.value = nd.Tuner.ReplyValue()
 		}
 	default: // MsgAppResp
 		e.typ = eventlog.MsgHeartbeatResp
@@ -856,11 +827,11 @@ func (r *run) heardLeader(nd *node, e *envelope) {
 	if e.typ != eventlog.MsgHeartbeat || e.m.GetType() != pb.MsgHeartbeat {
 		return // only heartbeats feed the policies' heartbeat statistics
 	}
-	nd.obs.Heartbeat(r.nowUS, e.sentUS, e.rttUS)
-	if nd.hbObs != nil {
+	nd.Obs.Heartbeat(r.nowUS, e.sentUS, e.rttUS)
+	if nd.HBObs != nil {
 		r.hb = policies.Heartbeat{NowUS: r.nowUS, SentUS: e.sentUS, Seq: e.seq,
 			LeaderRTTUS: e.rttUS, Value: e.value, Leader: e.from, Term: term}
-		nd.hbObs.OnHeartbeat(&r.hb)
+		nd.HBObs.OnHeartbeat(&r.hb)
 	}
 }
 
@@ -872,10 +843,10 @@ func (r *run) heartbeatResp(nd *node, e *envelope) {
 	}
 	rtt := r.nowUS - e.sentUS
 	nd.rttUS[e.from] = rtt
-	if nd.tuner == nil {
+	if nd.Tuner == nil {
 		return
 	}
-	if iv := nd.tuner.FollowerReply(e.from, rtt, e.value); iv > 0 && iv != nd.hbIntervalUS[e.from] {
+	if iv := nd.Tuner.FollowerReply(e.from, rtt, e.value); iv > 0 && iv != nd.hbIntervalUS[e.from] {
 		// The next heartbeat to this follower follows the new interval
 		// from the last one sent.
 		last := nd.hbNextUS[e.from] - nd.hbIntervalUS[e.from]
@@ -925,8 +896,8 @@ func (r *run) Restart(n int) {
 	nd.alive = true
 	nd.incarn++
 	nd.lastLeaderUS = -1
-	nd.obs.Restarted()
-	if rs, ok := nd.policy.(policies.Restarter); ok {
+	nd.Obs.Restarted()
+	if rs, ok := nd.Policy.(policies.Restarter); ok {
 		rs.Restarted()
 	}
 	r.startRaft(nd)

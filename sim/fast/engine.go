@@ -66,12 +66,8 @@ type node struct {
 	lastLeaderUS   int64 // when it last heard its leader; -1 never since (re)start
 	leaderTerm     uint64
 
-	policy policies.Policy
-	hbObs  policies.HeartbeatObserver
-	tuner  policies.HeartbeatTuner
-	safety policies.SafetyMode
-	inSafe bool
-	obs    policies.Observer
+	// sim.Seat: the policy, its hooks, heartbeat statistics and safety state.
+	sim.Seat
 
 	// Leader state, per follower.
 	hbIntervalUS []int64
@@ -99,8 +95,7 @@ type run struct {
 	hbUS    int64
 	leaseUS int64
 	err     *sim.RunError
-	obs     policies.Observation // scratch, reused for every Deadline call
-	hb      policies.Heartbeat   // scratch, reused for every OnHeartbeat call
+	hb      policies.Heartbeat // scratch, reused for every OnHeartbeat call
 }
 
 // Run implements sim.Engine.
@@ -124,17 +119,13 @@ func (Engine) Run(cfg *sim.Config) (sim.Result, error) {
 		*nd = node{
 			id: i, alive: true, votedFor: -1, lead: -1, attemptStartUS: -1, lastLeaderUS: -1,
 			tally:        make([]int8, n),
-			obs:          policies.NewObserver(),
 			hbIntervalUS: make([]int64, n),
 			hbNextUS:     make([]int64, n),
 			hbSeq:        make([]uint64, n),
 			rttUS:        make([]int64, n),
 			active:       make([]bool, n),
 		}
-		nd.policy = cfg.Policy(i, stream.New(cfg.Seed, stream.Policy, i))
-		nd.hbObs, _ = nd.policy.(policies.HeartbeatObserver)
-		nd.tuner, _ = nd.policy.(policies.HeartbeatTuner)
-		nd.safety, _ = nd.policy.(policies.SafetyMode)
+		nd.Seat = sim.NewSeat(cfg.Policy(i, stream.New(cfg.Seed, stream.Policy, i)))
 	}
 	for i, ev := range r.tl.Events {
 		r.q.Push(ev.AtUS, evInject, int32(i), 0)
@@ -190,23 +181,13 @@ func (r *run) emit(nd *node, kind eventlog.Kind, peer int, value int64, msgID ui
 // --- timers -----------------------------------------------------------------
 
 func (r *run) resetElectionTimer(nd *node) {
-	o := &r.obs
-	*o = policies.Observation{
-		NowUS: r.nowUS, Node: nd.id, Role: nd.role, Term: nd.term,
-		ConsecutiveFailures: nd.failures, HeartbeatUS: r.hbUS, RegimeID: r.net.RegimeID(),
-	}
-	nd.obs.Fill(o)
-	d := nd.policy.Deadline(o)
-	if d.DeadlineUS <= 0 {
+	d, ok := nd.Decide(&r.log, r.nowUS, nd.id, nd.role, nd.term, nd.failures, r.hbUS, r.net.RegimeID())
+	if !ok {
 		// Policies are tested never to do this; a zero deadline would spin.
-		r.fail("policy returned a non-positive deadline %d µs at node %d", d.DeadlineUS, nd.id)
+		r.fail("policy returned a non-positive deadline %d µs at node %d", d, nd.id)
 		return
 	}
-	if d.Arm >= 0 {
-		r.log.Emit(r.nowUS, eventlog.PolicyDecision, nd.id, nd.term, -1, d.DeadlineUS, d.Arm, 0)
-	}
-	r.log.Emit(r.nowUS, eventlog.TimerReset, nd.id, nd.term, -1, d.DeadlineUS, d.Arm, 0)
-	r.q.SetTimer(nd.id*slotsPerNode+slotElection, r.nowUS+d.DeadlineUS)
+	r.q.SetTimer(nd.id*slotsPerNode+slotElection, r.nowUS+d)
 }
 
 func (r *run) stopTimers(nd *node) {
@@ -236,17 +217,7 @@ func (r *run) electionTimeout(nd *node) {
 }
 
 func (r *run) electionDone(nd *node, o policies.Outcome, latUS int64) {
-	nd.policy.ElectionDone(policies.ElectionResult{NowUS: r.nowUS, Outcome: o, LatencyUS: latUS})
-	if nd.safety != nil {
-		if safe := nd.safety.InSafeMode(); safe != nd.inSafe {
-			nd.inSafe = safe
-			k := eventlog.SafetyExit
-			if safe {
-				k = eventlog.SafetyEnter
-			}
-			r.emit(nd, k, -1, 0, 0)
-		}
-	}
+	nd.ElectionDone(&r.log, r.nowUS, nd.id, nd.term, o, latUS)
 }
 
 // --- role changes -------------------------------------------------------------
@@ -313,8 +284,8 @@ func (r *run) becomeLeader(nd *node) {
 	base := nd.id * slotsPerNode
 	r.q.StopTimer(base + slotElection)
 	interval := r.hbUS
-	if nd.tuner != nil {
-		if v := nd.tuner.BecameLeader(r.nowUS); v > 0 {
+	if nd.Tuner != nil {
+		if v := nd.Tuner.BecameLeader(r.nowUS); v > 0 {
 			interval = v
 		}
 	}
@@ -365,8 +336,8 @@ func (r *run) heartbeatDue(nd *node) {
 		if nd.hbNextUS[p] <= r.nowUS {
 			nd.hbSeq[p]++
 			val := int64(-1)
-			if nd.tuner != nil {
-				val = nd.tuner.HeartbeatValue(p)
+			if nd.Tuner != nil {
+				val = nd.Tuner.HeartbeatValue(p)
 			}
 			r.send(nd, p, msg{typ: eventlog.MsgHeartbeat, term: nd.term, lastLogTerm: nd.lastLogTerm, lastLogIndex: nd.lastLogIndex,
 				sentUS: r.nowUS, seq: nd.hbSeq[p], rttUS: nd.rttUS[p], value: val}, eventlog.HeartbeatSent, 0)
@@ -624,16 +595,16 @@ func (r *run) handleHeartbeat(nd *node, m *msg) {
 	}
 	nd.lastLeaderUS = r.nowUS
 	nd.lastLogTerm, nd.lastLogIndex = m.lastLogTerm, m.lastLogIndex
-	nd.obs.Heartbeat(r.nowUS, m.sentUS, m.rttUS)
-	if nd.hbObs != nil {
+	nd.Obs.Heartbeat(r.nowUS, m.sentUS, m.rttUS)
+	if nd.HBObs != nil {
 		r.hb = policies.Heartbeat{NowUS: r.nowUS, SentUS: m.sentUS, Seq: m.seq,
 			LeaderRTTUS: m.rttUS, Value: m.value, Leader: m.from, Term: m.term}
-		nd.hbObs.OnHeartbeat(&r.hb)
+		nd.HBObs.OnHeartbeat(&r.hb)
 	}
 	r.resetElectionTimer(nd)
 	reply := int64(-1)
-	if nd.tuner != nil {
-		reply = nd.tuner.ReplyValue()
+	if nd.Tuner != nil {
+		reply = nd.Tuner.ReplyValue()
 	}
 	r.send(nd, m.from, msg{typ: eventlog.MsgHeartbeatResp, term: nd.term, sentUS: m.sentUS, value: reply}, eventlog.HeartbeatRespSent, 0)
 }
@@ -646,10 +617,10 @@ func (r *run) handleHeartbeatResp(nd *node, m *msg) {
 	}
 	nd.active[m.from] = true
 	nd.rttUS[m.from] = rtt
-	if nd.tuner == nil {
+	if nd.Tuner == nil {
 		return
 	}
-	if iv := nd.tuner.FollowerReply(m.from, rtt, m.value); iv > 0 && iv != nd.hbIntervalUS[m.from] {
+	if iv := nd.Tuner.FollowerReply(m.from, rtt, m.value); iv > 0 && iv != nd.hbIntervalUS[m.from] {
 		// The next heartbeat to this follower follows the new interval from
 		// the last one sent (found with the old interval, so read it first).
 		last := nd.hbNextUS[m.from] - nd.hbIntervalUS[m.from]
@@ -697,8 +668,8 @@ func (r *run) Restart(n int) {
 	nd.alive = true
 	nd.incarn++
 	nd.lastLeaderUS = -1
-	nd.obs.Restarted()
-	if rs, ok := nd.policy.(policies.Restarter); ok {
+	nd.Obs.Restarted()
+	if rs, ok := nd.Policy.(policies.Restarter); ok {
 		rs.Restarted()
 	}
 	r.emit(nd, eventlog.Restart, -1, 0, 0)

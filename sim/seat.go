@@ -1,0 +1,70 @@
+package sim
+
+import (
+	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/sim/eventlog"
+)
+
+// Seat is one node's policy together with the engine-side state every
+// engine keeps for it: the optional hooks the policy implements, the
+// heartbeat statistics of its Observations and whether it is in forced-safe
+// mode. Both engines use it, so a policy is asked and heard the same way
+// on either, and the same rows are logged.
+type Seat struct {
+	Policy policies.Policy
+	HBObs  policies.HeartbeatObserver // nil if the policy does not observe heartbeats
+	Tuner  policies.HeartbeatTuner    // nil if it does not tune heartbeats
+	Obs    policies.Observer
+
+	safety policies.SafetyMode
+	inSafe bool
+	obs    policies.Observation // scratch, reused for every Deadline call
+}
+
+// NewSeat seats p.
+func NewSeat(p policies.Policy) Seat {
+	s := Seat{Policy: p, Obs: policies.NewObserver()}
+	s.HBObs, _ = p.(policies.HeartbeatObserver)
+	s.Tuner, _ = p.(policies.HeartbeatTuner)
+	s.safety, _ = p.(policies.SafetyMode)
+	return s
+}
+
+// Decide asks the policy for the deadline of an election-timer reset and
+// logs it (a policy_decision row when an arm was chosen, then timer_reset).
+// ok is false if the policy returned a non-positive deadline, which would
+// make the timer spin; the engine must fail the run.
+func (s *Seat) Decide(log *Log, nowUS int64, node int, role policies.Role, term uint64, failures int, heartbeatUS int64, regimeID int) (deadlineUS int64, ok bool) {
+	o := &s.obs
+	*o = policies.Observation{
+		NowUS: nowUS, Node: node, Role: role, Term: term,
+		ConsecutiveFailures: failures, HeartbeatUS: heartbeatUS, RegimeID: regimeID,
+	}
+	s.Obs.Fill(o)
+	d := s.Policy.Deadline(o)
+	if d.DeadlineUS <= 0 {
+		return d.DeadlineUS, false
+	}
+	if d.Arm >= 0 {
+		log.Emit(nowUS, eventlog.PolicyDecision, node, term, -1, d.DeadlineUS, d.Arm, 0)
+	}
+	log.Emit(nowUS, eventlog.TimerReset, node, term, -1, d.DeadlineUS, d.Arm, 0)
+	return d.DeadlineUS, true
+}
+
+// ElectionDone reports a finished election attempt to the policy and logs
+// safety_enter or safety_exit if its forced-safe mode changed.
+func (s *Seat) ElectionDone(log *Log, nowUS int64, node int, term uint64, o policies.Outcome, latUS int64) {
+	s.Policy.ElectionDone(policies.ElectionResult{NowUS: nowUS, Outcome: o, LatencyUS: latUS})
+	if s.safety == nil {
+		return
+	}
+	if safe := s.safety.InSafeMode(); safe != s.inSafe {
+		s.inSafe = safe
+		k := eventlog.SafetyExit
+		if safe {
+			k = eventlog.SafetyEnter
+		}
+		log.Emit(nowUS, k, node, term, -1, 0, -1, 0)
+	}
+}
