@@ -160,19 +160,14 @@ func (e *Experiment) Validate() *configfile.FieldError {
 		if !validName(pv.Variant) {
 			return errf(p+".variant", "%q is not allowed; allowed: letters, digits, '_', '-' and '.'", pv.Variant)
 		}
-		spec, err := policies.Lookup(pv.Policy)
-		if err != nil {
+		if _, err := policies.Lookup(pv.Policy); err != nil {
 			return errf(p+".policy", "%v", err)
 		}
 		set, err := pv.Overrides()
 		if err != nil {
 			return errf(p+".set", "%v", err)
 		}
-		params, err := spec.Resolve(set)
-		if err == nil {
-			_, err = spec.New(params)
-		}
-		if err != nil {
+		if _, _, err := policies.Build(pv.Policy, set...); err != nil {
 			return errf(p+".set", "%v", err)
 		}
 		if pv.Tune != nil {
@@ -181,11 +176,7 @@ func (e *Experiment) Validate() *configfile.FieldError {
 				return errf(p+".tune", "%v", err)
 			}
 			for _, c := range cands {
-				params, err := spec.Resolve(c)
-				if err == nil {
-					_, err = spec.New(params)
-				}
-				if err != nil {
+				if _, _, err := policies.Build(pv.Policy, c...); err != nil {
 					return errf(p+".tune", "candidate %v: %v", c, err)
 				}
 			}

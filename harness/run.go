@@ -50,17 +50,12 @@ type Run struct {
 // Resolve checks the policy, its parameters and the engine and computes the
 // run's identity. Errors name the flag or field and what is allowed.
 func Resolve(spec Spec) (*Run, error) {
-	ps, err := policies.Lookup(spec.Policy)
-	if err != nil {
+	if _, err := policies.Lookup(spec.Policy); err != nil {
 		return nil, fmt.Errorf("--policy: %w", err)
 	}
-	params, err := ps.Resolve(spec.Set)
+	factory, params, err := policies.Build(spec.Policy, spec.Set...)
 	if err != nil {
 		return nil, err
-	}
-	factory, err := ps.New(params)
-	if err != nil {
-		return nil, fmt.Errorf("policy %s: %w", spec.Policy, err)
 	}
 	if spec.Engine == "" {
 		spec.Engine = "fast"

@@ -86,11 +86,7 @@ func (pv *PolicyVariant) Candidates() ([][]string, error) {
 		// accepts.
 		valid := out[:0]
 		for _, c := range out {
-			params, err := spec.Resolve(c)
-			if err == nil {
-				_, err = spec.New(params)
-			}
-			if err == nil {
+			if _, _, err := policies.Build(pv.Policy, c...); err == nil {
 				valid = append(valid, c)
 			}
 		}

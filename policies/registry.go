@@ -306,3 +306,21 @@ func init() {
 		New:    rangeFactory,
 	})
 }
+
+// Build looks a policy up, applies the overrides to its defaults and makes
+// its factory: everything between a policy name and running it.
+func Build(name string, overrides ...string) (Factory, Params, error) {
+	s, err := Lookup(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.Resolve(overrides)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := s.New(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("policy %s: %w", name, err)
+	}
+	return f, p, nil
+}

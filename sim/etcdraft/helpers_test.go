@@ -20,15 +20,7 @@ func mustScenario(tb testing.TB, name string) *scenario.Scenario {
 
 func mustPolicy(tb testing.TB, name string, set ...string) policies.Factory {
 	tb.Helper()
-	ps, err := policies.Lookup(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p, err := ps.Resolve(set)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	f, err := ps.New(p)
+	f, _, err := policies.Build(name, set...)
 	if err != nil {
 		tb.Fatal(err)
 	}
