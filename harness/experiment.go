@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"math"
@@ -167,7 +168,7 @@ func (e *Experiment) Validate() *configfile.FieldError {
 		if err != nil {
 			return errf(p+".set", "%v", err)
 		}
-		if _, _, err := policies.Build(pv.Policy, set...); err != nil {
+		if _, _, err := policies.Build(pv.Policy, set...); err != nil && !trainedLater(err) {
 			return errf(p+".set", "%v", err)
 		}
 		if pv.Tune != nil {
@@ -176,7 +177,7 @@ func (e *Experiment) Validate() *configfile.FieldError {
 				return errf(p+".tune", "%v", err)
 			}
 			for _, c := range cands {
-				if _, _, err := policies.Build(pv.Policy, c...); err != nil {
+				if _, _, err := policies.Build(pv.Policy, c...); err != nil && !trainedLater(err) {
 					return errf(p+".tune", "candidate %v: %v", c, err)
 				}
 			}
@@ -329,4 +330,12 @@ func LoadExperiment(nameOrFile string) (*Experiment, error) {
 // ExperimentNames lists the built-in experiments, sorted.
 func ExperimentNames() []string {
 	return configs.Names(configs.Experiments, "experiments")
+}
+
+// trainedLater reports whether err is only a file parameter's missing
+// file: an experiment may name weights that 'ballast train' has not
+// written yet. Making a run's job still fails on it.
+func trainedLater(err error) bool {
+	var m *policies.MissingFileError
+	return errors.As(err, &m)
 }

@@ -57,6 +57,11 @@ func Resolve(spec Spec) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ps, _ := policies.Lookup(spec.Policy); ps.CheckRun != nil {
+		if err := ps.CheckRun(params, spec.Seed, spec.SeedSet); err != nil {
+			return nil, fmt.Errorf("seed %d (%s): %w", spec.Seed, spec.SeedSet, err)
+		}
+	}
 	if spec.Engine == "" {
 		spec.Engine = "fast"
 	}

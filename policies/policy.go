@@ -70,6 +70,10 @@ type Observation struct {
 
 	// HeartbeatUS is the scenario's base heartbeat interval.
 	HeartbeatUS int64
+	// LoadUS is the node's own load: how long it took to handle the last
+	// message it handled (processing delay and pause time), as a node's
+	// runtime can measure it; 0 when it handles instantly.
+	LoadUS int64
 	// RegimeID is the injected network regime. Privileged information: only
 	// oracle baselines may read it.
 	RegimeID int
@@ -158,6 +162,14 @@ type HeartbeatTuner interface {
 // after a crash (for example a cold-start variant that forgets its model).
 type Restarter interface {
 	Restarted()
+}
+
+// Explainer is implemented by policies whose decisions pass explicit rules
+// that may change them (neurosym's symbolic layer). After each Deadline
+// call, Rules returns the set of rules that changed that decision (a bit
+// per rule, 0 if none); the engine logs a guardrail row when it is not 0.
+type Explainer interface {
+	Rules() uint32
 }
 
 // SafetyMode is implemented by policies with a forced-safe mode; the engine

@@ -1,9 +1,14 @@
 package policies
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -38,6 +43,13 @@ type Param struct {
 	// Choice parameters.
 	Choices       []string
 	DefaultChoice string
+	// File parameters (File true): a path, relative to the working
+	// directory, whose content the policy loads (trained weights). Build
+	// pins the value to "path@sha" with the file's content hash, so a run's
+	// identity changes with the file, and an explicit "@sha" that does not
+	// match the file is refused.
+	File        bool
+	DefaultFile string
 }
 
 // Spec describes a policy: its name, parameters and constructor.
@@ -47,6 +59,9 @@ type Spec struct {
 	Params []Param
 	// New builds the factory for validated parameters.
 	New func(p Params) (Factory, error)
+	// CheckRun, if set, vets the seed a run uses with these parameters
+	// (trained policies refuse report runs on seeds they were trained on).
+	CheckRun func(p Params, seed uint64, seedSet string) error
 }
 
 // Value is a resolved parameter: numbers, or a name for choice parameters.
@@ -140,6 +155,8 @@ func (s *Spec) Resolve(overrides []string) (Params, error) {
 	for _, d := range s.Params {
 		if d.Choices != nil {
 			p[d.Name] = Value{Name: d.DefaultChoice}
+		} else if d.File {
+			p[d.Name] = Value{Name: d.DefaultFile}
 		} else {
 			p[d.Name] = Value{Nums: append([]float64(nil), d.Default...)}
 		}
@@ -152,6 +169,13 @@ func (s *Spec) Resolve(overrides []string) (Params, error) {
 		d := s.param(name)
 		if d == nil {
 			return nil, fmt.Errorf("--set %q: policy %s has no parameter %q; allowed: %s", o, s.Name, name, s.paramNames())
+		}
+		if d.File {
+			if val == "" || strings.ContainsAny(val, ";=,") {
+				return nil, fmt.Errorf("--set %q: %q is not allowed; allowed: %s", o, val, d.describe())
+			}
+			p[name] = Value{Name: val}
+			continue
 		}
 		if d.Choices != nil {
 			if !slices.Contains(d.Choices, val) {
@@ -209,6 +233,9 @@ func (d *Param) lengthOK(n int) bool {
 }
 
 func (d *Param) describe() string {
+	if d.File {
+		return "a file path (optionally path@sha, the first 12 hex digits of its SHA-256) without ';', '=' or ','"
+	}
 	if d.Choices != nil {
 		return "one of " + strings.Join(d.Choices, ", ")
 	}
@@ -251,6 +278,9 @@ func formatList(vs []float64) string {
 
 // DefaultString formats a parameter's default for listings.
 func (d *Param) DefaultString() string {
+	if d.File {
+		return d.DefaultFile
+	}
 	if d.Choices != nil {
 		return d.DefaultChoice
 	}
@@ -318,9 +348,57 @@ func Build(name string, overrides ...string) (Factory, Params, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, d := range s.Params {
+		if !d.File {
+			continue
+		}
+		pinned, err := PinFile(p[d.Name].Name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("policy %s, parameter %s: %w", name, d.Name, err)
+		}
+		p[d.Name] = Value{Name: pinned}
+	}
 	f, err := s.New(p)
 	if err != nil {
 		return nil, nil, fmt.Errorf("policy %s: %w", name, err)
 	}
 	return f, p, nil
+}
+
+// MissingFileError is a file parameter naming a file that does not exist
+// (yet: trained weights appear after 'ballast train').
+type MissingFileError struct{ Path string }
+
+func (e *MissingFileError) Error() string {
+	return fmt.Sprintf("file %s does not exist; allowed: an existing file (trained weights are written by 'ballast train')", e.Path)
+}
+
+// shaDigits is how many hex digits of a file's SHA-256 pin it.
+const shaDigits = 12
+
+// PinFile reads the file a file parameter names ("path" or "path@sha") and
+// returns "path@sha" with its content hash; a given sha must match.
+func PinFile(val string) (string, error) {
+	path, want, _ := strings.Cut(val, "@")
+	_, got, err := ReadPinned(path)
+	if err != nil {
+		return "", err
+	}
+	if want != "" && want != got {
+		return "", fmt.Errorf("file %s has content hash %s, but %s was asked for; allowed: the file's hash, or no @sha", path, got, want)
+	}
+	return path + "@" + got, nil
+}
+
+// ReadPinned reads a file and its content hash.
+func ReadPinned(path string) ([]byte, string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", &MissingFileError{Path: path}
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(b)
+	return b, hex.EncodeToString(sum[:])[:shaDigits], nil
 }

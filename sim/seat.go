@@ -16,6 +16,8 @@ type Seat struct {
 	Tuner  policies.HeartbeatTuner    // nil if it does not tune heartbeats
 	Obs    policies.Observer
 
+	explain policies.Explainer // nil if the policy has no explicit rules
+
 	safety policies.SafetyMode
 	inSafe bool
 	obs    policies.Observation // scratch, reused for every Deadline call
@@ -27,6 +29,7 @@ func NewSeat(p policies.Policy) Seat {
 	s.HBObs, _ = p.(policies.HeartbeatObserver)
 	s.Tuner, _ = p.(policies.HeartbeatTuner)
 	s.safety, _ = p.(policies.SafetyMode)
+	s.explain, _ = p.(policies.Explainer)
 	return s
 }
 
@@ -49,6 +52,11 @@ func (s *Seat) Decide(log *Log, nowUS int64, node int, role policies.Role, term 
 		log.Emit(nowUS, eventlog.PolicyDecision, node, term, -1, d.DeadlineUS, d.Arm, 0)
 	}
 	log.Emit(nowUS, eventlog.TimerReset, node, term, -1, d.DeadlineUS, d.Arm, 0)
+	if s.explain != nil {
+		if m := s.explain.Rules(); m != 0 {
+			log.Emit(nowUS, eventlog.Guardrail, node, term, -1, int64(m), -1, 0)
+		}
+	}
 	return d.DeadlineUS, true
 }
 

@@ -68,6 +68,7 @@ const (
 	SafetyEnter       // the policy entered forced-safe mode
 	SafetyExit        // the policy left forced-safe mode
 	HeartbeatInterval // leader side; peer: follower; value: new interval (µs)
+	Guardrail         // the policy's explicit rules changed its last decision; value: rule bitmask
 	// Log.
 	Proposal // the leader appended an entry; value: its index
 	numKinds
@@ -112,6 +113,7 @@ var kindNames = [numKinds]string{
 	SafetyEnter:        "safety_enter",
 	SafetyExit:         "safety_exit",
 	HeartbeatInterval:  "heartbeat_interval",
+	Guardrail:          "guardrail",
 	Proposal:           "proposal",
 }
 

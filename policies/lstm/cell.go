@@ -1,0 +1,124 @@
+package lstm
+
+import (
+	"math"
+	"unsafe"
+)
+
+// Weights are a network's parameters in float32 for inference: what one
+// node holds in memory. Read-only once built, so nodes of one simulated
+// cluster may share them.
+type Weights struct {
+	shape Shape
+	w     []float32 // 4H x (In+H), row-major
+	b     []float32 // 4H
+	v     []float32 // Out x H
+	d     []float32 // Out
+}
+
+// Weights32 converts n's parameters to float32.
+func (n *Net) Weights32() *Weights {
+	s := n.Shape
+	wo, bo, vo, do, end := s.offsets()
+	conv := func(x []float64) []float32 {
+		out := make([]float32, len(x))
+		for i, v := range x {
+			out[i] = float32(v)
+		}
+		return out
+	}
+	return &Weights{shape: s, w: conv(n.Theta[wo:bo]), b: conv(n.Theta[bo:vo]), v: conv(n.Theta[vo:do]), d: conv(n.Theta[do:end])}
+}
+
+// Shape is the network's shape.
+func (w *Weights) Shape() Shape { return w.shape }
+
+// Bytes is the memory the parameters occupy (4 bytes each).
+func (w *Weights) Bytes() int {
+	return (len(w.w) + len(w.b) + len(w.v) + len(w.d)) * int(unsafe.Sizeof(float32(0)))
+}
+
+// Cell runs a network one step at a time: the recurrent state of one node
+// and the scratch space a step needs, allocated once.
+type Cell struct {
+	wt   *Weights
+	h, c []float32
+	xh   []float32 // [x; h]
+	out  []float32
+}
+
+// NewCell returns a cell in the zero state.
+func NewCell(w *Weights) *Cell {
+	s := w.shape
+	c := &Cell{wt: w, h: make([]float32, s.Hidden), c: make([]float32, s.Hidden),
+		xh: make([]float32, s.In+s.Hidden), out: make([]float32, s.Out)}
+	c.outputs()
+	return c
+}
+
+// StateBytes is the memory of the per-node state and scratch.
+func (c *Cell) StateBytes() int {
+	return (len(c.h) + len(c.c) + len(c.xh) + len(c.out)) * int(unsafe.Sizeof(float32(0)))
+}
+
+// Reset zeroes the recurrent state (a node restart: memory is lost).
+func (c *Cell) Reset() {
+	clear(c.h)
+	clear(c.c)
+	c.outputs()
+}
+
+// Step reads input x (len In), advances the state and recomputes the
+// outputs.
+func (c *Cell) Step(x []float64) {
+	s := c.wt.shape
+	H, I := s.Hidden, s.In
+	K := I + H
+	for k := 0; k < I; k++ {
+		c.xh[k] = float32(x[k])
+	}
+	copy(c.xh[I:], c.h)
+	w, b := c.wt.w, c.wt.b
+	for j := 0; j < H; j++ {
+		zi := b[j] + dot32(w[j*K:(j+1)*K], c.xh)
+		zf := b[H+j] + dot32(w[(H+j)*K:(H+j+1)*K], c.xh)
+		zg := b[2*H+j] + dot32(w[(2*H+j)*K:(2*H+j+1)*K], c.xh)
+		zo := b[3*H+j] + dot32(w[(3*H+j)*K:(3*H+j+1)*K], c.xh)
+		cj := sigmoid32(zf)*c.c[j] + sigmoid32(zi)*tanh32(zg)
+		c.c[j] = cj
+		c.h[j] = sigmoid32(zo) * tanh32(cj)
+	}
+	c.outputs()
+}
+
+func (c *Cell) outputs() {
+	H := c.wt.shape.Hidden
+	for k := range c.out {
+		c.out[k] = c.wt.d[k] + dot32(c.wt.v[k*H:(k+1)*H], c.h)
+	}
+}
+
+// Output is output k after the last step (the biases in the zero state).
+func (c *Cell) Output(k int) float64 { return float64(c.out[k]) }
+
+// dot32 is a dot product with four accumulators, so the loop is not one
+// long chain of dependent additions.
+func dot32(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func sigmoid32(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
+
+func tanh32(x float32) float32 { return float32(math.Tanh(float64(x))) }
