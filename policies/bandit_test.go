@@ -9,15 +9,7 @@ import (
 // mustPolicy builds one node's policy from the registry.
 func mustPolicy(t testing.TB, name string, seed uint64, set ...string) Policy {
 	t.Helper()
-	ps, err := Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := ps.Resolve(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := ps.New(p)
+	f, _, err := Build(name, WithTestWeights(name, set)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/ballast-bench/ballast/policies/lstm"
 )
@@ -330,4 +331,14 @@ func neurosymCheckRun(p Params, seed uint64, seedSet string) error {
 		return fmt.Errorf("report seed %d was used to train %s; allowed: report seeds disjoint from the training experiment's tuning seeds", seed, path)
 	}
 	return nil
+}
+
+// NeurosymBytesPerNode counts the memory one node's policy holds: its own
+// float32 copy of the weights (as a real node loads one), the LSTM state
+// and scratch, and the policy's and its configuration's fields.
+func NeurosymBytesPerNode(net *lstm.Net) int {
+	w := net.Weights32()
+	c := lstm.NewCell(w)
+	return w.Bytes() + c.StateBytes() + int(unsafe.Sizeof(lstm.Weights{})+unsafe.Sizeof(lstm.Cell{})+
+		unsafe.Sizeof(neurosym{})+unsafe.Sizeof(nsConfig{}))
 }

@@ -20,19 +20,12 @@ var roster = []string{
 	"random", "static", "static_conservative", "backoff", "rtt_heuristic", "phi_accrual",
 	"quantile_decay", "bandit_qdecay", "dynatune_et", "dynatune_joint", "dynatune",
 	"bandit_safe", "bandit_ts_safe", "bandit_safe_ln", "oracle_hint", "oracle_best_per_regime",
+	"neurosym",
 }
 
 func factory(t testing.TB, name string, set ...string) policies.Factory {
 	t.Helper()
-	ps, err := policies.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := ps.Resolve(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := ps.New(p)
+	f, _, err := policies.Build(name, policies.WithTestWeights(name, set)...)
 	if err != nil {
 		t.Fatal(err)
 	}

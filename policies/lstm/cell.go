@@ -78,12 +78,23 @@ func (c *Cell) Step(x []float64) {
 		c.xh[k] = float32(x[k])
 	}
 	copy(c.xh[I:], c.h)
-	w, b := c.wt.w, c.wt.b
+	w, b, xh := c.wt.w, c.wt.b, c.xh
 	for j := 0; j < H; j++ {
-		zi := b[j] + dot32(w[j*K:(j+1)*K], c.xh)
-		zf := b[H+j] + dot32(w[(H+j)*K:(H+j+1)*K], c.xh)
-		zg := b[2*H+j] + dot32(w[(2*H+j)*K:(2*H+j+1)*K], c.xh)
-		zo := b[3*H+j] + dot32(w[(3*H+j)*K:(3*H+j+1)*K], c.xh)
+		// The four gate rows of unit j together: each input is loaded once
+		// and feeds four independent sums.
+		wi := w[j*K : (j+1)*K]
+		wf := w[(H+j)*K : (H+j+1)*K][:len(wi)]
+		wg := w[(2*H+j)*K : (2*H+j+1)*K][:len(wi)]
+		wo := w[(3*H+j)*K : (3*H+j+1)*K][:len(wi)]
+		x := xh[:len(wi)]
+		var zi, zf, zg, zo float32
+		for k, v := range x {
+			zi += wi[k] * v
+			zf += wf[k] * v
+			zg += wg[k] * v
+			zo += wo[k] * v
+		}
+		zi, zf, zg, zo = zi+b[j], zf+b[H+j], zg+b[2*H+j], zo+b[3*H+j]
 		cj := sigmoid32(zf)*c.c[j] + sigmoid32(zi)*tanh32(zg)
 		c.c[j] = cj
 		c.h[j] = sigmoid32(zo) * tanh32(cj)
