@@ -137,6 +137,8 @@ type Deriver struct {
 	intervals     []Interval
 
 	att       []attempt
+	// attempts started while writable
+	unnecessary int64
 	reachSeen []uint32 // [candidate*n+peer]: the round in which peer was counted
 	round     uint32
 	elections []Election
@@ -257,6 +259,7 @@ func (d *Deriver) Add(ev *eventlog.Event) error {
 		a := &d.att[nd]
 		if !a.active {
 			*a = attempt{active: true, startUS: t, candUS: -1}
+			d.started(t)
 		}
 		a.vote = false
 		d.newPhase(a)
@@ -264,6 +267,7 @@ func (d *Deriver) Add(ev *eventlog.Event) error {
 		a := &d.att[nd]
 		if !a.active {
 			*a = attempt{active: true, startUS: t}
+			d.started(t)
 		}
 		a.vote, a.candUS, a.candTerm = true, t, ev.Term
 		d.newPhase(a)
@@ -601,6 +605,13 @@ func (d *Deriver) decision(t int64, arm int) {
 
 // --- end of run ------------------------------------------------------------------
 
+// started counts an attempt that starts at t while the system is writable.
+func (d *Deriver) started(t int64) {
+	if d.writable {
+		d.unnecessary++
+	}
+}
+
 // Finish closes what is still open at the run's end (duration_us) and
 // returns the run's metrics. rows is the number of events the caller fed
 // (checked against RunInfo.Events when that is set).
@@ -698,7 +709,9 @@ func (d *Deriver) Finish() (*Run, error) {
 	r.TimeToLeaderP95US = stats.Quantile(ttl, 0.95)
 	slices.Sort(d.candTerms)
 	r.TermsStarted = int64(len(slices.Compact(d.candTerms)))
+	r.Unnecessary = d.unnecessary
 	r.TermChurnPerMin = float64(r.TermsStarted) / (float64(end) / 60e6)
+	r.UnnecessaryPerMin = float64(r.Unnecessary) / (float64(end) / 60e6)
 	r.NoQuorumFrac = ratio(r.FailedNoQuorum, r.Failed)
 	r.LowReachFrac = ratio(r.FailedLowReach, r.Failed)
 	r.ContentionFrac = ratio(r.FailedContention, r.Failed)

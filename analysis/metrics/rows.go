@@ -69,6 +69,11 @@ type RunRow struct {
 	TimeToLeaderP95US  float64 `col:"time_to_leader_p95_us"`
 	TermsStarted       int64   `col:"terms_started"`      // distinct terms of became_candidate rows
 	TermChurnPerMin    float64 `col:"term_churn_per_min"` // terms_started per simulated minute
+	// Attempts started while the system was writable: a leader had majority
+	// support, so the timeout was a false suspicion (the neuro-symbolic
+	// post's "unnecessary leader elections").
+	Unnecessary       int64   `col:"unnecessary_elections"`
+	UnnecessaryPerMin float64 `col:"unnecessary_per_min"` // per simulated minute
 
 	// Failure causes of the failed attempts.
 	FailedNoQuorum   int64   `col:"failed_no_quorum"`
