@@ -89,12 +89,19 @@ func (f *NeurosymFile) check() error {
 	return nil
 }
 
-type loadedWeights struct {
+// NeurosymWeights are a loaded weights file and its network.
+type NeurosymWeights struct {
 	file *NeurosymFile
 	net  *lstm.Net
 }
 
-func (w *loadedWeights) trainedSeeds() []uint64 {
+// Net is the trained network (float64; read-only).
+func (w *NeurosymWeights) Net() *lstm.Net { return w.net }
+
+// File is the weights file as read.
+func (w *NeurosymWeights) File() *NeurosymFile { return w.file }
+
+func (w *NeurosymWeights) trainedSeeds() []uint64 {
 	s := append(slices.Clone(w.file.Provenance.TrainSeeds), w.file.Provenance.ValidationSeeds...)
 	slices.Sort(s)
 	return s
@@ -105,12 +112,12 @@ func (w *loadedWeights) trainedSeeds() []uint64 {
 // by content, so a retrained file is never served stale.
 var weightsCache = struct {
 	sync.Mutex
-	m map[string]*loadedWeights
-}{m: map[string]*loadedWeights{}}
+	m map[string]*NeurosymWeights
+}{m: map[string]*NeurosymWeights{}}
 
 // LoadNeurosymWeights reads a weights file ("path" or "path@sha"; a given
 // sha must match) and checks it fits this code.
-func LoadNeurosymWeights(val string) (*loadedWeights, error) {
+func LoadNeurosymWeights(val string) (*NeurosymWeights, error) {
 	path, want, _ := strings.Cut(val, "@")
 	b, sha, err := ReadPinned(path)
 	if err != nil {
@@ -133,7 +140,7 @@ func LoadNeurosymWeights(val string) (*loadedWeights, error) {
 	if err := f.check(); err != nil {
 		return nil, fmt.Errorf("weights %s: %v", path, err)
 	}
-	w := &loadedWeights{file: &f, net: &lstm.Net{Shape: f.Shape, Theta: f.Theta}}
+	w := &NeurosymWeights{file: &f, net: &lstm.Net{Shape: f.Shape, Theta: f.Theta}}
 	weightsCache.m[sha] = w
 	return w, nil
 }

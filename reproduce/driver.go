@@ -18,6 +18,7 @@ import (
 	"github.com/ballast-bench/ballast/reproduce/published"
 	"github.com/ballast-bench/ballast/reproduce/trace"
 	"github.com/ballast-bench/ballast/tuning"
+	"github.com/ballast-bench/ballast/tuning/neurosym"
 )
 
 // Options control a reproduction.
@@ -206,17 +207,18 @@ func build(ctx context.Context, opt *Options) (*Env, []*built, error) {
 
 // expData is one experiment, swept and analysed.
 type expData struct {
-	spec      *Experiment
-	e         *harness.Experiment
-	file      string   // the experiment file (the derived one in quick mode)
-	truncated []string // quick mode: "scenario cut to N s" notes
-	seeds     []uint64 // the report seeds run
-	tuned     *harness.Tuned
-	tunedPath string
-	tables    *metrics.Tables
-	report    *report.Report
-	traces    map[string]*trace.Run // by run id (experiments with a trace bin)
-	versions  []string              // code versions of the runs
+	spec        *Experiment
+	e           *harness.Experiment
+	file        string   // the experiment file (the derived one in quick mode)
+	truncated   []string // quick mode: "scenario cut to N s" notes
+	seeds       []uint64 // the report seeds run
+	tuned       *harness.Tuned
+	tunedPath   string
+	weightsPath string // Train: the neurosym weights the runs used
+	tables      *metrics.Tables
+	report      *report.Report
+	traces      map[string]*trace.Run // by run id (experiments with a trace bin)
+	versions    []string              // code versions of the runs
 }
 
 // prepare tunes, sweeps and analyses one experiment.
@@ -241,6 +243,11 @@ func prepare(ctx context.Context, opt *Options, x *Experiment) (*expData, error)
 	reportSeeds, tuningSeeds := 0, 0
 	if opt.Quick {
 		reportSeeds, tuningSeeds = x.QuickReport, x.QuickTuning
+	}
+	if x.Train {
+		if err := train(ctx, opt, x, d, e); err != nil {
+			return nil, err
+		}
 	}
 	if e.Tunable() {
 		d.tunedPath = filepath.Join(opt.TunedDir, x.Name+".yaml")
@@ -367,6 +374,36 @@ func mkdirs(out string) error {
 	for _, d := range []string{"tables", "figures"} {
 		if err := os.MkdirAll(filepath.Join(out, d), 0o755); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// train writes the neurosym weights of experiment x (unless NoRun: then
+// they must exist) and makes every neurosym variant of e use them.
+func train(ctx context.Context, opt *Options, x *Experiment, d *expData, e *harness.Experiment) error {
+	d.weightsPath = filepath.Join(opt.TunedDir, x.Name+".weights.json")
+	if !opt.NoRun {
+		o := neurosym.DefaultOptions()
+		o.Workers = opt.Jobs
+		if opt.Quick {
+			o.MaxSeeds, o.Epochs, o.MaxPerRun = x.QuickTuning, 2, 2000
+		}
+		fmt.Fprintf(opt.Log, "training neurosym on %s\n", x.Name)
+		f, err := neurosym.Train(ctx, e, o)
+		if err != nil {
+			return err
+		}
+		if err := neurosym.Write(d.weightsPath, f); err != nil {
+			return err
+		}
+	}
+	for i := range e.Policies {
+		if pv := &e.Policies[i]; pv.Policy == "neurosym" {
+			if pv.Set == nil {
+				pv.Set = map[string]any{}
+			}
+			pv.Set["weights"] = d.weightsPath
 		}
 	}
 	return nil

@@ -26,12 +26,15 @@ type Experiment struct {
 	QuickMaxDurationS        float64
 	// TraceBinS > 0 derives the series of package trace with this bin.
 	TraceBinS float64
+	// Train trains the neurosym policy's weights on the experiment's
+	// tuning seeds before tuning, and points its neurosym variants at them.
+	Train bool
 }
 
 // Artifact is one table or figure of a source, and how to build it.
 type Artifact struct {
 	ID          string   // file stem of its outputs: tables/ID.*, figures/ID.*
-	Doc         string   // "BALLAST", "Dynatune" or "Blog"
+	Doc         string   // "BALLAST", "Dynatune", "Blog" or "Neuro-symbolic post"
 	Label       string   // as the source numbers it: "Table 1", "Figure A.3"
 	Title       string   // what it shows
 	Experiments []string // the experiments it reads

@@ -197,6 +197,7 @@ var Metrics = func() map[string]Metric {
 		{"time_to_leader_p95", "Time to leader p95 (ms)", "time_to_leader_p95_ms", ms(func(r *metrics.RunRow) float64 { return r.TimeToLeaderP95US })},
 		{"split_vote_rate", "Split-vote rate", "split_vote_rate", func(r *metrics.RunRow) float64 { return r.SplitVoteRate }},
 		{"term_churn", "Term churn (/min)", "term_churn_per_min", func(r *metrics.RunRow) float64 { return r.TermChurnPerMin }},
+		{"unnecessary", "Unnecessary elections (/min)", "unnecessary_per_min", func(r *metrics.RunRow) float64 { return r.UnnecessaryPerMin }},
 		{"no_quorum_frac", "No-quorum frac.", "no_quorum_frac", func(r *metrics.RunRow) float64 { return r.NoQuorumFrac }},
 		{"low_reach_frac", "Low-reach frac.", "low_reach_frac", func(r *metrics.RunRow) float64 { return r.LowReachFrac }},
 		{"contention_frac", "Contention frac.", "contention_frac", func(r *metrics.RunRow) float64 { return r.ContentionFrac }},
