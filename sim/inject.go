@@ -14,9 +14,19 @@ type Cluster interface {
 	Alive(node int) bool
 	Crash(node int)
 	Restart(node int)
+	// Pause stops node, which is up and not paused, until untilUS: it
+	// handles no message and fires no timer; deliveries wait in its inbox
+	// and timers that come due wait for the end (docs/scenarios.md). A
+	// crash ends a pause at once (the pause dies with the process).
+	Pause(node int, untilUS int64)
+	// Resume ends node's pause if it is still paused (a crash may have
+	// ended it): the node handles its inbox in arrival order, then its
+	// timers that came due and were not re-armed meanwhile.
+	Resume(node int)
 }
 
-// Injector applies a run's timeline: network state changes and crashes.
+// Injector applies a run's timeline: network state changes, crashes and
+// processing pauses.
 type Injector struct {
 	S       *scenario.Scenario
 	TL      *scenario.Timeline
@@ -124,5 +134,14 @@ func (in *Injector) Apply(atUS int64, ev scenario.Injected, c Cluster) {
 		if n := in.crashed[ev.Index]; n >= 0 && !c.Alive(n) {
 			c.Restart(n)
 		}
+	case scenario.InjPauseStart:
+		// A node that is down is not paused: the pause belonged to a
+		// process that is not running (crash wins), and it does not carry
+		// over to a restart within its span.
+		if p := &in.TL.Pauses[ev.Index]; c.Alive(p.Node) {
+			c.Pause(p.Node, p.EndUS)
+		}
+	case scenario.InjPauseEnd:
+		c.Resume(in.TL.Pauses[ev.Index].Node)
 	}
 }

@@ -73,6 +73,14 @@
 // a restart builds a new RawNode from it. Messages to a crashed or
 // restarted node are dropped (msg_dead), as in the fast model.
 //
+// A processing pause (scenario pauses; the rules are in docs/scenarios.md)
+// leaves the RawNode untouched: messages that arrive wait in the node's
+// inbox, and its timers (the policy's election timer, the vote lease, a
+// leader's tick and tuned heartbeats) are re-queued for the pause's end.
+// There raft steps the inbox in arrival order, then the timers that are
+// still due fire: a leader ticks once, not once per missed interval. A
+// crash ends a pause and drops its inbox (msg_dead).
+//
 // # Workload
 //
 // With raft.proposal_interval_ms > 0 every alive leader proposes one entry

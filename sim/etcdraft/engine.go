@@ -92,6 +92,15 @@ type node struct {
 	hbSeq        []uint64
 	rttUS        []int64
 	match        []uint64 // scratch for tuned heartbeats' commit index
+
+	// Processing pause: while paused the node handles nothing. Deliveries
+	// wait in inbox (envelope pool indices in arrival order; -1 is a
+	// workload proposal that reached the paused leader) and timers that
+	// come due (election, lease, tick, heartbeat) are postponed to
+	// pauseEndUS (see Resume).
+	paused     bool
+	pauseEndUS int64
+	inbox      []int32
 }
 
 type run struct {
@@ -241,6 +250,13 @@ func (r *run) loop() (sim.Result, error) {
 		switch it.Kind {
 		case sim.TimerKind:
 			nd := &r.nodes[int(it.A)/slotsPerNode]
+			if nd.paused {
+				// It fires when the pause ends, after the inbox: the item
+				// queued now comes after the pause's end event, and
+				// handling the inbox may re-arm or stop it first.
+				r.q.SetTimer(int(it.A), nd.pauseEndUS)
+				continue
+			}
 			switch int(it.A) % slotsPerNode {
 			case slotElection:
 				r.electionTimeout(nd)
@@ -598,17 +614,29 @@ func (r *run) propose() {
 		if !nd.alive || nd.state != raft.StateLeader {
 			continue
 		}
-		nd.proposed = true
-		if err := nd.rn.Propose(r.payload); err != nil {
-			// raft drops a proposal only during a leadership transfer,
-			// which this engine never starts.
-			r.fail("node %d: proposal dropped: %v", nd.id, err)
+		if nd.paused {
+			nd.inbox = append(nd.inbox, -1) // the client's request waits for the pause's end
+			continue
+		}
+		if !r.proposeAt(nd) {
 			return
 		}
-		r.drain(nd)
-		nd.proposed = false
 	}
 	r.q.Push(r.proposalUS(), evProposal, 0, 0)
+}
+
+// proposeAt makes one workload proposal at leader nd; false if the run failed.
+func (r *run) proposeAt(nd *node) bool {
+	nd.proposed = true
+	if err := nd.rn.Propose(r.payload); err != nil {
+		// raft drops a proposal only during a leadership transfer,
+		// which this engine never starts.
+		r.fail("node %d: proposal dropped: %v", nd.id, err)
+		return false
+	}
+	r.drain(nd)
+	nd.proposed = false
+	return true
 }
 
 // --- messages ------------------------------------------------------------------
@@ -707,19 +735,39 @@ func (r *run) transmit(from *node, e envelope, k eventlog.Kind, v int64) {
 	r.q.Push(r.nowUS+delay, evDeliver, idx, 0)
 }
 
+// deliver: envelope idx arrives at its receiver, which handles it now, or
+// at the end of its pause.
 func (r *run) deliver(idx int32) {
-	e := r.msgs[idx] // copy: handling it may send, which can grow r.msgs
-	r.msgs[idx].m = nil
-	r.free = append(r.free, idx)
+	e := &r.msgs[idx]
 	to := &r.nodes[e.to]
 	if !to.alive || to.incarn != e.toIncarn {
 		r.log.Emit(r.nowUS, eventlog.MsgDead, e.from, r.nodes[e.from].term, e.to, int64(e.typ), -1, e.id)
+		r.release(idx)
 		return
 	}
 	if !r.net.Connected(e.from, e.to) {
 		r.log.Emit(r.nowUS, eventlog.MsgCut, e.from, r.nodes[e.from].term, e.to, int64(e.typ), -1, e.id)
+		r.release(idx)
 		return
 	}
+	if to.paused {
+		to.inbox = append(to.inbox, idx) // arrived: it waits, whatever the network does meanwhile
+		return
+	}
+	r.handle(idx)
+}
+
+// release returns envelope idx to the pool.
+func (r *run) release(idx int32) {
+	r.msgs[idx].m = nil
+	r.free = append(r.free, idx)
+}
+
+// handle: the receiver of envelope idx, up and not paused, handles it.
+func (r *run) handle(idx int32) {
+	e := r.msgs[idx] // copy: handling it may send, which can grow r.msgs
+	r.release(idx)
+	to := &r.nodes[e.to]
 	m := e.m
 	switch m.GetType() {
 	case pb.MsgPreVote:
@@ -888,6 +936,54 @@ func (r *run) Crash(n int) {
 	nd.attemptStartUS = -1
 	nd.campaigned, nd.rearm, nd.proposed = false, false, false
 	r.stopTimers(nd)
+	if nd.paused {
+		// A crash ends the pause: what waited in the inbox is lost with
+		// the process, logged as msg_dead now, in arrival order.
+		nd.paused = false
+		for _, idx := range nd.inbox {
+			if idx >= 0 {
+				e := &r.msgs[idx]
+				r.log.Emit(r.nowUS, eventlog.MsgDead, e.from, r.nodes[e.from].term, e.to, int64(e.typ), -1, e.id)
+				r.release(idx)
+			}
+		}
+		nd.inbox = nd.inbox[:0]
+	}
+}
+
+// Pause implements sim.Cluster.
+func (r *run) Pause(n int, untilUS int64) {
+	nd := &r.nodes[n]
+	nd.paused, nd.pauseEndUS = true, untilUS
+	r.emit(nd, eventlog.PauseStart, -1, untilUS-r.nowUS, 0)
+}
+
+// Resume implements sim.Cluster: the node steps its inbox through raft in
+// arrival order (a waiting proposal is made if the node still leads), then,
+// as later queue items of this instant, its timers that came due during
+// the pause and were not re-armed or stopped by the inbox: a leader's tick
+// fires once (a ticker's missed ticks do not queue up), then every
+// heartbeat interval from the pause's end.
+func (r *run) Resume(n int) {
+	nd := &r.nodes[n]
+	if !nd.paused {
+		return // a crash ended the pause
+	}
+	nd.paused = false
+	r.emit(nd, eventlog.PauseEnd, -1, 0, 0)
+	for _, idx := range nd.inbox {
+		if r.err != nil {
+			return
+		}
+		if idx < 0 {
+			if nd.state == raft.StateLeader && !r.proposeAt(nd) {
+				return
+			}
+			continue
+		}
+		r.handle(idx)
+	}
+	nd.inbox = nd.inbox[:0]
 }
 
 // Restart implements sim.Cluster: a new RawNode from the surviving storage.

@@ -155,6 +155,7 @@ func TestSameSeedSameEvents(t *testing.T) {
 		{"wan_main_prevote_n5", 4, "bandit_safe"},
 		{"partition_recovery_n3", 3, "dynatune"},
 		{"dynatune_rtt_sudden", 2, "dynatune_joint"},
+		{"wan_main_n3_stress", 3, "bandit_safe"}, // processing pauses
 	}
 	for _, c := range cases {
 		s := withVariant(mustScenario(t, c.scenario), c.variant)

@@ -36,11 +36,11 @@ func tree(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// TestSweepDeterministic: an experiment on the etcd engine writes
-// byte-identical files with -j 1 and -j 2, and its shards (2 and 3 of
-// them) together write exactly the unsharded files. Runs in parallel share
-// raft's process-wide state (its global logger and random source): none of
-// it reaches the outputs.
+// TestSweepDeterministic: an experiment on the etcd engine (processing
+// pauses included) writes byte-identical files with -j 1 and -j 2, and its
+// shards (2 and 3 of them) together write exactly the unsharded files. Runs
+// in parallel share raft's process-wide state (its global logger and random
+// source): none of it reaches the outputs.
 func TestSweepDeterministic(t *testing.T) {
 	e, err := harness.LoadExperiment("testdata/sweep_etcd.yaml")
 	if err != nil {
@@ -50,8 +50,8 @@ func TestSweepDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(jobs) != 2*2*3 || jobs[0].Run.Info.Engine != "etcd" {
-		t.Fatalf("%d jobs on engine %q, want 12 on etcd", len(jobs), jobs[0].Run.Info.Engine)
+	if len(jobs) != 3*2*3 || jobs[0].Run.Info.Engine != "etcd" {
+		t.Fatalf("%d jobs on engine %q, want 18 on etcd", len(jobs), jobs[0].Run.Info.Engine)
 	}
 	base := t.TempDir()
 	sweep := func(dir string, workers int, shard harness.Shard) map[string]string {

@@ -10,7 +10,10 @@ package eventlog
 import "fmt"
 
 // SchemaVersion is the version of the event and runs schema documented in
-// docs/schema.md. Bump it on any change of columns, kinds or value units.
+// docs/schema.md. Bump it on any change of columns, of an existing kind's
+// meaning or of value units. Adding a kind (at the end of the list, so that
+// no existing kind's number changes) keeps the version: every file written
+// before holds the same rows and reads the same (docs/schema.md).
 const SchemaVersion = 1
 
 // Kind says what happened. The numeric values are internal; files store the
@@ -50,7 +53,7 @@ const (
 	// Messages that did not arrive. peer: destination; value: MsgType.
 	MsgLost // dropped by the link's loss process
 	MsgCut  // dropped by a partition
-	MsgDead // the receiver was down (or restarted) when it arrived
+	MsgDead // the receiver was down (or restarted) when it arrived, or crashed before handling it
 	// Election attempts.
 	ElectionFailed // the attempt's timer fired without a leader; value: attempt duration (µs)
 	// Faults and scenario timeline. node is -1 for cluster-wide rows.
@@ -71,6 +74,9 @@ const (
 	Guardrail         // the policy's explicit rules changed its last decision; value: rule bitmask
 	// Log.
 	Proposal // the leader appended an entry; value: its index
+	// Processing pauses (added after the rest: kinds keep their numbers).
+	PauseStart // the node stops handling messages and timers; value: the pause's length (µs)
+	PauseEnd   // the pause is over: the node handles what waited (not written when a crash ends the pause)
 	numKinds
 )
 
@@ -115,6 +121,8 @@ var kindNames = [numKinds]string{
 	HeartbeatInterval:  "heartbeat_interval",
 	Guardrail:          "guardrail",
 	Proposal:           "proposal",
+	PauseStart:         "pause_start",
+	PauseEnd:           "pause_end",
 }
 
 // String returns the kind's name as stored in files.
@@ -124,6 +132,10 @@ func (k Kind) String() string {
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
+
+// LastKindV1 is the last kind of the original schema version 1 list; the
+// kinds after it were added later (see SchemaVersion).
+const LastKindV1 = Proposal
 
 // Kinds returns every valid kind in numeric order.
 func Kinds() []Kind {

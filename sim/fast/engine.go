@@ -75,6 +75,14 @@ type node struct {
 	hbSeq        []uint64
 	rttUS        []int64
 	active       []bool
+
+	// Processing pause: while paused the node handles nothing. Deliveries
+	// wait in inbox (message pool indices in arrival order; -1 is a
+	// workload proposal that reached the paused leader) and timers that
+	// come due are postponed to pauseEndUS (see Resume).
+	paused     bool
+	pauseEndUS int64
+	inbox      []int32
 }
 
 type run struct {
@@ -148,6 +156,13 @@ func (Engine) Run(cfg *sim.Config) (sim.Result, error) {
 		switch it.Kind {
 		case sim.TimerKind:
 			nd := &r.nodes[int(it.A)/slotsPerNode]
+			if nd.paused {
+				// It fires when the pause ends, after the inbox: the item
+				// queued now comes after the pause's end event, and
+				// handling the inbox may re-arm or stop it first.
+				r.q.SetTimer(int(it.A), nd.pauseEndUS)
+				continue
+			}
 			switch int(it.A) % slotsPerNode {
 			case slotElection:
 				r.electionTimeout(nd)
@@ -374,12 +389,21 @@ func (r *run) propose() {
 	for i := range r.nodes {
 		nd := &r.nodes[i]
 		if nd.alive && nd.role == policies.Leader {
-			nd.lastLogIndex++
-			nd.lastLogTerm = nd.term
-			r.emit(nd, eventlog.Proposal, -1, int64(nd.lastLogIndex), 0)
+			if nd.paused {
+				nd.inbox = append(nd.inbox, -1) // the client's request waits for the pause's end
+				continue
+			}
+			r.appendEntry(nd)
 		}
 	}
 	r.q.Push(r.proposalUS(), evProposal, 0, 0)
+}
+
+// appendEntry makes one workload proposal at leader nd.
+func (r *run) appendEntry(nd *node) {
+	nd.lastLogIndex++
+	nd.lastLogTerm = nd.term
+	r.emit(nd, eventlog.Proposal, -1, int64(nd.lastLogIndex), 0)
 }
 
 // --- messages ------------------------------------------------------------------
@@ -413,18 +437,33 @@ func (r *run) send(from *node, to int, m msg, k eventlog.Kind, v int64) {
 	r.q.Push(r.nowUS+delay, evDeliver, idx, 0)
 }
 
+// deliver: message idx arrives at its receiver, which handles it now, or
+// at the end of its pause.
 func (r *run) deliver(idx int32) {
-	m := r.msgs[idx] // copy: handlers may send, which can grow r.msgs
-	r.free = append(r.free, idx)
+	m := &r.msgs[idx]
 	to := &r.nodes[m.to]
 	if !to.alive || to.incarn != m.toIncarn {
+		r.free = append(r.free, idx)
 		r.log.Emit(r.nowUS, eventlog.MsgDead, m.from, r.nodes[m.from].term, m.to, int64(m.typ), -1, m.id)
 		return
 	}
 	if !r.net.Connected(m.from, m.to) {
+		r.free = append(r.free, idx)
 		r.log.Emit(r.nowUS, eventlog.MsgCut, m.from, r.nodes[m.from].term, m.to, int64(m.typ), -1, m.id)
 		return
 	}
+	if to.paused {
+		to.inbox = append(to.inbox, idx) // arrived: it waits, whatever the network does meanwhile
+		return
+	}
+	r.handle(idx)
+}
+
+// handle: the receiver of message idx, up and not paused, handles it.
+func (r *run) handle(idx int32) {
+	m := r.msgs[idx] // copy: handlers may send, which can grow r.msgs
+	r.free = append(r.free, idx)
+	to := &r.nodes[m.to]
 	switch m.typ {
 	case eventlog.MsgPreVote:
 		r.emit(to, eventlog.PreVoteRecv, m.from, 0, m.id)
@@ -660,6 +699,52 @@ func (r *run) Crash(n int) {
 	nd.lead = -1
 	nd.attemptStartUS = -1
 	r.stopTimers(nd)
+	if nd.paused {
+		// A crash ends the pause: what waited in the inbox is lost with
+		// the process, logged as msg_dead now, in arrival order.
+		nd.paused = false
+		for _, idx := range nd.inbox {
+			if idx >= 0 {
+				m := &r.msgs[idx]
+				r.log.Emit(r.nowUS, eventlog.MsgDead, m.from, r.nodes[m.from].term, m.to, int64(m.typ), -1, m.id)
+				r.free = append(r.free, idx)
+			}
+		}
+		nd.inbox = nd.inbox[:0]
+	}
+}
+
+// Pause implements sim.Cluster.
+func (r *run) Pause(n int, untilUS int64) {
+	nd := &r.nodes[n]
+	nd.paused, nd.pauseEndUS = true, untilUS
+	r.emit(nd, eventlog.PauseStart, -1, untilUS-r.nowUS, 0)
+}
+
+// Resume implements sim.Cluster: the node handles its inbox in arrival
+// order (a waiting proposal is made if the node still leads), then, as
+// later queue items of this instant, its timers that came due during the
+// pause and were not re-armed or stopped by the inbox.
+func (r *run) Resume(n int) {
+	nd := &r.nodes[n]
+	if !nd.paused {
+		return // a crash ended the pause
+	}
+	nd.paused = false
+	r.emit(nd, eventlog.PauseEnd, -1, 0, 0)
+	for _, idx := range nd.inbox {
+		if r.err != nil {
+			return
+		}
+		if idx < 0 {
+			if nd.role == policies.Leader {
+				r.appendEntry(nd)
+			}
+			continue
+		}
+		r.handle(idx)
+	}
+	nd.inbox = nd.inbox[:0]
 }
 
 // Restart implements sim.Cluster.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ballast-bench/ballast/sim"
+	"github.com/ballast-bench/ballast/sim/dist"
 	"github.com/ballast-bench/ballast/sim/eventlog"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
@@ -88,15 +89,17 @@ func events(t testing.TB, s *scenario.Scenario, policy string, seed uint64, set 
 }
 
 func TestSameSeedSameEvents(t *testing.T) {
-	s := mustScenario(t, "wan_main")
-	for seed := uint64(1); seed <= 5; seed++ {
-		a, b := events(t, s, "random", seed), events(t, s, "random", seed)
-		if !slices.Equal(a, b) {
-			t.Fatalf("seed %d: two runs differ", seed)
+	for _, name := range []string{"wan_main", "wan_main_n3_stress"} { // the second with processing pauses
+		s := mustScenario(t, name)
+		for seed := uint64(1); seed <= 5; seed++ {
+			a, b := events(t, s, "random", seed), events(t, s, "random", seed)
+			if !slices.Equal(a, b) {
+				t.Fatalf("%s seed %d: two runs differ", name, seed)
+			}
 		}
-	}
-	if slices.Equal(events(t, s, "random", 1), events(t, s, "random", 2)) {
-		t.Fatal("seeds 1 and 2 gave identical runs")
+		if slices.Equal(events(t, s, "random", 1), events(t, s, "random", 2)) {
+			t.Fatalf("%s: seeds 1 and 2 gave identical runs", name)
+		}
 	}
 }
 
@@ -113,19 +116,25 @@ func injected(evs []eventlog.Event) []string {
 			if e.Node <= 0 || e.Kind != eventlog.PartitionStart {
 				out = append(out, fmt.Sprintf("%d %s", e.TimeUS, e.Kind))
 			}
+		case eventlog.PauseStart, eventlog.PauseEnd:
+			out = append(out, fmt.Sprintf("%d %s %d %d", e.TimeUS, e.Kind, e.Node, e.Value))
 		}
 	}
 	return out
 }
 
 // TestTimelineIdenticalAcrossPolicies: for a fixed seed every policy faces
-// the same injected events at the same times.
+// the same injected events at the same times, processing pauses included.
 func TestTimelineIdenticalAcrossPolicies(t *testing.T) {
 	s := mustScenario(t, "wan_main")
 	// A scenario whose faults do not depend on who leads: fixed nodes.
+	// Node 3, which crashes, does not pause, so every pause has its rows.
 	fixed := *s
 	fixed.Partitions = []scenario.Partition{{AtS: 20, DurationS: 4, Isolate: []int{1, 2}}}
 	fixed.Crashes = []scenario.Crash{{Node: "3", AtS: 10, Phase: "heartbeat", RestartAfterMS: ptr(3000.0)}}
+	fixed.Pauses = []scenario.Pause{{Nodes: []int{0, 1, 2, 4},
+		Gap:      &dist.Spec{Dist: "exponential", MeanMS: ptr(2000.0)},
+		Duration: &dist.Spec{Dist: "uniform", MinMS: ptr(10.0), MaxMS: ptr(100.0)}}}
 	for seed := uint64(1); seed <= 10; seed++ {
 		tl := scenario.NewTimeline(&fixed, seed)
 		a := injected(events(t, &fixed, "random", seed))
@@ -136,6 +145,9 @@ func TestTimelineIdenticalAcrossPolicies(t *testing.T) {
 		}
 		if len(a) < len(tl.Events)-1 {
 			t.Fatalf("seed %d: %d injected rows for %d timeline events", seed, len(a), len(tl.Events))
+		}
+		if len(tl.Pauses) < 40 {
+			t.Fatalf("seed %d: only %d pauses", seed, len(tl.Pauses))
 		}
 		// And the timeline itself depends on the seed alone.
 		if !slices.Equal(tl.Events, scenario.NewTimeline(&fixed, seed).Events) {

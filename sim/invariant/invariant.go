@@ -11,6 +11,11 @@
 //     persistent state);
 //   - a node that is down emits nothing until it restarts, so nothing is
 //     delivered to it;
+//   - a paused node (pause_start to pause_end, or to a crash, which ends
+//     the pause) handles no message, fires no timer and sends nothing:
+//     only drops of its earlier messages, partition rows, its crash and
+//     its pause_end are logged for it; a pause starts only at a node that
+//     is up and not paused, and ends exactly its length after it started;
 //   - every receipt or drop of a message follows its sending, at the node
 //     it was sent to, from the node that sent it, and happens once.
 //
@@ -33,6 +38,8 @@ type Checker struct {
 	err      error
 	leaderOf map[uint64]int16
 	down     []bool
+	paused   []bool
+	pauseEnd []int64 // per node: when its current pause must end
 	term     []uint64
 	votedFor []map[uint64]int16 // per node: term -> candidate
 	// candidacy per node: the term it campaigns in and the voters counted.
@@ -54,6 +61,8 @@ func New(nodes int) *Checker {
 		nodes: nodes, quorum: nodes/2 + 1,
 		leaderOf: map[uint64]int16{},
 		down:     make([]bool, nodes),
+		paused:   make([]bool, nodes),
+		pauseEnd: make([]int64, nodes),
 		term:     make([]uint64, nodes),
 		votedFor: make([]map[uint64]int16, nodes),
 		candTerm: make([]uint64, nodes),
@@ -117,6 +126,10 @@ func (c *Checker) Emit(ev *eventlog.Event) {
 		c.fail(ev, "node %d is down", n)
 		return
 	}
+	if c.paused[n] && ev.Kind != eventlog.Crash && ev.Kind != eventlog.PauseEnd && !dropKinds[ev.Kind] && !injectedRow {
+		c.fail(ev, "node %d is paused until %d µs: it handles nothing and fires no timer", n, c.pauseEnd[n])
+		return
+	}
 	// Drops of messages a node sent before crashing are logged at the
 	// sender and are fine; anything else from a down node is not.
 	if dropKinds[ev.Kind] {
@@ -151,6 +164,27 @@ func (c *Checker) Emit(ev *eventlog.Event) {
 	switch ev.Kind {
 	case eventlog.Crash:
 		c.down[n] = true
+		c.paused[n] = false // a crash ends a pause
+	case eventlog.PauseStart:
+		if c.paused[n] {
+			c.fail(ev, "pause_start of a node that is paused")
+			return
+		}
+		if ev.Value <= 0 {
+			c.fail(ev, "a pause of %d µs; allowed: a length > 0", ev.Value)
+			return
+		}
+		c.paused[n], c.pauseEnd[n] = true, ev.TimeUS+ev.Value
+	case eventlog.PauseEnd:
+		if !c.paused[n] {
+			c.fail(ev, "pause_end of a node that is not paused")
+			return
+		}
+		if ev.TimeUS != c.pauseEnd[n] {
+			c.fail(ev, "the pause ends at %d µs, its length after its start", c.pauseEnd[n])
+			return
+		}
+		c.paused[n] = false
 	case eventlog.Restart:
 		if !c.down[n] {
 			c.fail(ev, "restart of a node that is up")

@@ -69,6 +69,43 @@ func TestCheckerCatchesViolations(t *testing.T) {
 			e(5, 0, eventlog.MsgDead, 1, 1, 5, 1),
 			e(6, 1, eventlog.Restart, 1, -1, 0, 0),
 		}, ""},
+		{"a paused node handles a message only at its pause's end", []ev{
+			e(0, 0, eventlog.HeartbeatSent, 1, 1, 0, 1),
+			e(2, 1, eventlog.PauseStart, 1, -1, 10, 0),
+			e(5, 0, eventlog.HeartbeatSent, 1, 1, 0, 2),
+			e(7, 0, eventlog.MsgLost, 1, 1, 5, 2),
+			e(12, 1, eventlog.PauseEnd, 1, -1, 0, 0),
+			e(12, 1, eventlog.HeartbeatRecv, 1, 0, 12, 1),
+		}, ""},
+		{"receipt during a pause", []ev{
+			e(0, 0, eventlog.HeartbeatSent, 1, 1, 0, 1),
+			e(2, 1, eventlog.PauseStart, 1, -1, 10, 0),
+			e(5, 1, eventlog.HeartbeatRecv, 1, 0, 5, 1),
+		}, "node 1 is paused until 12 µs"},
+		{"timeout during a pause", []ev{
+			e(2, 1, eventlog.PauseStart, 0, -1, 10, 0),
+			e(5, 1, eventlog.Timeout, 0, -1, 0, 0),
+		}, "node 1 is paused"},
+		{"pause ends early", []ev{
+			e(2, 1, eventlog.PauseStart, 0, -1, 10, 0),
+			e(5, 1, eventlog.PauseEnd, 0, -1, 0, 0),
+		}, "the pause ends at 12 µs"},
+		{"pause of a crashed node", []ev{
+			e(2, 1, eventlog.Crash, 0, -1, 0, 0),
+			e(5, 1, eventlog.PauseStart, 0, -1, 10, 0),
+		}, "node 1 is down"},
+		{"a crash ends a pause, the restarted node runs", []ev{
+			e(2, 1, eventlog.PauseStart, 0, -1, 10, 0),
+			e(5, 1, eventlog.Crash, 0, -1, 0, 0),
+			e(7, 1, eventlog.Restart, 0, -1, 0, 0),
+			e(8, 1, eventlog.Timeout, 0, -1, 0, 0),
+		}, ""},
+		{"pause_end without a pause", []ev{
+			e(2, 1, eventlog.PauseStart, 0, -1, 10, 0),
+			e(5, 1, eventlog.Crash, 0, -1, 0, 0),
+			e(7, 1, eventlog.Restart, 0, -1, 0, 0),
+			e(12, 1, eventlog.PauseEnd, 0, -1, 0, 0),
+		}, "pause_end of a node that is not paused"},
 		{"term goes back across a restart", []ev{
 			e(0, 1, eventlog.BecameFollower, 3, -1, 2, 0),
 			e(2, 1, eventlog.Crash, 3, -1, 0, 0),

@@ -1,12 +1,13 @@
 // Package scenario defines what a simulation faces: the cluster, Raft
 // settings, the network model (per-link delay, loss, regimes, correlated
-// bursts), node heterogeneity, partitions and crashes. Scenarios are YAML
+// bursts), node heterogeneity, processing pauses, partitions and crashes. Scenarios are YAML
 // files (configs/scenarios/) decoded strictly; every time-valued field has
 // its unit in its name.
 //
 // Timeline turns a scenario and a seed into the injected events of a run.
-// It draws only from the seed's timeline stream, before the run starts, so
-// every policy sees the same injected events for the same seed.
+// It draws only from the seed's timeline stream and its per-node pause
+// streams, before the run starts, so every policy (and both engines) sees
+// the same injected events for the same seed.
 package scenario
 
 import (
@@ -31,8 +32,11 @@ type Scenario struct {
 	Raft        Raft         `yaml:"raft"`
 	Network     Network      `yaml:"network"`
 	Processing  []Processing `yaml:"processing,omitempty"`
-	Partitions  []Partition  `yaml:"partitions,omitempty"`
-	Crashes     []Crash      `yaml:"crashes,omitempty"`
+	// Pauses is left out of the JSON form when empty (omitempty) so that
+	// adding it kept every existing scenario's Hash, and every run ID.
+	Pauses     []Pause     `yaml:"pauses,omitempty" json:",omitempty"`
+	Partitions []Partition `yaml:"partitions,omitempty"`
+	Crashes    []Crash     `yaml:"crashes,omitempty"`
 }
 
 // Raft holds protocol settings shared by all policies.
@@ -160,6 +164,39 @@ type Processing struct {
 	Node  int       `yaml:"node"`
 	Delay dist.Spec `yaml:"delay"`
 }
+
+// Pause is a process of processing pauses (GC-like stalls) on each of the
+// listed nodes (every node when Nodes is left out), drawn independently per
+// node: the first pause starts one Gap draw after the run starts, lasts one
+// Duration draw, and each further pause starts one Gap draw after the end
+// of the previous one. Both are delay distributions in ms (package
+// sim/dist). During a pause the node handles no message and fires no timer;
+// what arrives waits in its inbox until the pause ends (docs/scenarios.md
+// gives the exact rules, docs/engines.md how each engine realises them).
+// A node is in at most one entry, so its pauses never overlap.
+type Pause struct {
+	Nodes    []int      `yaml:"nodes,omitempty"`
+	Gap      *dist.Spec `yaml:"gap"`
+	Duration *dist.Spec `yaml:"duration"`
+}
+
+// PausedNodes returns the nodes p pauses: Nodes, or every node of an
+// n-node cluster if it is left out.
+func (p *Pause) PausedNodes(n int) []int {
+	if p.Nodes != nil {
+		return p.Nodes
+	}
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	return all
+}
+
+// maxPausesPerNode bounds the expected number of pauses of one node in a
+// run (run length over mean gap plus mean duration), as Repeat.Count is
+// bounded: the timeline holds every pause before the run starts.
+const maxPausesPerNode = 1_000_000
 
 // Partition cuts the cluster into groups for an interval. Exactly one of
 // Groups, Isolate or IsolateLeader says who is cut off; nodes in no group
@@ -291,6 +328,9 @@ func (s *Scenario) Validate() *configfile.FieldError {
 		if fe := p.Delay.Validate(path + ".delay"); fe != nil {
 			return fe
 		}
+	}
+	if fe := s.validatePauses(); fe != nil {
+		return fe
 	}
 	if fe := s.validatePartitions(); fe != nil {
 		return fe
@@ -427,6 +467,52 @@ func validateLink(path string, l *Link) *configfile.FieldError {
 	}
 	if l.Loss != nil {
 		return probability(path+".loss", *l.Loss)
+	}
+	return nil
+}
+
+func (s *Scenario) validatePauses() *configfile.FieldError {
+	e := configfile.Errorf
+	seen := map[int]string{}
+	for i := range s.Pauses {
+		p := &s.Pauses[i]
+		path := fmt.Sprintf("pauses[%d]", i)
+		if p.Nodes != nil && len(p.Nodes) == 0 {
+			return e(path+".nodes", "empty; allowed: one or more node indices, or leave nodes out to pause every node")
+		}
+		for k, n := range p.PausedNodes(s.Nodes) {
+			where := path
+			if p.Nodes != nil {
+				where = fmt.Sprintf("%s.nodes[%d]", path, k)
+				if fe := s.node(where, n); fe != nil {
+					return fe
+				}
+			}
+			if prev, dup := seen[n]; dup {
+				return e(where, "node %d already pauses at %s; allowed: each node in at most one pauses entry (its pauses must not overlap)", n, prev)
+			}
+			seen[n] = where
+		}
+		if p.Gap == nil {
+			return e(path+".gap", "missing; allowed: a distribution of the time from the end of one pause to the start of the next, e.g. {dist: exponential, mean_ms: 2000}")
+		}
+		if fe := p.Gap.Validate(path + ".gap"); fe != nil {
+			return fe
+		}
+		if p.Duration == nil {
+			return e(path+".duration", "missing; allowed: a distribution of the pause length, e.g. {dist: uniform, min_ms: 10, max_ms: 100}")
+		}
+		if fe := p.Duration.Validate(path + ".duration"); fe != nil {
+			return fe
+		}
+		gap, dur := dist.Compile(p.Gap), dist.Compile(p.Duration)
+		if !(dur.MeanMS() > 0) {
+			return e(path+".duration", "has mean 0 ms: no pause would last; allowed: a distribution with a mean > 0 ms")
+		}
+		if n := s.DurationS * 1000 / (gap.MeanMS() + dur.MeanMS()); n > maxPausesPerNode {
+			return e(path+".gap", "a mean gap of %v ms (plus a mean pause of %v ms) gives about %.0f pauses per node in %v s; allowed: at most %d, so a longer mean gap",
+				gap.MeanMS(), dur.MeanMS(), n, s.DurationS, maxPausesPerNode)
+		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/ballast-bench/ballast/sim/dist"
 	"github.com/ballast-bench/ballast/sim/stream"
 )
 
@@ -12,7 +13,11 @@ import (
 type InjectKind uint8
 
 // The injected event kinds. At equal times, events apply in this order, so a
-// partition that ends when the next begins is healed first.
+// partition that ends when the next begins is healed first; a node's pause
+// ends after the network changes of that instant (the resumed node sends
+// into the network as it is then) and after a crash of that instant (a
+// crash wins: the pause dies with the process), and the next pause of a
+// node with a zero gap starts only after the previous one ended.
 const (
 	InjPartitionEnd InjectKind = iota
 	InjTurbulenceEnd
@@ -23,6 +28,8 @@ const (
 	InjTurbulenceStart
 	InjPartitionStart
 	InjCrash
+	InjPauseEnd
+	InjPauseStart
 )
 
 // Injected is one event of the timeline.
@@ -31,7 +38,8 @@ type Injected struct {
 	Kind InjectKind
 	// Index: for InjRegime the regime's index in Network.Regimes; for
 	// partition and turbulence events the index into Timeline.Partitions;
-	// for InjCrash and InjRestart the crash occurrence (Timeline.Crashes).
+	// for InjCrash and InjRestart the crash occurrence (Timeline.Crashes);
+	// for InjPauseStart and InjPauseEnd the pause (Timeline.Pauses).
 	Index int
 }
 
@@ -49,17 +57,29 @@ type CrashEvent struct {
 	Node int // -1: the leader at AtUS
 }
 
+// PauseSpan is one processing pause of one node, [StartUS, EndUS). EndUS
+// may lie past the run's end: the node then stays paused to the end.
+type PauseSpan struct {
+	Node    int
+	StartUS int64
+	EndUS   int64
+}
+
 // Timeline is the injected schedule of one run: it depends on the scenario
 // and the seed only.
 type Timeline struct {
 	Events     []Injected
 	Partitions []PartitionSpan
 	Crashes    []CrashEvent
+	Pauses     []PauseSpan
 }
 
-// NewTimeline generates the timeline for seed. Its only randomness is the
-// seed's timeline stream, drawn in a fixed order: burst periods first, then
-// crash phases.
+// NewTimeline generates the timeline for seed. Its randomness is the seed's
+// timeline stream, drawn in a fixed order (burst periods first, then crash
+// phases), and one pause stream per paused node (stream.Pause, id: the
+// node), drawn gap, duration, gap, duration, ... Pauses have their own
+// streams so that adding them to a scenario leaves every other draw, and
+// so every other injected event, as it was.
 func NewTimeline(s *Scenario, seed uint64) *Timeline {
 	r := stream.New(seed, stream.Timeline)
 	end := s.DurationUS()
@@ -119,6 +139,28 @@ func NewTimeline(s *Scenario, seed uint64) *Timeline {
 			add(at, InjCrash, idx)
 			if c.RestartAfterMS != nil {
 				add(at+int64(math.Round(*c.RestartAfterMS*1000)), InjRestart, idx)
+			}
+		}
+	}
+	for i := range s.Pauses {
+		p := &s.Pauses[i]
+		gap, dur := dist.Compile(p.Gap), dist.Compile(p.Duration)
+		for _, n := range p.PausedNodes(s.Nodes) {
+			pr := stream.New(seed, stream.Pause, n)
+			t := int64(0)
+			for {
+				t += gap.SampleUS(pr)
+				if t >= end {
+					break
+				}
+				d := dur.SampleUS(pr)
+				if d > 0 { // a pause rounded to 0 µs does nothing
+					idx := len(tl.Pauses)
+					tl.Pauses = append(tl.Pauses, PauseSpan{Node: n, StartUS: t, EndUS: t + d})
+					add(t, InjPauseStart, idx)
+					add(t+d, InjPauseEnd, idx)
+				}
+				t += d
 			}
 		}
 	}

@@ -3,7 +3,7 @@
 //
 // A run draws randomness for several purposes: the injected scenario
 // timeline, each directed link's loss and delay, each node's policy, each
-// node's processing delay. Each purpose gets its own stream, derived from the
+// node's processing delay, each node's processing pauses. Each purpose gets its own stream, derived from the
 // seed and a label, so that drawing more numbers for one purpose (say, a
 // policy that resets its timer more often) never shifts the numbers another
 // purpose sees. That is what lets every policy face exactly the same injected
@@ -27,6 +27,7 @@ const (
 	Link       = "link"       // ids: from, to
 	Policy     = "policy"     // ids: node
 	Processing = "processing" // ids: node
+	Pause      = "pause"      // ids: node
 )
 
 // New returns a PCG-backed generator for (seed, label, ids...).

@@ -18,7 +18,7 @@ func TestStreamsAreReproducibleAndIndependent(t *testing.T) {
 	}{
 		{42, Link, []int{0, 1}}, {42, Link, []int{1, 0}}, {43, Link, []int{0, 1}},
 		{42, Policy, []int{0}}, {42, Processing, []int{0}}, {42, Timeline, nil},
-		{42, Link, []int{0}}, {42, Link, []int{0, 1, 0}},
+		{42, Link, []int{0}}, {42, Link, []int{0, 1, 0}}, {42, Pause, []int{0}}, {42, Pause, []int{1}},
 	} {
 		s1, s2 := Seeds(c.seed, c.label, c.ids...)
 		if prev, dup := seen[[2]uint64{s1, s2}]; dup {

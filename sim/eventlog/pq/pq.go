@@ -138,5 +138,12 @@ var kindNames = func() []string {
 	return names
 }()
 
+// kindNamesV1 are the names of schema 1's original kinds (through
+// eventlog.LastKindV1), a prefix of kindNames. An events file whose first
+// batch holds only these kinds gets them as its kind dictionary, so the
+// files of runs without later kinds (pause_start, pause_end) are byte for
+// byte what they were before those kinds existed.
+var kindNamesV1 = kindNames[:eventlog.LastKindV1]
+
 // schemaVersion is eventlog.SchemaVersion as stored in metadata.
 var schemaVersion = strconv.Itoa(eventlog.SchemaVersion)

@@ -84,6 +84,11 @@ func TestEventsRoundTrip(t *testing.T) {
 		{name: "empty run ID", runID: "", evs: edgeEvents()[:3]},
 		{name: "several batches", runID: "hb", evs: heartbeatStream(7, 3*batchRows+5)},
 		{name: "two row groups", runID: "hb-long", evs: heartbeatStream(8, rowGroupRows+1000), long: true},
+		// Kinds added after schema 1's list: in the first batch (the
+		// dictionary holds every kind from the start), or only in later
+		// batches (the dictionary grows and the encoder switches to plain).
+		{name: "later kinds in the first batch", runID: "pause-early", evs: withLaterKinds(heartbeatStream(9, 2*batchRows+5), 10, batchRows+7)},
+		{name: "later kinds after the first batch", runID: "pause-late", evs: withLaterKinds(heartbeatStream(10, 3*batchRows+5), batchRows+3, 2*batchRows+11)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,6 +139,16 @@ func TestEventsRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withLaterKinds turns rows at and after each position into a pause of
+// node 1 (kinds after eventlog.LastKindV1).
+func withLaterKinds(evs []eventlog.Event, at ...int) []eventlog.Event {
+	for _, i := range at {
+		evs[i] = eventlog.Event{TimeUS: evs[i].TimeUS, Term: evs[i].Term, Value: 50_000, Node: 1, Peer: -1, Kind: eventlog.PauseStart, Arm: -1}
+		evs[i+1] = eventlog.Event{TimeUS: evs[i+1].TimeUS, Term: evs[i+1].Term, Node: 1, Peer: -1, Kind: eventlog.PauseEnd, Arm: -1}
+	}
+	return evs
 }
 
 func firstDiff(a, b []eventlog.Event) int {

@@ -42,10 +42,13 @@ type Writer struct {
 	// small files, and growing fresh megabyte buffers for each one cost more
 	// than encoding.
 	*bufs
-	// runIDDict and kindDict are the constant dictionaries of the two
-	// string columns. Passing the same arrays with every batch lets the
-	// encoder see that the dictionary has not changed.
+	// runIDDict and kindDict are the dictionaries of the two string
+	// columns. Passing the same arrays with every batch lets the encoder
+	// see that the dictionary has not changed. kindDict starts as the
+	// schema-1 kinds (kindNamesV1) and becomes every kind (kindNames) at
+	// the first batch that holds a later kind; see kindNamesV1.
 	runIDDict, kindDict arrow.Array
+	kindDictAll         arrow.Array // nil until needed
 }
 
 type bufs struct {
@@ -86,7 +89,7 @@ func Create(path, runID string) (*Writer, error) {
 		meta:      map[string]string{},
 		bufs:      bufPool.Get().(*bufs),
 		runIDDict: stringArray([]string{runID}),
-		kindDict:  stringArray(kindNames),
+		kindDict:  stringArray(kindNamesV1),
 	}
 	return w, nil
 }
@@ -213,8 +216,10 @@ func (w *Writer) flush() error {
 	c := &w.cols
 	c.timeUS, c.term, c.value, c.msgID = c.timeUS[:0], c.term[:0], c.value[:0], c.msgID[:0]
 	c.node, c.peer, c.kind, c.arm = c.node[:0], c.peer[:0], c.kind[:0], c.arm[:0]
+	maxKind := eventlog.KindInvalid
 	for i := range w.pending {
 		ev := &w.pending[i]
+		maxKind = max(maxKind, ev.Kind)
 		c.timeUS = append(c.timeUS, ev.TimeUS)
 		c.node = append(c.node, ev.Node)
 		c.kind = append(c.kind, int8(ev.Kind-1)) // index into kindNames
@@ -225,6 +230,14 @@ func (w *Writer) flush() error {
 		c.msgID = append(c.msgID, int64(ev.MsgID))
 	}
 	w.pending = w.pending[:0]
+	if maxKind > eventlog.LastKindV1 && w.kindDictAll == nil {
+		// A kind added after schema 1's list: from this batch on the
+		// dictionary holds every kind. In a later batch than the first
+		// that is a changed dictionary, and the encoder writes the rest of
+		// the column chunk plain (PLAIN strings): read the same.
+		w.kindDictAll = stringArray(kindNames)
+		w.kindDict = w.kindDictAll
+	}
 	if len(c.zeros) < n {
 		c.zeros = make([]int8, n)
 	}
