@@ -70,9 +70,11 @@ type Observation struct {
 
 	// HeartbeatUS is the scenario's base heartbeat interval.
 	HeartbeatUS int64
-	// LoadUS is the node's own load: how long it took to handle the last
-	// message it handled (processing delay and pause time), as a node's
-	// runtime can measure it; 0 when it handles instantly.
+	// LoadUS is the node's own load: the length of its last processing
+	// pause (a GC-like stall, as a node's runtime can measure it) if that
+	// ended within the last second (sim.LoadWindowUS), else 0. Per-message
+	// processing delays are not in it: a node cannot tell them from the
+	// network's.
 	LoadUS int64
 	// RegimeID is the injected network regime. Privileged information: only
 	// oracle baselines may read it.

@@ -18,6 +18,9 @@ type Seat struct {
 
 	explain policies.Explainer // nil if the policy has no explicit rules
 
+	// The node's last processing pause, for Observation.LoadUS.
+	pausedAtUS, lastPauseUS, lastPauseEndUS int64
+
 	safety policies.SafetyMode
 	inSafe bool
 	obs    policies.Observation // scratch, reused for every Deadline call
@@ -44,6 +47,9 @@ func (s *Seat) Decide(log *Log, nowUS int64, node int, role policies.Role, term 
 		ConsecutiveFailures: failures, HeartbeatUS: heartbeatUS, RegimeID: regimeID,
 	}
 	s.Obs.Fill(o)
+	if s.lastPauseUS > 0 && nowUS-s.lastPauseEndUS < LoadWindowUS {
+		o.LoadUS = s.lastPauseUS
+	}
 	d := s.Policy.Deadline(o)
 	if d.DeadlineUS <= 0 {
 		return d.DeadlineUS, false
@@ -75,4 +81,18 @@ func (s *Seat) ElectionDone(log *Log, nowUS int64, node int, term uint64, o poli
 		}
 		log.Emit(nowUS, k, node, term, -1, 0, -1, 0)
 	}
+}
+
+// LoadWindowUS is how long a node remembers its last processing pause as
+// its load (Observation.LoadUS): one second, as a runtime's "recent GC
+// pause" statistic would.
+const LoadWindowUS = 1_000_000
+
+// Paused records that the node stalls from nowUS (a processing pause).
+func (s *Seat) Paused(nowUS int64) { s.pausedAtUS = nowUS }
+
+// Resumed records the end of the node's pause: its length is the load the
+// node reports for LoadWindowUS.
+func (s *Seat) Resumed(nowUS int64) {
+	s.lastPauseUS, s.lastPauseEndUS = nowUS-s.pausedAtUS, nowUS
 }

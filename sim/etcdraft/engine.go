@@ -955,6 +955,7 @@ func (r *run) Crash(n int) {
 func (r *run) Pause(n int, untilUS int64) {
 	nd := &r.nodes[n]
 	nd.paused, nd.pauseEndUS = true, untilUS
+	nd.Paused(r.nowUS)
 	r.emit(nd, eventlog.PauseStart, -1, untilUS-r.nowUS, 0)
 }
 
@@ -970,6 +971,7 @@ func (r *run) Resume(n int) {
 		return // a crash ended the pause
 	}
 	nd.paused = false
+	nd.Resumed(r.nowUS)
 	r.emit(nd, eventlog.PauseEnd, -1, 0, 0)
 	for _, idx := range nd.inbox {
 		if r.err != nil {

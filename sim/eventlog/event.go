@@ -71,12 +71,13 @@ const (
 	SafetyEnter       // the policy entered forced-safe mode
 	SafetyExit        // the policy left forced-safe mode
 	HeartbeatInterval // leader side; peer: follower; value: new interval (µs)
-	Guardrail         // the policy's explicit rules changed its last decision; value: rule bitmask
 	// Log.
 	Proposal // the leader appended an entry; value: its index
 	// Processing pauses (added after the rest: kinds keep their numbers).
 	PauseStart // the node stops handling messages and timers; value: the pause's length (µs)
 	PauseEnd   // the pause is over: the node handles what waited (not written when a crash ends the pause)
+	// Policy rules (added after the rest).
+	Guardrail // the policy's explicit rules changed its last decision; value: rule bitmask
 	numKinds
 )
 
