@@ -136,13 +136,13 @@ type Deriver struct {
 	firstWritable int64 // -1 until the first writable instant
 	intervals     []Interval
 
-	att       []attempt
+	att []attempt
 	// attempts started while writable
 	unnecessary int64
-	reachSeen []uint32 // [candidate*n+peer]: the round in which peer was counted
-	round     uint32
-	elections []Election
-	candTerms []uint64
+	reachSeen   []uint32 // [candidate*n+peer]: the round in which peer was counted
+	round       uint32
+	elections   []Election
+	candTerms   []uint64
 
 	failovers []Failover
 	open      []openFailover
