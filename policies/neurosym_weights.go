@@ -116,9 +116,20 @@ var weightsCache = struct {
 }{m: map[string]*NeurosymWeights{}}
 
 // LoadNeurosymWeights reads a weights file ("path" or "path@sha"; a given
-// sha must match) and checks it fits this code.
+// sha must match) and checks it fits this code. A pinned value whose
+// weights are already decoded is served from memory: Build pins the value
+// after reading the file, and every run of a sweep builds its policy, so
+// reading the file again for New and CheckRun would be work done twice.
 func LoadNeurosymWeights(val string) (*NeurosymWeights, error) {
 	path, want, _ := strings.Cut(val, "@")
+	if want != "" {
+		weightsCache.Lock()
+		w, ok := weightsCache.m[want]
+		weightsCache.Unlock()
+		if ok {
+			return w, nil
+		}
+	}
 	b, sha, err := ReadPinned(path)
 	if err != nil {
 		return nil, err

@@ -106,15 +106,15 @@ func (r *recorder) Restarted() {
 // outweigh the rest. The behaviour policy must not tune heartbeats or have
 // rules of its own: the recorder would hide them.
 func Collect(ctx context.Context, e *harness.Experiment, behaviour string, seeds []uint64, maxPerRun, workers int) ([]*Stream, error) {
-	if f, _, err := policies.Build(behaviour); err != nil {
+	f, _, err := policies.Build(behaviour)
+	if err != nil {
 		return nil, err
-	} else {
-		p := f(0, rand.New(rand.NewPCG(0, 0)))
-		_, tuner := p.(policies.HeartbeatTuner)
-		_, rules := p.(policies.Explainer)
-		if tuner || rules {
-			return nil, fmt.Errorf("behaviour policy %s tunes heartbeats or has rules; allowed: a policy that only chooses deadlines (random, static, backoff, ...)", behaviour)
-		}
+	}
+	p := f(0, rand.New(rand.NewPCG(0, 0)))
+	_, tuner := p.(policies.HeartbeatTuner)
+	_, rules := p.(policies.Explainer)
+	if tuner || rules {
+		return nil, fmt.Errorf("behaviour policy %s tunes heartbeats or has rules; allowed: a policy that only chooses deadlines (random, static, backoff, ...)", behaviour)
 	}
 	type job struct {
 		run  *harness.Run
