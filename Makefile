@@ -94,7 +94,7 @@ fuzz:
 
 # Installs DuckDB for the independent-reader test (needs npm).
 duckdb:
-	npm ci --prefix sim/eventlog/pq/testdata/duckdb
+	npm ci --prefix eventlog/pq/testdata/duckdb
 
 clean:
 	rm -rf bin artifacts/runs artifacts/metrics artifacts/tables artifacts/figures artifacts/REPORT.md artifacts/quick

@@ -38,7 +38,8 @@ type Experiment struct {
 
 	file      string
 	scenarios []*scenario.Scenario
-	tuned     *Tuned
+	tuned     map[TunedKey][]string
+	tunedFrom string
 }
 
 // DefaultObjective is the BALLAST paper's tuning objective (section 6.1):

@@ -9,8 +9,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/ballast-bench/ballast/sim/eventlog"
-	"github.com/ballast-bench/ballast/sim/eventlog/pq"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/eventlog/pq"
 )
 
 // ReadManifest loads every manifest entry under dir, sorted by run id.

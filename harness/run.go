@@ -10,11 +10,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/eventlog/pq"
 	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/etcdraft"
-	"github.com/ballast-bench/ballast/sim/eventlog"
-	"github.com/ballast-bench/ballast/sim/eventlog/pq"
 	"github.com/ballast-bench/ballast/sim/fast"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
@@ -42,7 +43,7 @@ type Spec struct {
 type Run struct {
 	Spec    Spec
 	Params  policies.Params
-	Factory policies.Factory
+	Factory policy.Factory
 	Engine  sim.Engine
 	Info    eventlog.RunInfo
 }

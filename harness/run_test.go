@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ballast-bench/ballast/sim/eventlog/pq"
+	"github.com/ballast-bench/ballast/eventlog/pq"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )

@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/eventlog"
 )
 
 // ManifestEntry records one completed run. A run counts as complete only if

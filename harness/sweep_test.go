@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ballast-bench/ballast/sim/eventlog"
-	"github.com/ballast-bench/ballast/sim/eventlog/pq"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/eventlog/pq"
 )
 
 // tree maps every file under dir to its SHA-256.

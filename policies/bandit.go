@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"github.com/ballast-bench/ballast/policies/policy"
 	"math"
 	"math/rand/v2"
 )
@@ -51,12 +52,12 @@ type banditConfig struct {
 // attempt that ended by stepping down (another leader, a higher term, a
 // rejection) is neither (our reading: the node did not win, and no split
 // vote was observed).
-func (c *banditConfig) reward(res ElectionResult) float64 {
+func (c *banditConfig) reward(res policy.ElectionResult) float64 {
 	r := -c.beta * finiteNonNeg(float64(res.LatencyUS)/1000, featureCapMS)
 	switch res.Outcome {
-	case Won:
+	case policy.Won:
 		r += 1
-	case TimedOut:
+	case policy.TimedOut:
 		r -= c.gamma
 	}
 	return r
@@ -114,7 +115,7 @@ func newBandit(c *banditConfig, rng *rand.Rand) *bandit {
 // no normalisation): [1, heartbeat inter-arrival mean, its std, time since
 // the last heartbeat, consecutive failures]. Before any heartbeat since
 // (re)start, the time since the last heartbeat counts from the (re)start.
-func (b *bandit) context(o *Observation, x *[MaxFeatures]float64) {
+func (b *bandit) context(o *policy.Observation, x *[MaxFeatures]float64) {
 	x[0] = 1
 	x[1] = finiteNonNeg(o.InterArrivalMeanUS/1000, featureCapMS)
 	x[2] = finiteNonNeg(o.InterArrivalStdUS/1000, featureCapMS)
@@ -129,12 +130,12 @@ func (b *bandit) context(o *Observation, x *[MaxFeatures]float64) {
 	x[4] = finiteNonNeg(float64(o.ConsecutiveFailures), featureCapMS)
 }
 
-func (b *bandit) Deadline(o *Observation) Decision {
+func (b *bandit) Deadline(o *policy.Observation) policy.Decision {
 	if b.aliveSinceUS < 0 {
 		b.aliveSinceUS = o.NowUS
 	}
 	b.fails = max(o.ConsecutiveFailures, 0)
-	if (o.Role == Candidate || o.Role == PreCandidate) && !b.inAttempt {
+	if (o.Role == policy.Candidate || o.Role == policy.PreCandidate) && !b.inAttempt {
 		// The timer just fired: the decision in force started this attempt.
 		b.attempt, b.inAttempt = b.last, true
 	}
@@ -147,7 +148,7 @@ func (b *bandit) Deadline(o *Observation) Decision {
 		}
 	}
 	b.last = decision{x: x, arm: arm, ok: true}
-	return Decision{DeadlineUS: b.draw(arm, o), Arm: arm}
+	return policy.Decision{DeadlineUS: b.draw(arm, o), Arm: arm}
 }
 
 // choose is LinUCB, or linear Thompson sampling: arm a's sampled reward
@@ -170,7 +171,7 @@ func (b *bandit) choose(x *[MaxFeatures]float64) int {
 	return best
 }
 
-func (b *bandit) draw(arm int, o *Observation) int64 {
+func (b *bandit) draw(arm int, o *policy.Observation) int64 {
 	c := b.cfg
 	if !c.relative {
 		return drawRange(b.rng, c.loUS[arm], c.hiUS[arm], c.minJitterUS)
@@ -179,19 +180,19 @@ func (b *bandit) draw(arm int, o *Observation) int64 {
 	return drawRange(b.rng, c.multLo*base, c.multHi*base, c.minJitterUS)
 }
 
-func (b *bandit) ElectionDone(res ElectionResult) {
+func (b *bandit) ElectionDone(res policy.ElectionResult) {
 	if b.inAttempt && b.attempt.ok {
 		b.lin.update(b.attempt.arm, &b.attempt.x, b.cfg.reward(res))
 	}
 	switch res.Outcome {
-	case TimedOut:
+	case policy.TimedOut:
 		b.fails++
 		if b.cfg.safety && b.fails >= b.cfg.safeF {
 			b.cooldown = b.cfg.cooldown
 		}
 		// The retry starts now, from the decision that just fired.
 		b.attempt, b.inAttempt = b.last, true
-	case Won:
+	case policy.Won:
 		b.fails = 0
 		if b.cooldown > 0 {
 			b.cooldown--
@@ -226,7 +227,7 @@ func (b *bandit) Restarted() {
 type qdecayBandit struct{ *bandit }
 
 // OnHeartbeat implements HeartbeatObserver.
-func (q qdecayBandit) OnHeartbeat(hb *Heartbeat) { q.g.observe(hb) }
+func (q qdecayBandit) OnHeartbeat(hb *policy.Heartbeat) { q.g.observe(hb) }
 
 // Bandit parameters. Each default is stated once, here.
 var (
@@ -300,11 +301,11 @@ func newBanditConfig(p Params) *banditConfig {
 	return c
 }
 
-func banditFactory(c *banditConfig) Factory {
+func banditFactory(c *banditConfig) policy.Factory {
 	if c.relative {
-		return func(_ int, rng *rand.Rand) Policy { return qdecayBandit{newBandit(c, rng)} }
+		return func(_ int, rng *rand.Rand) policy.Policy { return qdecayBandit{newBandit(c, rng)} }
 	}
-	return func(_ int, rng *rand.Rand) Policy { return newBandit(c, rng) }
+	return func(_ int, rng *rand.Rand) policy.Policy { return newBandit(c, rng) }
 }
 
 func init() {
@@ -312,7 +313,7 @@ func init() {
 		Name:   "bandit_safe",
 		Doc:    "BALLAST: per-node LinUCB over timeout arms, shaped reward on candidate elections, safety cooldown",
 		Params: banditParams(armsParam("main3", Ours, isAbsolute), paramAlpha, paramMinJitter),
-		New: func(p Params) (Factory, error) {
+		New: func(p Params) (policy.Factory, error) {
 			return banditFactory(newBanditConfig(p)), nil
 		},
 	})
@@ -320,7 +321,7 @@ func init() {
 		Name:   "bandit_ts_safe",
 		Doc:    "discounted linear Thompson sampling over the arms, with BALLAST's reward and safety wrapper",
 		Params: banditParams(armsParam("main3", Ours, isAbsolute), paramTSScale, paramMinJitter),
-		New: func(p Params) (Factory, error) {
+		New: func(p Params) (policy.Factory, error) {
 			return banditFactory(newBanditConfig(p)), nil
 		},
 	})
@@ -330,7 +331,7 @@ func init() {
 		Params: banditParams(armsParam("shifted3", Inferred, isAbsolute), paramAlpha,
 			Param{Name: "min_jitter_ms", Default: []float64{50}, Provenance: Ours,
 				Doc: "minimum width of a sampled range (larger than bandit_safe's, section A.6)", Min: 0, Max: 60_000}),
-		New: func(p Params) (Factory, error) {
+		New: func(p Params) (policy.Factory, error) {
 			return banditFactory(newBanditConfig(p)), nil
 		},
 	})
@@ -339,7 +340,7 @@ func init() {
 		Doc:  "LinUCB over relative multiplier arms on quantile_decay's range (quantile-anchored BALLAST, section 4.1)",
 		Params: banditParams(armsParam("rel3", Ours, isRelative), paramAlpha, paramMinJitter,
 			quantileP(0.95), multParam(3, 9), paramQuantileDecay),
-		New: func(p Params) (Factory, error) {
+		New: func(p Params) (policy.Factory, error) {
 			lo, hi, err := multRange(p)
 			if err != nil {
 				return nil, err

@@ -1,13 +1,14 @@
 package policies
 
 import (
+	"github.com/ballast-bench/ballast/policies/policy"
 	"math"
 	"math/rand/v2"
 	"testing"
 )
 
 // mustPolicy builds one node's policy from the registry.
-func mustPolicy(t testing.TB, name string, seed uint64, set ...string) Policy {
+func mustPolicy(t testing.TB, name string, seed uint64, set ...string) policy.Policy {
 	t.Helper()
 	f, _, err := Build(name, WithTestWeights(name, set)...)
 	if err != nil {
@@ -18,19 +19,19 @@ func mustPolicy(t testing.TB, name string, seed uint64, set ...string) Policy {
 
 // step is one event the engine would deliver to a node's policy.
 type step struct {
-	role    Role // deadline reset in this role; 0 with done set
-	fails   int  // the engine's ConsecutiveFailures at that reset
-	done    Outcome
+	role    policy.Role // deadline reset in this role; 0 with done set
+	fails   int         // the engine's ConsecutiveFailures at that reset
+	done    policy.Outcome
 	safe    bool // InSafeMode() after the step
 	cool    int  // cooldown left after the step
 	restart bool
 }
 
 // dl and ed build steps: a deadline reset, an election outcome.
-func dl(role Role, fails int, safe bool, cool int) step {
+func dl(role policy.Role, fails int, safe bool, cool int) step {
 	return step{role: role, fails: fails, safe: safe, cool: cool}
 }
-func ed(o Outcome, safe bool, cool int) step { return step{done: o, safe: safe, cool: cool} }
+func ed(o policy.Outcome, safe bool, cool int) step { return step{done: o, safe: safe, cool: cool} }
 
 // TestSafetyWrapperStateMachine drives the wrapper through the sequences
 // of section 4.5: enter when a candidate times out and the consecutive
@@ -45,63 +46,63 @@ func TestSafetyWrapperStateMachine(t *testing.T) {
 		steps []step
 	}{
 		{"enter after F=3 timeouts, leave after 2 wins", nil, []step{
-			dl(Follower, 0, false, 0),
-			dl(Candidate, 0, false, 0), ed(TimedOut, false, 0), // failure 1
-			dl(Candidate, 1, false, 0), ed(TimedOut, false, 0), // failure 2
-			dl(Candidate, 2, false, 0), ed(TimedOut, true, 2), // failure 3 = F: enter
-			dl(Candidate, 3, true, 2), ed(Won, true, 1), // first win
-			dl(Follower, 0, true, 1),                     // still forced
-			dl(Candidate, 0, true, 1), ed(Won, false, 0), // second win: exit
-			dl(Follower, 0, false, 0),
+			dl(policy.Follower, 0, false, 0),
+			dl(policy.Candidate, 0, false, 0), ed(policy.TimedOut, false, 0), // failure 1
+			dl(policy.Candidate, 1, false, 0), ed(policy.TimedOut, false, 0), // failure 2
+			dl(policy.Candidate, 2, false, 0), ed(policy.TimedOut, true, 2), // failure 3 = F: enter
+			dl(policy.Candidate, 3, true, 2), ed(policy.Won, true, 1), // first win
+			dl(policy.Follower, 0, true, 1),                            // still forced
+			dl(policy.Candidate, 0, true, 1), ed(policy.Won, false, 0), // second win: exit
+			dl(policy.Follower, 0, false, 0),
 		}},
 		{"stepping down is not a success: cooldown persists", nil, []step{
-			dl(Candidate, 0, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 1, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 2, false, 0), ed(TimedOut, true, 2),
-			dl(Candidate, 3, true, 2), ed(SteppedDown, true, 2),
-			dl(Follower, 0, true, 2), dl(Follower, 0, true, 2),
-			dl(Candidate, 0, true, 2), ed(SteppedDown, true, 2),
+			dl(policy.Candidate, 0, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 1, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 2, false, 0), ed(policy.TimedOut, true, 2),
+			dl(policy.Candidate, 3, true, 2), ed(policy.SteppedDown, true, 2),
+			dl(policy.Follower, 0, true, 2), dl(policy.Follower, 0, true, 2),
+			dl(policy.Candidate, 0, true, 2), ed(policy.SteppedDown, true, 2),
 		}},
 		{"re-entry during cooldown resets it", nil, []step{
-			dl(Candidate, 0, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 1, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 2, false, 0), ed(TimedOut, true, 2),
-			dl(Candidate, 3, true, 2), ed(Won, true, 1),
-			dl(Candidate, 0, true, 1), ed(TimedOut, true, 1), // 1 failure < F
-			dl(Candidate, 1, true, 1), ed(TimedOut, true, 1),
-			dl(Candidate, 2, true, 1), ed(TimedOut, true, 2), // F again: back to 2
+			dl(policy.Candidate, 0, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 1, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 2, false, 0), ed(policy.TimedOut, true, 2),
+			dl(policy.Candidate, 3, true, 2), ed(policy.Won, true, 1),
+			dl(policy.Candidate, 0, true, 1), ed(policy.TimedOut, true, 1), // 1 failure < F
+			dl(policy.Candidate, 1, true, 1), ed(policy.TimedOut, true, 1),
+			dl(policy.Candidate, 2, true, 1), ed(policy.TimedOut, true, 2), // F again: back to 2
 		}},
 		{"a new leader resets the failure count", nil, []step{
-			dl(Candidate, 0, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 1, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 2, false, 0), ed(SteppedDown, false, 0),
-			dl(Follower, 0, false, 0),                          // the engine heard a new leader: count 0
-			dl(Candidate, 0, false, 0), ed(TimedOut, false, 0), // 1 failure, not 3
+			dl(policy.Candidate, 0, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 1, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 2, false, 0), ed(policy.SteppedDown, false, 0),
+			dl(policy.Follower, 0, false, 0),                                 // the engine heard a new leader: count 0
+			dl(policy.Candidate, 0, false, 0), ed(policy.TimedOut, false, 0), // 1 failure, not 3
 		}},
 		{"F=2, cooldown_elections=1", []string{"safe_f=2", "cooldown_elections=1"}, []step{
-			dl(Candidate, 0, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 1, false, 0), ed(TimedOut, true, 1),
-			dl(Candidate, 2, true, 1), ed(Won, false, 0),
+			dl(policy.Candidate, 0, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 1, false, 0), ed(policy.TimedOut, true, 1),
+			dl(policy.Candidate, 2, true, 1), ed(policy.Won, false, 0),
 		}},
 		{"safety=off never forces", []string{"safety=off"}, []step{
-			dl(Candidate, 0, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 1, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 2, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 3, false, 0), ed(TimedOut, false, 0),
+			dl(policy.Candidate, 0, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 1, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 2, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 3, false, 0), ed(policy.TimedOut, false, 0),
 		}},
 		{"restart keeps the wrapper by default", nil, []step{
-			dl(Candidate, 0, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 1, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 2, false, 0), ed(TimedOut, true, 2),
+			dl(policy.Candidate, 0, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 1, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 2, false, 0), ed(policy.TimedOut, true, 2),
 			{restart: true, safe: true, cool: 2},
-			dl(Follower, 3, true, 2),
+			dl(policy.Follower, 3, true, 2),
 		}},
 		{"reset_on_restart clears it", []string{"reset_on_restart=on"}, []step{
-			dl(Candidate, 0, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 1, false, 0), ed(TimedOut, false, 0),
-			dl(Candidate, 2, false, 0), ed(TimedOut, true, 2),
+			dl(policy.Candidate, 0, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 1, false, 0), ed(policy.TimedOut, false, 0),
+			dl(policy.Candidate, 2, false, 0), ed(policy.TimedOut, true, 2),
 			{restart: true, safe: false, cool: 0},
-			dl(Follower, 3, false, 0),
+			dl(policy.Follower, 3, false, 0),
 		}},
 	}
 	for _, c := range cases {
@@ -115,9 +116,9 @@ func TestSafetyWrapperStateMachine(t *testing.T) {
 					case s.restart:
 						b.Restarted()
 					case s.done != 0:
-						b.ElectionDone(ElectionResult{NowUS: now, Outcome: s.done, LatencyUS: 100_000})
+						b.ElectionDone(policy.ElectionResult{NowUS: now, Outcome: s.done, LatencyUS: 100_000})
 					default:
-						d := b.Deadline(&Observation{NowUS: now, Role: s.role, ConsecutiveFailures: s.fails,
+						d := b.Deadline(&policy.Observation{NowUS: now, Role: s.role, ConsecutiveFailures: s.fails,
 							SinceHeartbeatUS: -1, HeartbeatUS: 50_000, InterArrivalMeanUS: 50_000, InterArrivalStdUS: 3_000})
 						if s.safe && d.Arm != safeArm {
 							t.Fatalf("%s step %d: in safe mode it played arm %d, want the safe arm %d", name, i, d.Arm, safeArm)
@@ -141,7 +142,7 @@ func TestSafetyWrapperStateMachine(t *testing.T) {
 // fired and started it, with that decision's context, by the shaped reward.
 func TestBanditLearnsOnlyFromCandidateElections(t *testing.T) {
 	b := mustPolicy(t, "bandit_safe", 3).(*bandit)
-	obs := Observation{Role: Follower, SinceHeartbeatUS: 0, HeartbeatUS: 50_000,
+	obs := policy.Observation{Role: policy.Follower, SinceHeartbeatUS: 0, HeartbeatUS: 50_000,
 		InterArrivalCount: 20, InterArrivalMeanUS: 52_000, InterArrivalStdUS: 4_000}
 	for i := 0; i < 500; i++ {
 		obs.NowUS = int64(i) * 50_000
@@ -156,9 +157,9 @@ func TestBanditLearnsOnlyFromCandidateElections(t *testing.T) {
 	}
 	fired := b.last // the follower decision whose deadline fires now
 	obs.NowUS += 300_000
-	obs.Role, obs.SinceHeartbeatUS = Candidate, 300_000
+	obs.Role, obs.SinceHeartbeatUS = policy.Candidate, 300_000
 	b.Deadline(&obs)
-	b.ElectionDone(ElectionResult{NowUS: obs.NowUS + 400_000, Outcome: Won, LatencyUS: 400_000})
+	b.ElectionDone(policy.ElectionResult{NowUS: obs.NowUS + 400_000, Outcome: policy.Won, LatencyUS: 400_000})
 	// First update: decay (of zeros), then b = r x with r = 1 - 0.002*400.
 	r := 1 - 0.002*400
 	for i := 0; i < b.lin.d; i++ {
@@ -176,13 +177,13 @@ func TestBanditLearnsOnlyFromCandidateElections(t *testing.T) {
 func TestReward(t *testing.T) {
 	c := &banditConfig{beta: 0.002, gamma: 1}
 	for _, tc := range []struct {
-		res  ElectionResult
+		res  policy.ElectionResult
 		want float64
 	}{
-		{ElectionResult{Outcome: Won, LatencyUS: 400_000}, 0.2},         // 1 - 0.8
-		{ElectionResult{Outcome: Won, LatencyUS: 500_000}, 0},           // "500 ms offsets one success"
-		{ElectionResult{Outcome: TimedOut, LatencyUS: 900_000}, -2.8},   // -1.8 - 1
-		{ElectionResult{Outcome: SteppedDown, LatencyUS: 50_000}, -0.1}, // -0.1
+		{policy.ElectionResult{Outcome: policy.Won, LatencyUS: 400_000}, 0.2},         // 1 - 0.8
+		{policy.ElectionResult{Outcome: policy.Won, LatencyUS: 500_000}, 0},           // "500 ms offsets one success"
+		{policy.ElectionResult{Outcome: policy.TimedOut, LatencyUS: 900_000}, -2.8},   // -1.8 - 1
+		{policy.ElectionResult{Outcome: policy.SteppedDown, LatencyUS: 50_000}, -0.1}, // -0.1
 	} {
 		if got := c.reward(tc.res); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("reward(%v) = %v, want %v", tc.res, got, tc.want)
@@ -193,17 +194,17 @@ func TestReward(t *testing.T) {
 // TestThompsonSamplingReproducible: the same node stream gives the same
 // arms and deadlines, through updates; another stream gives others.
 func TestThompsonSamplingReproducible(t *testing.T) {
-	run := func(seed uint64) []Decision {
+	run := func(seed uint64) []policy.Decision {
 		p := mustPolicy(t, "bandit_ts_safe", seed)
-		var out []Decision
-		obs := Observation{HeartbeatUS: 50_000, InterArrivalCount: 20, InterArrivalMeanUS: 50_000, InterArrivalStdUS: 2_000}
+		var out []policy.Decision
+		obs := policy.Observation{HeartbeatUS: 50_000, InterArrivalCount: 20, InterArrivalMeanUS: 50_000, InterArrivalStdUS: 2_000}
 		for i := 0; i < 300; i++ {
 			obs.NowUS = int64(i) * 100_000
-			obs.Role = []Role{Follower, Follower, Candidate}[i%3]
+			obs.Role = []policy.Role{policy.Follower, policy.Follower, policy.Candidate}[i%3]
 			obs.SinceHeartbeatUS = int64(i%7) * 10_000
 			out = append(out, p.Deadline(&obs))
 			if i%3 == 2 {
-				p.ElectionDone(ElectionResult{NowUS: obs.NowUS, Outcome: []Outcome{Won, TimedOut, SteppedDown}[i%9/3], LatencyUS: int64(i) * 1000})
+				p.ElectionDone(policy.ElectionResult{NowUS: obs.NowUS, Outcome: []policy.Outcome{policy.Won, policy.TimedOut, policy.SteppedDown}[i%9/3], LatencyUS: int64(i) * 1000})
 			}
 		}
 		return out

@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"math"
 	"math/rand/v2"
 )
@@ -29,10 +30,10 @@ type staticConservative struct {
 	rng *rand.Rand
 }
 
-func (s *staticConservative) Deadline(*Observation) Decision {
-	return Decision{DeadlineUS: s.r.draw(s.rng), Arm: -1}
+func (s *staticConservative) Deadline(*policy.Observation) policy.Decision {
+	return policy.Decision{DeadlineUS: s.r.draw(s.rng), Arm: -1}
 }
-func (s *staticConservative) ElectionDone(ElectionResult) {}
+func (s *staticConservative) ElectionDone(policy.ElectionResult) {}
 
 // --- backoff ------------------------------------------------------------------
 
@@ -58,11 +59,11 @@ func (b *backoff) scale(k int) float64 {
 	return min(math.Pow(b.factor, float64(k)), limit)
 }
 
-func (b *backoff) Deadline(o *Observation) Decision {
+func (b *backoff) Deadline(o *policy.Observation) policy.Decision {
 	s := b.scale(o.ConsecutiveFailures)
-	return Decision{DeadlineUS: drawRange(b.rng, b.loUS*s, b.hiUS*s, b.minJitterUS), Arm: -1}
+	return policy.Decision{DeadlineUS: drawRange(b.rng, b.loUS*s, b.hiUS*s, b.minJitterUS), Arm: -1}
 }
-func (b *backoff) ElectionDone(ElectionResult) {}
+func (b *backoff) ElectionDone(policy.ElectionResult) {}
 
 // --- rtt_heuristic ----------------------------------------------------------------
 
@@ -77,7 +78,7 @@ type rttHeuristic struct {
 	rng        *rand.Rand
 }
 
-func (r *rttHeuristic) arm(o *Observation) int {
+func (r *rttHeuristic) arm(o *policy.Observation) int {
 	if o.DelayCount == 0 {
 		return 2
 	}
@@ -90,11 +91,11 @@ func (r *rttHeuristic) arm(o *Observation) int {
 	return 2 // also NaN
 }
 
-func (r *rttHeuristic) Deadline(o *Observation) Decision {
+func (r *rttHeuristic) Deadline(o *policy.Observation) policy.Decision {
 	a := r.arm(o)
-	return Decision{DeadlineUS: r.arms[a].draw(r.rng), Arm: a}
+	return policy.Decision{DeadlineUS: r.arms[a].draw(r.rng), Arm: a}
 }
-func (r *rttHeuristic) ElectionDone(ElectionResult) {}
+func (r *rttHeuristic) ElectionDone(policy.ElectionResult) {}
 
 // --- phi_accrual ----------------------------------------------------------------
 
@@ -126,7 +127,7 @@ type phiAccrual struct {
 // phiZ is z(Phi) = sqrt(2)*erfcinv(2*10^-Phi).
 func phiZ(phi float64) float64 { return math.Sqrt2 * math.Erfcinv(2*math.Pow(10, -phi)) }
 
-func (p *phiAccrual) horizonUS(o *Observation, z float64) float64 {
+func (p *phiAccrual) horizonUS(o *policy.Observation, z float64) float64 {
 	mu, sigma := o.InterArrivalMeanUS, o.InterArrivalStdUS
 	if o.InterArrivalCount < 2 || !(mu > 0) {
 		mu = float64(o.HeartbeatUS)
@@ -141,13 +142,13 @@ func (p *phiAccrual) horizonUS(o *Observation, z float64) float64 {
 	return mu + sigma*z
 }
 
-func (p *phiAccrual) Deadline(o *Observation) Decision {
-	if o.Role == Candidate || o.Role == PreCandidate {
-		return Decision{DeadlineUS: drawRange(p.rng, p.retryLoUS, p.retryHiUS, p.minJitterUS), Arm: -1}
+func (p *phiAccrual) Deadline(o *policy.Observation) policy.Decision {
+	if o.Role == policy.Candidate || o.Role == policy.PreCandidate {
+		return policy.Decision{DeadlineUS: drawRange(p.rng, p.retryLoUS, p.retryHiUS, p.minJitterUS), Arm: -1}
 	}
-	return Decision{DeadlineUS: drawRange(p.rng, p.horizonUS(o, p.zLo), p.horizonUS(o, p.zHi), p.minJitterUS), Arm: -1}
+	return policy.Decision{DeadlineUS: drawRange(p.rng, p.horizonUS(o, p.zLo), p.horizonUS(o, p.zHi), p.minJitterUS), Arm: -1}
 }
-func (p *phiAccrual) ElectionDone(ElectionResult) {}
+func (p *phiAccrual) ElectionDone(policy.ElectionResult) {}
 
 // --- oracles ----------------------------------------------------------------------
 
@@ -160,14 +161,14 @@ type oracle struct {
 	rng     *rand.Rand
 }
 
-func (r *oracle) Deadline(o *Observation) Decision {
+func (r *oracle) Deadline(o *policy.Observation) policy.Decision {
 	a := r.safe
 	if o.RegimeID >= 0 && o.RegimeID < len(r.mapping) {
 		a = r.mapping[o.RegimeID]
 	}
-	return Decision{DeadlineUS: r.arms[a].draw(r.rng), Arm: a}
+	return policy.Decision{DeadlineUS: r.arms[a].draw(r.rng), Arm: a}
 }
-func (r *oracle) ElectionDone(ElectionResult) {}
+func (r *oracle) ElectionDone(policy.ElectionResult) {}
 
 func oracleSpec(name, doc string, mapping []float64, prov Provenance, mapDoc string) *Spec {
 	return &Spec{
@@ -178,7 +179,7 @@ func oracleSpec(name, doc string, mapping []float64, prov Provenance, mapDoc str
 			{Name: "map", Default: mapping, Provenance: prov, Doc: mapDoc, Min: 1, Max: MaxArms, Integer: true, MaxLen: 64},
 			paramMinJitter,
 		},
-		New: func(p Params) (Factory, error) {
+		New: func(p Params) (policy.Factory, error) {
 			set := armSet(p.Choice("arms"))
 			m := p.Nums("map")
 			mapping := make([]int, len(m))
@@ -193,7 +194,7 @@ func oracleSpec(name, doc string, mapping []float64, prov Provenance, mapDoc str
 			for i := range set.Arms {
 				arms[i] = newArmRange(&set.Arms[i], jit)
 			}
-			return func(_ int, rng *rand.Rand) Policy {
+			return func(_ int, rng *rand.Rand) policy.Policy {
 				return &oracle{arms: arms, mapping: mapping, safe: set.Safe, rng: rng}
 			}, nil
 		},
@@ -205,10 +206,10 @@ func init() {
 		Name:   "static_conservative",
 		Doc:    "a fixed conservative range: the safe arm of the set (A3 of main3, 600-1200 ms)",
 		Params: []Param{armsParam("main3", Ours, isAbsolute), paramMinJitter},
-		New: func(p Params) (Factory, error) {
+		New: func(p Params) (policy.Factory, error) {
 			set := armSet(p.Choice("arms"))
 			r := newArmRange(&set.Arms[set.Safe], msToUS(p.Scalar("min_jitter_ms")))
-			return func(_ int, rng *rand.Rand) Policy { return &staticConservative{r: r, rng: rng} }, nil
+			return func(_ int, rng *rand.Rand) policy.Policy { return &staticConservative{r: r, rng: rng} }, nil
 		},
 	})
 	Register(&Spec{
@@ -221,14 +222,14 @@ func init() {
 			{Name: "cap_ms", Default: []float64{4800}, Provenance: Ours, Doc: "the range's upper end never grows beyond this (16x the base)", Min: 1, Max: 3_600_000},
 			paramMinJitter,
 		},
-		New: func(p Params) (Factory, error) {
+		New: func(p Params) (policy.Factory, error) {
 			lo, hi := p.Scalar("min_ms"), p.Scalar("max_ms")
 			if hi < lo {
 				return nil, fmt.Errorf("max_ms %v is below min_ms %v; allowed: max_ms >= min_ms", hi, lo)
 			}
 			b := backoff{loUS: msToUS(lo), hiUS: msToUS(hi), factor: p.Scalar("factor"),
 				capUS: msToUS(p.Scalar("cap_ms")), minJitterUS: msToUS(p.Scalar("min_jitter_ms"))}
-			return func(_ int, rng *rand.Rand) Policy {
+			return func(_ int, rng *rand.Rand) policy.Policy {
 				c := b
 				c.rng = rng
 				return &c
@@ -243,7 +244,7 @@ func init() {
 			{Name: "thr", Default: []float64{50, 200}, Provenance: Paper, Doc: "delay thresholds in ms between A1|A2 and A2|A3 (Table A.11)", Min: 0, Max: 3_600_000},
 			paramMinJitter,
 		},
-		New: func(p Params) (Factory, error) {
+		New: func(p Params) (policy.Factory, error) {
 			set := armSet(p.Choice("arms"))
 			thr := p.Nums("thr")
 			if thr[1] < thr[0] {
@@ -255,7 +256,7 @@ func init() {
 				r.arms[i] = newArmRange(&set.Arms[i], jit)
 			}
 			r.loUS, r.hiUS = msToUS(thr[0]), msToUS(thr[1])
-			return func(_ int, rng *rand.Rand) Policy {
+			return func(_ int, rng *rand.Rand) policy.Policy {
 				c := r
 				c.rng = rng
 				return &c
@@ -271,7 +272,7 @@ func init() {
 			{Name: "retry_ms", Default: []float64{150, 300}, Provenance: Ours, Doc: "a (pre-)candidate's deadline range: how long a campaign waits for votes (standard Raft)", Min: 1, Max: 3_600_000},
 			paramMinJitter,
 		},
-		New: func(p Params) (Factory, error) {
+		New: func(p Params) (policy.Factory, error) {
 			phi := p.Nums("phi")
 			if phi[1] < phi[0] {
 				return nil, fmt.Errorf("phi %v: the upper threshold is below the lower; allowed: lo <= hi", phi)
@@ -282,7 +283,7 @@ func init() {
 			}
 			a := phiAccrual{zLo: phiZ(phi[0]), zHi: phiZ(phi[1]), minStdUS: msToUS(p.Scalar("min_std_ms")),
 				minJitterUS: msToUS(p.Scalar("min_jitter_ms")), retryLoUS: msToUS(retry[0]), retryHiUS: msToUS(retry[1])}
-			return func(_ int, rng *rand.Rand) Policy {
+			return func(_ int, rng *rand.Rand) policy.Policy {
 				c := a
 				c.rng = rng
 				return &c

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"github.com/ballast-bench/ballast/policies/policy"
 	"math/rand/v2"
 	"testing"
 )
@@ -56,15 +57,15 @@ func BenchmarkDeadline(b *testing.B) {
 	for _, name := range Names() {
 		b.Run(name, func(b *testing.B) {
 			p := mustPolicy(b, name, 1)
-			if hbo, ok := p.(HeartbeatObserver); ok {
+			if hbo, ok := p.(policy.HeartbeatObserver); ok {
 				r := rand.New(rand.NewPCG(4, 4))
 				for i := 1; i <= 200; i++ {
 					now := int64(i) * 50_000
-					hbo.OnHeartbeat(&Heartbeat{NowUS: now + r.Int64N(20_000), SentUS: now - 40_000, Seq: uint64(i),
+					hbo.OnHeartbeat(&policy.Heartbeat{NowUS: now + r.Int64N(20_000), SentUS: now - 40_000, Seq: uint64(i),
 						LeaderRTTUS: 80_000 + r.Int64N(40_000), Value: -1, Leader: 1, Term: 1})
 				}
 			}
-			o := Observation{NowUS: 10_000_000, Role: Follower, Term: 1, SinceHeartbeatUS: 0, HeartbeatUS: 50_000,
+			o := policy.Observation{NowUS: 10_000_000, Role: policy.Follower, Term: 1, SinceHeartbeatUS: 0, HeartbeatUS: 50_000,
 				InterArrivalCount: 20, InterArrivalMeanUS: 51_000, InterArrivalStdUS: 6_000,
 				DelayCount: 20, DelayMeanUS: 52_000, DelayStdUS: 9_000, LastDelayUS: 50_000, LastRTTUS: 100_000}
 			b.ReportAllocs()
@@ -79,22 +80,22 @@ func BenchmarkDeadline(b *testing.B) {
 // that observe raw heartbeats, in steady state (windows full).
 func BenchmarkOnHeartbeat(b *testing.B) {
 	for _, name := range Names() {
-		if _, ok := mustPolicy(b, name, 1).(HeartbeatObserver); !ok {
+		if _, ok := mustPolicy(b, name, 1).(policy.HeartbeatObserver); !ok {
 			continue
 		}
 		b.Run(name, func(b *testing.B) {
-			hbo := mustPolicy(b, name, 1).(HeartbeatObserver)
+			hbo := mustPolicy(b, name, 1).(policy.HeartbeatObserver)
 			r := rand.New(rand.NewPCG(4, 4))
-			hbs := make([]Heartbeat, 4096)
+			hbs := make([]policy.Heartbeat, 4096)
 			for i := range hbs {
 				now := int64(i+1) * 50_000
-				hbs[i] = Heartbeat{NowUS: now + r.Int64N(20_000), SentUS: now - 40_000, Seq: uint64(i + 1),
+				hbs[i] = policy.Heartbeat{NowUS: now + r.Int64N(20_000), SentUS: now - 40_000, Seq: uint64(i + 1),
 					LeaderRTTUS: 80_000 + r.Int64N(40_000), Value: -1, Leader: 1, Term: 1}
 			}
 			for i := range hbs {
 				hbo.OnHeartbeat(&hbs[i])
 			}
-			var hb Heartbeat // one scratch value, as the engine could keep
+			var hb policy.Heartbeat // one scratch value, as the engine could keep
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
 				hb = hbs[i&4095]

@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"math"
 	"math/rand/v2"
 )
@@ -29,10 +30,10 @@ type dtConfig struct {
 }
 
 // dynatuneScoped computes base = mean + safety_factor*std of the RTTs its
-// leader measured and piggybacked (a window of the last HeartbeatWindow,
+// leader measured and piggybacked (a policy.Window of the last HeartbeatWindow,
 // cleared when the leader or term changes: RTTs describe one
 // leader-follower path). Without min_samples RTTs it falls back to the
-// one-way heartbeat delays of the observer's window, scaled to a round
+// one-way heartbeat delays of the observer's policy.Window, scaled to a round
 // trip: base = oneway_factor*(mean + safety_factor*std). Then
 // base >= min_hb_ratio * heartbeat interval, base <= clamp_max_ms, and the
 // deadline is drawn from [base, 2*base) as Dynatune does. With no sample at
@@ -49,13 +50,13 @@ type dynatuneScoped struct {
 	cfg *dtConfig
 	rng *rand.Rand
 
-	rtt        window
+	rtt        policy.Window
 	leader     int
 	term       uint64
 	seenLeader bool
 	hbUS       int64 // joint: the interval the leader says it uses; 0 unknown
 
-	leaderRTT window // joint, leader side: RTTs to all followers
+	leaderRTT policy.Window // joint, leader side: RTTs to all followers
 	leaderHB  int64  // joint, leader side: the interval in use; 0 the scenario's
 }
 
@@ -63,7 +64,7 @@ func (p *dynatuneScoped) base(mean, std, scale float64) float64 {
 	return scale * (mean + p.cfg.safety*std)
 }
 
-func (p *dynatuneScoped) Deadline(o *Observation) Decision {
+func (p *dynatuneScoped) Deadline(o *policy.Observation) policy.Decision {
 	c := p.cfg
 	hb := float64(o.HeartbeatUS)
 	if p.hbUS > 0 {
@@ -73,24 +74,24 @@ func (p *dynatuneScoped) Deadline(o *Observation) Decision {
 		hb = fallbackHeartbeatUS
 	}
 	b := 0.0
-	if n, mean, std := p.rtt.stats(); n >= c.minSamples {
+	if n, mean, std := p.rtt.Stats(); n >= c.minSamples {
 		b = p.base(mean, std, 1)
 	} else if o.DelayCount >= c.minSamples {
-		b = p.base(finiteNonNeg(o.DelayMeanUS, maxSampleUS), finiteNonNeg(o.DelayStdUS, maxSampleUS), c.oneway)
+		b = p.base(finiteNonNeg(o.DelayMeanUS, policy.MaxSampleUS), finiteNonNeg(o.DelayStdUS, policy.MaxSampleUS), c.oneway)
 	}
 	b = min(max(b, c.minRatio*hb), c.clampMaxUS)
-	return Decision{DeadlineUS: drawRange(p.rng, b, 2*b, c.minJitterUS), Arm: -1}
+	return policy.Decision{DeadlineUS: drawRange(p.rng, b, 2*b, c.minJitterUS), Arm: -1}
 }
 
-func (p *dynatuneScoped) ElectionDone(ElectionResult) {}
+func (p *dynatuneScoped) ElectionDone(policy.ElectionResult) {}
 
-func (p *dynatuneScoped) OnHeartbeat(hb *Heartbeat) {
+func (p *dynatuneScoped) OnHeartbeat(hb *policy.Heartbeat) {
 	if !p.seenLeader || hb.Leader != p.leader || hb.Term != p.term {
-		p.rtt = window{}
+		p.rtt = policy.Window{}
 		p.leader, p.term, p.seenLeader, p.hbUS = hb.Leader, hb.Term, true, 0
 	}
 	if hb.LeaderRTTUS >= 0 {
-		p.rtt.add(hb.LeaderRTTUS)
+		p.rtt.Add(hb.LeaderRTTUS)
 	}
 	if p.cfg.joint && hb.Value > 0 {
 		p.hbUS = hb.Value
@@ -99,8 +100,8 @@ func (p *dynatuneScoped) OnHeartbeat(hb *Heartbeat) {
 
 // Restarted forgets the RTTs: they lived in memory.
 func (p *dynatuneScoped) Restarted() {
-	p.rtt, p.seenLeader, p.hbUS = window{}, false, 0
-	p.leaderRTT, p.leaderHB = window{}, 0
+	p.rtt, p.seenLeader, p.hbUS = policy.Window{}, false, 0
+	p.leaderRTT, p.leaderHB = policy.Window{}, 0
 }
 
 // dynatuneJoint adds the leader side to dynatuneScoped.
@@ -117,14 +118,14 @@ func (p *dynatuneJoint) HeartbeatValue(int) int64 {
 
 // BecameLeader starts from the scenario's interval and fresh measurements.
 func (p *dynatuneJoint) BecameLeader(int64) int64 {
-	p.leaderRTT, p.leaderHB = window{}, 0
+	p.leaderRTT, p.leaderHB = policy.Window{}, 0
 	return 0
 }
 
 func (p *dynatuneJoint) FollowerReply(_ int, rttUS int64, _ int64) int64 {
 	c := p.cfg
-	p.leaderRTT.add(max(rttUS, 0))
-	n, mean, std := p.leaderRTT.stats()
+	p.leaderRTT.Add(max(rttUS, 0))
+	n, mean, std := p.leaderRTT.Stats()
 	if n < c.minSamples {
 		return 0
 	}
@@ -157,7 +158,7 @@ type dynConfig struct {
 }
 
 // maxRTTSampleUS bounds an RTT sample (one minute) so the exact int64 sum
-// of squares of a 2000-sample window cannot overflow.
+// of squares of a 2000-sample policy.Window cannot overflow.
 const maxRTTSampleUS = 60_000_000
 
 // hbID is one received heartbeat id with the leader's send time.
@@ -169,8 +170,8 @@ type hbID struct {
 // dynatune is the protocol of ../shared/notes/dynatune.md.
 //
 // Follower: on each heartbeat it appends the RTT the leader piggybacked to
-// a FIFO (at most window) and inserts (id, send time) into a list sorted by
-// send time (duplicates dropped, at most window). Once both hold more than
+// a FIFO (at most policy.Window) and inserts (id, send time) into a list sorted by
+// send time (duplicates dropped, at most policy.Window). Once both hold more than
 // min_samples, base = mean_ms + s*std_ms (each truncated to whole ms), and
 // every timer reset draws a uniform integer in [base, 2*base - 1] ms. The
 // loss rate is L = 1 - received/(last_id - first_id + 1), the heartbeats
@@ -191,7 +192,7 @@ type dynatune struct {
 	cfg *dynConfig
 	rng *rand.Rand
 
-	rtt              []int64 // ring, cap window
+	rtt              []int64 // ring, cap policy.Window
 	rttHead, rttN    int
 	rttSum, rttSumSq int64
 
@@ -202,7 +203,7 @@ type dynatune struct {
 	baseMS   int64 // > 0 when tuned
 	k        int
 	replyUS  int64 // -1: none
-	lastRole Role
+	lastRole policy.Role
 
 	// The optional lost-vote rule.
 	preVoteStartUS int64
@@ -220,17 +221,17 @@ func (p *dynatune) clear() {
 	p.baseMS, p.replyUS = 0, -1
 }
 
-func (p *dynatune) Deadline(o *Observation) Decision {
+func (p *dynatune) Deadline(o *policy.Observation) policy.Decision {
 	switch {
-	case o.Role == PreCandidate || o.Role == Candidate:
+	case o.Role == policy.PreCandidate || o.Role == policy.Candidate:
 		p.clear()
-	case o.Role == Follower && o.Term > p.term:
+	case o.Role == policy.Follower && o.Term > p.term:
 		p.clear()
 	}
 	p.term = max(p.term, o.Term)
-	if o.Role == PreCandidate {
+	if o.Role == policy.PreCandidate {
 		p.preVoteStartUS = o.NowUS
-	} else if o.Role == Candidate && p.lastRole == PreCandidate {
+	} else if o.Role == policy.Candidate && p.lastRole == policy.PreCandidate {
 		p.preVoteUS = o.NowUS - p.preVoteStartUS
 	}
 	p.lastRole = o.Role
@@ -248,16 +249,16 @@ func (p *dynatune) Deadline(o *Observation) Decision {
 		us = (p.cfg.electionMS + p.rng.Int64N(p.cfg.electionMS)) * 1000
 	}
 	p.lostVote = false
-	return Decision{DeadlineUS: clampDeadline(float64(us)), Arm: -1}
+	return policy.Decision{DeadlineUS: clampDeadline(float64(us)), Arm: -1}
 }
 
-func (p *dynatune) ElectionDone(res ElectionResult) {
-	if res.Outcome == SteppedDown {
+func (p *dynatune) ElectionDone(res policy.ElectionResult) {
+	if res.Outcome == policy.SteppedDown {
 		p.lostVote = true
 	}
 }
 
-func (p *dynatune) OnHeartbeat(hb *Heartbeat) {
+func (p *dynatune) OnHeartbeat(hb *policy.Heartbeat) {
 	if hb.Term > p.term {
 		p.clear()
 		p.term = hb.Term
@@ -385,7 +386,7 @@ func init() {
 		{Name: "oneway_factor", Default: []float64{2.0}, Provenance: Paper, Doc: "one-way delay to RTT factor of the fallback (Table A.11)", Min: 0, Max: 100},
 		{Name: "min_hb_ratio", Default: []float64{5.0}, Provenance: Paper, Doc: "base >= min_hb_ratio * heartbeat interval (Table A.11)", Min: 0, Max: 1000},
 		{Name: "clamp_max_ms", Default: []float64{2400}, Provenance: Paper, Doc: "base <= clamp_max_ms (Table A.11)", Min: 1, Max: 1_800_000},
-		{Name: "min_samples", Default: []float64{2}, Provenance: Ours, Doc: "RTT (or delay) samples needed before they are used", Min: 1, Max: HeartbeatWindow, Integer: true},
+		{Name: "min_samples", Default: []float64{2}, Provenance: Ours, Doc: "RTT (or delay) samples needed before they are used", Min: 1, Max: policy.HeartbeatWindow, Integer: true},
 		paramMinJitter,
 	}
 	newScoped := func(p Params) *dtConfig {
@@ -399,9 +400,9 @@ func init() {
 		Name:   "dynatune_et",
 		Doc:    "election timeout from RTT mean + safety_factor*std (one-way fallback, min ratio, clamp); heartbeat fixed",
 		Params: scoped,
-		New: func(p Params) (Factory, error) {
+		New: func(p Params) (policy.Factory, error) {
 			c := newScoped(p)
-			return func(_ int, rng *rand.Rand) Policy { return &dynatuneScoped{cfg: c, rng: rng} }, nil
+			return func(_ int, rng *rand.Rand) policy.Policy { return &dynatuneScoped{cfg: c, rng: rng} }, nil
 		},
 	})
 	joint := []Param{
@@ -419,7 +420,7 @@ func init() {
 		Name:   "dynatune_joint",
 		Doc:    "dynatune_et whose base also sets one shared heartbeat interval (base / heartbeat_ratio, clamped)",
 		Params: joint,
-		New: func(p Params) (Factory, error) {
+		New: func(p Params) (policy.Factory, error) {
 			c := newScoped(p)
 			c.joint = true
 			c.hbRatio = p.Scalar("heartbeat_ratio")
@@ -427,7 +428,7 @@ func init() {
 			if c.hbMaxUS < c.hbMinUS {
 				return nil, fmt.Errorf("hb_max_ms %v is below hb_min_ms %v; allowed: hb_max_ms >= hb_min_ms", p.Scalar("hb_max_ms"), p.Scalar("hb_min_ms"))
 			}
-			return func(_ int, rng *rand.Rand) Policy {
+			return func(_ int, rng *rand.Rand) policy.Policy {
 				return &dynatuneJoint{dynatuneScoped{cfg: c, rng: rng}}
 			}, nil
 		},
@@ -448,7 +449,7 @@ func init() {
 			{Name: "lost_vote_rule", Choices: onOff, DefaultChoice: "off", Provenance: Paper,
 				Doc: "after losing a vote, time out in C + U[0, C), C the last successful pre-vote round (implementation only)"},
 		},
-		New: func(p Params) (Factory, error) {
+		New: func(p Params) (policy.Factory, error) {
 			d := dynDefaults[p.Choice("defaults")]
 			c := &dynConfig{
 				electionMS:   int64(p.Scalar("election_ms")),
@@ -469,7 +470,7 @@ func init() {
 			if v := p.Scalar("min_samples"); v >= 0 {
 				c.minSamples = int(v)
 			}
-			return func(_ int, rng *rand.Rand) Policy { return newDynatune(c, rng) }, nil
+			return func(_ int, rng *rand.Rand) policy.Policy { return newDynatune(c, rng) }, nil
 		},
 	})
 }

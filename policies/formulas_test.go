@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"github.com/ballast-bench/ballast/policies/policy"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -11,7 +12,7 @@ import (
 
 // deadlineRange calls Deadline n times and returns the smallest and largest
 // deadline.
-func deadlineRange(p Policy, o *Observation, n int) (int64, int64) {
+func deadlineRange(p policy.Policy, o *policy.Observation, n int) (int64, int64) {
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	for i := 0; i < n; i++ {
 		d := p.Deadline(o).DeadlineUS
@@ -52,7 +53,7 @@ func TestPhiAccrualWorkedExample(t *testing.T) {
 		t.Errorf("z(3) = %.10f, want 3.0902323062", z)
 	}
 	p := mustPolicy(t, "phi_accrual", 1, "min_jitter_ms=0")
-	o := Observation{Role: Follower, HeartbeatUS: 50_000, InterArrivalCount: 20, InterArrivalMeanUS: 50_000, InterArrivalStdUS: 10_000}
+	o := policy.Observation{Role: policy.Follower, HeartbeatUS: 50_000, InterArrivalCount: 20, InterArrivalMeanUS: 50_000, InterArrivalStdUS: 10_000}
 	lo, hi := deadlineRange(p, &o, 5000)
 	within(t, "mu 50 sigma 10", lo, hi, 73_263, 80_902)
 	o.InterArrivalStdUS = 4_000
@@ -61,7 +62,7 @@ func TestPhiAccrualWorkedExample(t *testing.T) {
 	o.InterArrivalCount = 1
 	lo, hi = deadlineRange(p, &o, 5000)
 	within(t, "first-heartbeat estimate", lo, hi, 79_079, 88_628)
-	o.Role = Candidate
+	o.Role = policy.Candidate
 	lo, hi = deadlineRange(p, &o, 5000)
 	within(t, "candidate retry range", lo, hi, 150_000, 300_000)
 }
@@ -94,15 +95,15 @@ func TestDecayedQuantileWorkedExample(t *testing.T) {
 	now := int64(0)
 	for _, ms := range []int64{0, 10, 40, 20, 30} { // first heartbeat, then the four gaps
 		now += ms * 1000
-		p.OnHeartbeat(&Heartbeat{NowUS: now, Leader: 1, Term: 3})
+		p.OnHeartbeat(&policy.Heartbeat{NowUS: now, Leader: 1, Term: 3})
 	}
-	lo, hi := deadlineRange(p, &Observation{HeartbeatUS: 50_000}, 5000)
+	lo, hi := deadlineRange(p, &policy.Observation{HeartbeatUS: 50_000}, 5000)
 	within(t, "quantile_decay", lo, hi, 120_000, 400_000)
 	// A new leader's first heartbeat is not a gap; a restart forgets the
 	// last arrival.
-	p.OnHeartbeat(&Heartbeat{NowUS: now + 5_000_000, Leader: 2, Term: 4})
+	p.OnHeartbeat(&policy.Heartbeat{NowUS: now + 5_000_000, Leader: 2, Term: 4})
 	p.Restarted()
-	p.OnHeartbeat(&Heartbeat{NowUS: now + 9_000_000, Leader: 2, Term: 4})
+	p.OnHeartbeat(&policy.Heartbeat{NowUS: now + 9_000_000, Leader: 2, Term: 4})
 	if p.g.n != 4 {
 		t.Errorf("%d gaps after a leader change and a restart, want 4", p.g.n)
 	}
@@ -163,14 +164,14 @@ func TestBackoffWorkedExample(t *testing.T) {
 		lo, hi int64
 	}{{0, 150_000, 300_000}, {1, 300_000, 600_000}, {2, 600_000, 1_200_000}, {4, 2_400_000, 4_800_000},
 		{5, 2_400_000, 4_800_000}, {1000, 2_400_000, 4_800_000}, {math.MaxInt, 2_400_000, 4_800_000}} {
-		lo, hi := deadlineRange(p, &Observation{ConsecutiveFailures: c.k}, 3000)
+		lo, hi := deadlineRange(p, &policy.Observation{ConsecutiveFailures: c.k}, 3000)
 		within(t, "backoff", lo, hi, c.lo, c.hi)
 	}
 	// factor 3, cap 1000 ms: k=1 -> [450, 900), k=2 -> 9x capped at 1000/300.
 	p = mustPolicy(t, "backoff", 1, "factor=3", "cap_ms=1000")
-	lo, hi := deadlineRange(p, &Observation{ConsecutiveFailures: 1}, 3000)
+	lo, hi := deadlineRange(p, &policy.Observation{ConsecutiveFailures: 1}, 3000)
 	within(t, "factor 3", lo, hi, 450_000, 900_000)
-	lo, hi = deadlineRange(p, &Observation{ConsecutiveFailures: 2}, 3000)
+	lo, hi = deadlineRange(p, &policy.Observation{ConsecutiveFailures: 2}, 3000)
 	within(t, "factor 3 capped", lo, hi, 500_000, 1_000_000)
 }
 
@@ -182,7 +183,7 @@ func TestRTTHeuristicThresholds(t *testing.T) {
 		meanUS float64
 		arm    int
 	}{{0, 0, 2}, {5, 49_999, 0}, {5, 50_000, 1}, {5, 199_999, 1}, {5, 200_000, 2}, {5, 1e9, 2}} {
-		d := p.Deadline(&Observation{DelayCount: c.count, DelayMeanUS: c.meanUS})
+		d := p.Deadline(&policy.Observation{DelayCount: c.count, DelayMeanUS: c.meanUS})
 		if d.Arm != c.arm {
 			t.Errorf("delay %v µs (%d samples): arm %d, want %d", c.meanUS, c.count, d.Arm, c.arm)
 		}
@@ -196,12 +197,12 @@ func TestOracleMaps(t *testing.T) {
 	best := mustPolicy(t, "oracle_best_per_regime", 1)
 	custom := mustPolicy(t, "oracle_best_per_regime", 1, "map=3,1,2", "arms=wide5")
 	for _, c := range []struct {
-		p      Policy
+		p      policy.Policy
 		regime int
 		arm    int
 	}{{hint, 0, 0}, {hint, 1, 2}, {hint, 7, 2}, {best, 0, 1}, {best, 1, 1}, {best, 2, 2},
 		{custom, 0, 2}, {custom, 1, 0}, {custom, 2, 1}, {custom, 3, 4}} {
-		if d := c.p.Deadline(&Observation{RegimeID: c.regime}); d.Arm != c.arm {
+		if d := c.p.Deadline(&policy.Observation{RegimeID: c.regime}); d.Arm != c.arm {
 			t.Errorf("regime %d: arm %d, want %d", c.regime, d.Arm, c.arm)
 		}
 	}
@@ -220,10 +221,10 @@ func TestOracleMaps(t *testing.T) {
 // none), the others 100, 120, 80, 100 ms.
 func dynatuneFed(t *testing.T, set ...string) *dynatune {
 	p := mustPolicy(t, "dynatune", 1, append([]string{"min_samples=3"}, set...)...).(*dynatune)
-	p.Deadline(&Observation{Role: Follower, Term: 2})
+	p.Deadline(&policy.Observation{Role: policy.Follower, Term: 2})
 	rtts := []int64{-1, 100_000, 120_000, 80_000, 100_000}
 	for i, seq := range []uint64{1, 2, 4, 5, 7} {
-		p.OnHeartbeat(&Heartbeat{NowUS: int64(seq) * 100_000, SentUS: int64(seq)*100_000 - 50_000, Seq: seq, LeaderRTTUS: rtts[i], Leader: 0, Term: 2})
+		p.OnHeartbeat(&policy.Heartbeat{NowUS: int64(seq) * 100_000, SentUS: int64(seq)*100_000 - 50_000, Seq: seq, LeaderRTTUS: rtts[i], Leader: 0, Term: 2})
 	}
 	return p
 }
@@ -248,7 +249,7 @@ func TestDynatuneWorkedExample(t *testing.T) {
 	}
 	seen := map[int64]bool{}
 	for i := 0; i < 5000; i++ {
-		d := p.Deadline(&Observation{Role: Follower, Term: 2})
+		d := p.Deadline(&policy.Observation{Role: policy.Follower, Term: 2})
 		ms := d.DeadlineUS / 1000
 		if d.DeadlineUS%1000 != 0 || ms < 142 || ms > 283 {
 			t.Fatalf("timeout %d µs, want whole ms in [142, 283]", d.DeadlineUS)
@@ -274,15 +275,15 @@ func TestDynatuneWorkedExample(t *testing.T) {
 
 	// Becoming candidate clears the lists: back to [E, 2E - 1] = [1000, 1999] ms,
 	// and no piggyback.
-	p.Deadline(&Observation{Role: Candidate, Term: 3})
-	lo, hi := deadlineRange(p, &Observation{Role: Follower, Term: 3}, 3000)
+	p.Deadline(&policy.Observation{Role: policy.Candidate, Term: 3})
+	lo, hi := deadlineRange(p, &policy.Observation{Role: policy.Follower, Term: 3}, 3000)
 	within(t, "after candidacy", lo, hi, 1_000_000, 2_000_000)
 	if p.ReplyValue() != -1 || p.rttN != 0 || p.idN != 0 {
 		t.Errorf("after candidacy: reply %d, %d RTTs, %d ids; want -1, 0, 0", p.ReplyValue(), p.rttN, p.idN)
 	}
 	// A follower of a newer term clears them too.
 	p = dynatuneFed(t)
-	p.Deadline(&Observation{Role: Follower, Term: 5})
+	p.Deadline(&policy.Observation{Role: policy.Follower, Term: 5})
 	if p.baseMS != 0 || p.rttN != 0 {
 		t.Error("a newer term did not clear the lists")
 	}
@@ -345,17 +346,17 @@ func TestDynatuneIDs(t *testing.T) {
 // TestDynatuneScopedWorkedExamples: dynatune_et with safety_factor 4,
 // min_hb_ratio 5, clamp 2400 ms, one-way factor 2; heartbeat 50 ms.
 func TestDynatuneScopedWorkedExamples(t *testing.T) {
-	feed := func(p Policy, rttsMS ...int64) {
+	feed := func(p policy.Policy, rttsMS ...int64) {
 		for i, r := range rttsMS {
-			p.(HeartbeatObserver).OnHeartbeat(&Heartbeat{NowUS: int64(i) * 50_000, Seq: uint64(i + 1), LeaderRTTUS: r * 1000, Leader: 1, Term: 1, Value: -1})
+			p.(policy.HeartbeatObserver).OnHeartbeat(&policy.Heartbeat{NowUS: int64(i) * 50_000, Seq: uint64(i + 1), LeaderRTTUS: r * 1000, Leader: 1, Term: 1, Value: -1})
 		}
 	}
-	hb := Observation{HeartbeatUS: 50_000}
+	hb := policy.Observation{HeartbeatUS: 50_000}
 	cases := []struct {
 		name   string
 		set    []string
 		rtts   []int64
-		obs    Observation
+		obs    policy.Observation
 		lo, hi int64
 	}{
 		// RTTs 100, 120, 80, 100: mean 100, std 14.142; 100 + 4*14.142 =
@@ -368,7 +369,7 @@ func TestDynatuneScopedWorkedExamples(t *testing.T) {
 		// No RTT: one-way delay mean 60, std 5: 2*(60 + 4*5) = 160 ms; with
 		// min_hb_ratio 1 the floor is 50: [160, 320).
 		{"one-way fallback", []string{"min_hb_ratio=1"}, nil,
-			Observation{HeartbeatUS: 50_000, DelayCount: 20, DelayMeanUS: 60_000, DelayStdUS: 5_000}, 160_000, 320_000},
+			policy.Observation{HeartbeatUS: 50_000, DelayCount: 20, DelayMeanUS: 60_000, DelayStdUS: 5_000}, 160_000, 320_000},
 		// Nothing measured: base is its floor 5*50 = 250 ms.
 		{"no samples", nil, nil, hb, 250_000, 500_000},
 	}
@@ -404,7 +405,7 @@ func TestDynatuneScopedWorkedExamples(t *testing.T) {
 	// says 100 ms, so base = 400 ms: [400, 800).
 	f := mustPolicy(t, "dynatune_joint", 1, "min_jitter_ms=0").(*dynatuneJoint)
 	for i := 0; i < 5; i++ {
-		f.OnHeartbeat(&Heartbeat{NowUS: int64(i) * 100_000, Seq: uint64(i + 1), LeaderRTTUS: 10_000, Leader: 1, Term: 1, Value: 100_000})
+		f.OnHeartbeat(&policy.Heartbeat{NowUS: int64(i) * 100_000, Seq: uint64(i + 1), LeaderRTTUS: 10_000, Leader: 1, Term: 1, Value: 100_000})
 	}
 	lo, hi := deadlineRange(f, &hb, 5000)
 	within(t, "joint follower", lo, hi, 400_000, 800_000)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/policies/policy"
 )
 
 // bytesReader hands out values from fuzz input, zero when it runs out.
@@ -69,7 +70,7 @@ func interestingInt(sel byte, raw int64) int64 {
 
 // checkDeadline fails unless d is a deadline the engine accepts and the
 // package bounds allow.
-func checkDeadline(t *testing.T, name string, d policies.Decision) {
+func checkDeadline(t *testing.T, name string, d policy.Decision) {
 	t.Helper()
 	if d.DeadlineUS < policies.MinDeadlineUS || d.DeadlineUS > policies.MaxDeadlineUS {
 		t.Fatalf("%s: deadline %d µs outside [%d, %d]", name, d.DeadlineUS, policies.MinDeadlineUS, policies.MaxDeadlineUS)
@@ -80,9 +81,9 @@ func checkDeadline(t *testing.T, name string, d policies.Decision) {
 func drive(t *testing.T, name string, seed uint64, data []byte) {
 	f := factory(t, name)
 	p := f(int(seed%7), rand.New(rand.NewPCG(seed, 3)))
-	hbo, _ := p.(policies.HeartbeatObserver)
-	tuner, _ := p.(policies.HeartbeatTuner)
-	rs, _ := p.(policies.Restarter)
+	hbo, _ := p.(policy.HeartbeatObserver)
+	tuner, _ := p.(policy.HeartbeatTuner)
+	rs, _ := p.(policy.Restarter)
 	r := &bytesReader{data}
 	now := int64(0)
 	for len(r.b) > 0 {
@@ -91,8 +92,8 @@ func drive(t *testing.T, name string, seed uint64, data []byte) {
 		switch op % 6 {
 		case 0, 1: // a timer reset with extreme observations
 			s := r.byte()
-			o := policies.Observation{
-				NowUS: now, Node: int(r.byte()), Role: policies.Role(r.byte() % 4), Term: uint64(r.int64()),
+			o := policy.Observation{
+				NowUS: now, Node: int(r.byte()), Role: policy.Role(r.byte() % 4), Term: uint64(r.int64()),
 				SinceHeartbeatUS:    interestingInt(s, r.int64()),
 				InterArrivalCount:   int(interestingInt(s>>1, r.int64())),
 				InterArrivalMeanUS:  interesting(s>>2, r.int64()),
@@ -108,11 +109,11 @@ func drive(t *testing.T, name string, seed uint64, data []byte) {
 			}
 			checkDeadline(t, name, p.Deadline(&o))
 		case 2:
-			p.ElectionDone(policies.ElectionResult{NowUS: now, Outcome: policies.Outcome(1 + r.byte()%3), LatencyUS: interestingInt(r.byte(), r.int64())})
+			p.ElectionDone(policy.ElectionResult{NowUS: now, Outcome: policy.Outcome(1 + r.byte()%3), LatencyUS: interestingInt(r.byte(), r.int64())})
 		case 3:
 			if hbo != nil {
 				s := r.byte()
-				hbo.OnHeartbeat(&policies.Heartbeat{NowUS: now, SentUS: interestingInt(s, r.int64()), Seq: uint64(r.int64()),
+				hbo.OnHeartbeat(&policy.Heartbeat{NowUS: now, SentUS: interestingInt(s, r.int64()), Seq: uint64(r.int64()),
 					LeaderRTTUS: interestingInt(s>>2, r.int64()), Value: interestingInt(s>>4, r.int64()), Leader: int(r.byte() % 5), Term: uint64(r.byte() % 4)})
 			}
 		case 4:
@@ -136,7 +137,7 @@ func drive(t *testing.T, name string, seed uint64, data []byte) {
 		}
 	}
 	// Whatever happened, the next reset is still valid.
-	checkDeadline(t, name, p.Deadline(&policies.Observation{NowUS: now, SinceHeartbeatUS: -1}))
+	checkDeadline(t, name, p.Deadline(&policy.Observation{NowUS: now, SinceHeartbeatUS: -1}))
 }
 
 // FuzzPolicyDeadlines feeds every policy extreme observations, outcomes,
@@ -165,16 +166,16 @@ func TestIsolatedNodeBoundedDeadlines(t *testing.T) {
 		now, fails := int64(0), 0
 		worst := int64(0)
 		for i := 0; i < 5000; i++ {
-			role := policies.Candidate
+			role := policy.Candidate
 			if i == 0 {
-				role = policies.Follower
+				role = policy.Follower
 			}
-			d := p.Deadline(&policies.Observation{NowUS: now, Role: role, Term: uint64(i), SinceHeartbeatUS: -1,
+			d := p.Deadline(&policy.Observation{NowUS: now, Role: role, Term: uint64(i), SinceHeartbeatUS: -1,
 				ConsecutiveFailures: fails, HeartbeatUS: 50_000, LastRTTUS: -1})
 			checkDeadline(t, name, d)
 			worst = max(worst, d.DeadlineUS)
 			now += d.DeadlineUS
-			p.ElectionDone(policies.ElectionResult{NowUS: now, Outcome: policies.TimedOut, LatencyUS: d.DeadlineUS})
+			p.ElectionDone(policy.ElectionResult{NowUS: now, Outcome: policy.TimedOut, LatencyUS: d.DeadlineUS})
 			fails++
 		}
 		if worst > 10_000_000 {

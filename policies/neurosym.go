@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/ballast-bench/ballast/policies/lstm"
+	"github.com/ballast-bench/ballast/policies/policy"
 )
 
 // neurosym is the neuro-symbolic timeout of the blog post
@@ -91,7 +92,7 @@ type nsConfig struct {
 	retryHiUS          float64
 }
 
-func (p *neurosym) Deadline(o *Observation) Decision {
+func (p *neurosym) Deadline(o *policy.Observation) policy.Decision {
 	c := p.cfg
 	p.rules = 0
 	if p.feat.Next(o, p.x[:]) {
@@ -104,7 +105,7 @@ func (p *neurosym) Deadline(o *Observation) Decision {
 	// baseline; the rules below cap it.
 	scale := math.Ldexp(1, min(o.ConsecutiveFailures, maxBackoff))
 	lo, hi := c.retryLoUS*scale, c.retryHiUS*scale
-	if o.Role == Follower {
+	if o.Role == policy.Follower {
 		if q := p.cell.Output(NeurosymOutHigh); p.stepped && !math.IsNaN(q) && !math.IsInf(q, 0) {
 			g := unit * math.Exp(min(q, 50)) // exp(50) heartbeats: beyond any ceiling
 			lo, hi = c.mult0*g, c.mult1*g
@@ -147,27 +148,27 @@ func (p *neurosym) Deadline(o *Observation) Decision {
 	if h > l {
 		d += p.rng.Int64N(h - l)
 	}
-	return Decision{DeadlineUS: d, Arm: -1}
+	return policy.Decision{DeadlineUS: d, Arm: -1}
 }
 
 // maxBackoff caps the doubling of a campaign's range (64 times).
 const maxBackoff = 6
 
 // unitUS is the heartbeat interval the features are measured in.
-func unitUS(o *Observation) float64 {
+func unitUS(o *policy.Observation) float64 {
 	if o.HeartbeatUS > 0 {
 		return float64(o.HeartbeatUS)
 	}
 	return fallbackHeartbeatUS
 }
 
-func (p *neurosym) ElectionDone(r ElectionResult) {
-	if r.Outcome == TimedOut {
+func (p *neurosym) ElectionDone(r policy.ElectionResult) {
+	if r.Outcome == policy.TimedOut {
 		p.lastFailUS = r.NowUS
 	}
 }
 
-func (p *neurosym) OnHeartbeat(hb *Heartbeat) { p.feat.Heartbeat(hb) }
+func (p *neurosym) OnHeartbeat(hb *policy.Heartbeat) { p.feat.Heartbeat(hb) }
 
 // Rules implements Explainer.
 func (p *neurosym) Rules() uint32 { return p.rules }
@@ -204,7 +205,7 @@ var NeurosymFeatures = []string{"delay", "gap", "missed", "new_leader", "rtt", "
 // inference see the same numbers.
 type Features struct {
 	pending bool
-	hb      Heartbeat // the heartbeat not yet turned into a step
+	hb      policy.Heartbeat // the heartbeat not yet turned into a step
 
 	have       bool // a previous step exists
 	prevUS     int64
@@ -214,7 +215,7 @@ type Features struct {
 }
 
 // Heartbeat records a heartbeat; the next call of Next turns it into a step.
-func (f *Features) Heartbeat(hb *Heartbeat) {
+func (f *Features) Heartbeat(hb *policy.Heartbeat) {
 	f.hb = *hb
 	f.pending = true
 }
@@ -223,14 +224,14 @@ func (f *Features) Heartbeat(hb *Heartbeat) {
 // x (len NeurosymInputs) and returns true, or returns false if none was.
 // The engine resets the timer right after each heartbeat, so a step is
 // taken at the decision that follows it.
-func (f *Features) Next(o *Observation, x []float64) bool {
+func (f *Features) Next(o *policy.Observation, x []float64) bool {
 	if !f.pending {
 		return false
 	}
 	f.pending = false
 	hb := &f.hb
 	unit := unitUS(o)
-	units := func(us float64) float64 { return math.Log1p(finiteNonNeg(us, maxSampleUS) / unit) }
+	units := func(us float64) float64 { return math.Log1p(finiteNonNeg(us, policy.MaxSampleUS) / unit) }
 	same := f.have && hb.Leader == f.prevLeader && hb.Term == f.prevTerm
 	gap, missed, churn := 0.0, 0.0, 0.0
 	if same {
@@ -287,7 +288,7 @@ func init() {
 	})
 }
 
-func newNeurosym(p Params) (Factory, error) {
+func newNeurosym(p Params) (policy.Factory, error) {
 	w, err := LoadNeurosymWeights(p.Choice("weights"))
 	if err != nil {
 		return nil, err
@@ -311,7 +312,7 @@ func newNeurosym(p Params) (Factory, error) {
 		return nil, fmt.Errorf("max_ms %v leaves no room above min_ms %v plus min_jitter_ms %v; allowed: max_ms >= min_ms + min_jitter_ms",
 			p.Scalar("max_ms"), p.Scalar("min_ms"), p.Scalar("min_jitter_ms"))
 	}
-	return func(_ int, rng *rand.Rand) Policy {
+	return func(_ int, rng *rand.Rand) policy.Policy {
 		return &neurosym{cfg: c, rng: rng, cell: lstm.NewCell(c.weights), lastFailUS: -1}
 	}, nil
 }

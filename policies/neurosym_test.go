@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ballast-bench/ballast/policies/lstm"
+	"github.com/ballast-bench/ballast/policies/policy"
 )
 
 // constantWeights is a network whose outputs are exactly (low, high)
@@ -38,9 +39,9 @@ func neurosymFor(t testing.TB, weights string, set ...string) *neurosym {
 
 // follower feeds one heartbeat (leader 1, term 1, sent 40 ms before it
 // arrives) and returns the follower's decision at its arrival.
-func follower(p *neurosym, nowUS int64, seq uint64, failures int) Decision {
-	p.OnHeartbeat(&Heartbeat{NowUS: nowUS, SentUS: nowUS - 40_000, Seq: seq, LeaderRTTUS: -1, Leader: 1, Term: 1})
-	return p.Deadline(&Observation{NowUS: nowUS, Role: Follower, Term: 1, HeartbeatUS: 50_000, ConsecutiveFailures: failures, LastRTTUS: -1})
+func follower(p *neurosym, nowUS int64, seq uint64, failures int) policy.Decision {
+	p.OnHeartbeat(&policy.Heartbeat{NowUS: nowUS, SentUS: nowUS - 40_000, Seq: seq, LeaderRTTUS: -1, Leader: 1, Term: 1})
+	return p.Deadline(&policy.Observation{NowUS: nowUS, Role: policy.Follower, Term: 1, HeartbeatUS: 50_000, ConsecutiveFailures: failures, LastRTTUS: -1})
 }
 
 // TestNeurosymWorkedExamples: with a network whose 0.99-quantile output
@@ -90,18 +91,18 @@ func TestNeurosymWorkedExamples(t *testing.T) {
 // timed-out election even once failures are back to 0.
 func TestNeurosymFallbackAndCampaigns(t *testing.T) {
 	p := neurosymFor(t, constantWeights(t, 0, 0))
-	p.Deadline(&Observation{NowUS: 0, Role: Follower, HeartbeatUS: 50_000})
+	p.Deadline(&policy.Observation{NowUS: 0, Role: policy.Follower, HeartbeatUS: 50_000})
 	if p.Rules() != RuleFallback || p.loUS != 150_000 || p.hiUS != 300_000 {
 		t.Errorf("no heartbeat yet: range [%v, %v), rules %05b; want [150000, 300000), fallback", p.loUS, p.hiUS, p.Rules())
 	}
 	for f, want := range map[int][2]float64{0: {150_000, 300_000}, 1: {300_000, 600_000}, 3: {1_200_000, 2_400_000}, 6: {4_990_000, 5_000_000}, 40: {4_990_000, 5_000_000}} {
-		p.Deadline(&Observation{NowUS: 0, Role: Candidate, HeartbeatUS: 50_000, ConsecutiveFailures: f})
+		p.Deadline(&policy.Observation{NowUS: 0, Role: policy.Candidate, HeartbeatUS: 50_000, ConsecutiveFailures: f})
 		if p.loUS != want[0] || p.hiUS != want[1] {
 			t.Errorf("candidate after %d failures: range [%v, %v), want %v", f, p.loUS, p.hiUS, want)
 		}
 	}
 	// A failed election at 10 s: the floor is 150 ms until 15 s.
-	p.ElectionDone(ElectionResult{NowUS: 10_000_000, Outcome: TimedOut})
+	p.ElectionDone(policy.ElectionResult{NowUS: 10_000_000, Outcome: policy.TimedOut})
 	follower(p, 14_999_999, 1, 0)
 	if p.loUS != 150_000 || p.Rules()&RuleAfterFailure == 0 {
 		t.Errorf("inside the cooldown: lo %v, rules %05b; want 150000 with after_failure", p.loUS, p.Rules())
@@ -166,12 +167,12 @@ func FuzzNeurosymRules(f *testing.F) {
 			now += int64(r.byte()) * 7_919
 			switch r.byte() % 4 {
 			case 0:
-				p.OnHeartbeat(&Heartbeat{NowUS: now, SentUS: now - r.int64(), Seq: uint64(r.int64()), LeaderRTTUS: r.int64(),
+				p.OnHeartbeat(&policy.Heartbeat{NowUS: now, SentUS: now - r.int64(), Seq: uint64(r.int64()), LeaderRTTUS: r.int64(),
 					Leader: int(r.byte() % 3), Term: uint64(r.byte() % 4)})
 			case 1:
-				if o := Outcome(1 + r.byte()%3); true {
-					p.ElectionDone(ElectionResult{NowUS: now, Outcome: o})
-					if o == TimedOut {
+				if o := policy.Outcome(1 + r.byte()%3); true {
+					p.ElectionDone(policy.ElectionResult{NowUS: now, Outcome: o})
+					if o == policy.TimedOut {
 						lastFail = now
 					}
 				}
@@ -180,7 +181,7 @@ func FuzzNeurosymRules(f *testing.F) {
 				lastFail = -1
 			}
 			hbUS := []int64{50_000, 0, -5, 1, math.MaxInt64}[r.byte()%5]
-			o := &Observation{NowUS: now, Role: Role(r.byte() % 4), Term: 1, HeartbeatUS: hbUS,
+			o := &policy.Observation{NowUS: now, Role: policy.Role(r.byte() % 4), Term: 1, HeartbeatUS: hbUS,
 				ConsecutiveFailures: int(r.byte()%12) - 1, LoadUS: r.int64(),
 				InterArrivalStdUS: math.Float64frombits(uint64(r.int64())), LastRTTUS: r.int64()}
 			d := p.Deadline(o)
@@ -339,8 +340,8 @@ func TestNeurosymMemoryPerNode(t *testing.T) {
 // rules. Target: under 20 µs and 0 allocations.
 func BenchmarkNeurosymDecision(b *testing.B) {
 	p := neurosymFor(b, TestWeights)
-	o := Observation{Role: Follower, Term: 1, HeartbeatUS: 50_000, LastRTTUS: -1, InterArrivalStdUS: 3000}
-	hb := Heartbeat{LeaderRTTUS: 90_000, Leader: 1, Term: 1}
+	o := policy.Observation{Role: policy.Follower, Term: 1, HeartbeatUS: 50_000, LastRTTUS: -1, InterArrivalStdUS: 3000}
+	hb := policy.Heartbeat{LeaderRTTUS: 90_000, Leader: 1, Term: 1}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		now := int64(i+1) * 50_000

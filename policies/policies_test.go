@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"github.com/ballast-bench/ballast/policies/policy"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -23,7 +24,7 @@ func TestRandomDrawsUniformlyInRange(t *testing.T) {
 	const n = 100_000
 	sum := 0.0
 	for i := 0; i < n; i++ {
-		d := pol.Deadline(&Observation{})
+		d := pol.Deadline(&policy.Observation{})
 		if d.DeadlineUS < 150_000 || d.DeadlineUS >= 300_000 || d.Arm != -1 {
 			t.Fatalf("deadline %+v outside [150, 300) ms", d)
 		}
@@ -35,7 +36,7 @@ func TestRandomDrawsUniformlyInRange(t *testing.T) {
 	// Reproducible from the node's stream.
 	a, b := f(0, rand.New(rand.NewPCG(5, 5))), f(0, rand.New(rand.NewPCG(5, 5)))
 	for i := 0; i < 100; i++ {
-		if a.Deadline(&Observation{}) != b.Deadline(&Observation{}) {
+		if a.Deadline(&policy.Observation{}) != b.Deadline(&policy.Observation{}) {
 			t.Fatal("same stream, different deadlines")
 		}
 	}
@@ -64,7 +65,7 @@ func TestResolve(t *testing.T) {
 // windowed statistics with a direct computation over the last samples.
 func TestObserverMatchesNaiveStatistics(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 3))
-	o := NewObserver()
+	o := policy.NewObserver()
 	var arrivals, delays []int64
 	now := int64(0)
 	for i := 0; i < 57; i++ {
@@ -74,11 +75,11 @@ func TestObserverMatchesNaiveStatistics(t *testing.T) {
 		arrivals = append(arrivals, now)
 		delays = append(delays, delay)
 	}
-	var obs Observation
+	var obs policy.Observation
 	obs.NowUS = now + 1234
 	o.Fill(&obs)
 	naive := func(xs []int64) (float64, float64) {
-		xs = xs[len(xs)-HeartbeatWindow:]
+		xs = xs[len(xs)-policy.HeartbeatWindow:]
 		m := 0.0
 		for _, x := range xs {
 			m += float64(x)
@@ -95,8 +96,8 @@ func TestObserverMatchesNaiveStatistics(t *testing.T) {
 		gaps = append(gaps, arrivals[i]-arrivals[i-1])
 	}
 	m, sd := naive(gaps)
-	if obs.InterArrivalCount != HeartbeatWindow || math.Abs(obs.InterArrivalMeanUS-m) > 1e-6 || math.Abs(obs.InterArrivalStdUS-sd) > 1e-6 {
-		t.Errorf("inter-arrival %d %.3f %.3f, want %d %.3f %.3f", obs.InterArrivalCount, obs.InterArrivalMeanUS, obs.InterArrivalStdUS, HeartbeatWindow, m, sd)
+	if obs.InterArrivalCount != policy.HeartbeatWindow || math.Abs(obs.InterArrivalMeanUS-m) > 1e-6 || math.Abs(obs.InterArrivalStdUS-sd) > 1e-6 {
+		t.Errorf("inter-arrival %d %.3f %.3f, want %d %.3f %.3f", obs.InterArrivalCount, obs.InterArrivalMeanUS, obs.InterArrivalStdUS, policy.HeartbeatWindow, m, sd)
 	}
 	m, sd = naive(delays)
 	if math.Abs(obs.DelayMeanUS-m) > 1e-6 || math.Abs(obs.DelayStdUS-sd) > 1e-6 {
@@ -107,7 +108,7 @@ func TestObserverMatchesNaiveStatistics(t *testing.T) {
 	}
 	o.Restarted()
 	o.Fill(&obs)
-	if obs.SinceHeartbeatUS != -1 || obs.InterArrivalCount != HeartbeatWindow {
+	if obs.SinceHeartbeatUS != -1 || obs.InterArrivalCount != policy.HeartbeatWindow {
 		t.Errorf("after restart: since %d (want -1), window %d (kept)", obs.SinceHeartbeatUS, obs.InterArrivalCount)
 	}
 }

@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"math/rand/v2"
 )
 
@@ -65,7 +66,7 @@ func newGapQuantile(p float64, w *decayWeights) gapQuantile {
 }
 
 // observe takes one heartbeat.
-func (g *gapQuantile) observe(hb *Heartbeat) {
+func (g *gapQuantile) observe(hb *policy.Heartbeat) {
 	if g.lastUS >= 0 && hb.Leader == g.lastLeader && hb.Term == g.lastTerm && hb.NowUS >= g.lastUS {
 		g.add(hb.NowUS - g.lastUS)
 	}
@@ -78,7 +79,7 @@ func (g *gapQuantile) restarted() { g.lastUS = -1 }
 // add inserts a gap, keeping order sorted, and recomputes the quantile;
 // O(quantileRing), no allocation.
 func (g *gapQuantile) add(x int64) {
-	x = min(max(x, 0), maxSampleUS)
+	x = min(max(x, 0), policy.MaxSampleUS)
 	slot := uint8(g.next)
 	if g.n == quantileRing { // drop the slot being overwritten from order
 		i := 0
@@ -143,7 +144,7 @@ func (g *gapQuantile) quantile() float64 {
 
 // baseUS is the quantile, or the configured heartbeat interval before the
 // first gap (what a node knows before it measured anything).
-func (g *gapQuantile) baseUS(o *Observation) float64 {
+func (g *gapQuantile) baseUS(o *policy.Observation) float64 {
 	if g.qUS > 0 {
 		return g.qUS
 	}
@@ -160,14 +161,14 @@ type quantileDecay struct {
 	g                           gapQuantile
 }
 
-func (q *quantileDecay) Deadline(o *Observation) Decision {
+func (q *quantileDecay) Deadline(o *policy.Observation) policy.Decision {
 	b := q.g.baseUS(o)
-	return Decision{DeadlineUS: drawRange(q.rng, q.multLo*b, q.multHi*b, q.minJitterUS), Arm: -1}
+	return policy.Decision{DeadlineUS: drawRange(q.rng, q.multLo*b, q.multHi*b, q.minJitterUS), Arm: -1}
 }
 
-func (q *quantileDecay) ElectionDone(ElectionResult) {}
-func (q *quantileDecay) OnHeartbeat(hb *Heartbeat)   { q.g.observe(hb) }
-func (q *quantileDecay) Restarted()                  { q.g.restarted() }
+func (q *quantileDecay) ElectionDone(policy.ElectionResult) {}
+func (q *quantileDecay) OnHeartbeat(hb *policy.Heartbeat)   { q.g.observe(hb) }
+func (q *quantileDecay) Restarted()                         { q.g.restarted() }
 
 // Quantile parameters shared by quantile_decay and bandit_qdecay.
 var paramQuantileDecay = Param{Name: "decay", Default: []float64{0.95}, Provenance: Ours,
@@ -201,14 +202,14 @@ func init() {
 			paramQuantileDecay,
 			paramMinJitter,
 		},
-		New: func(p Params) (Factory, error) {
+		New: func(p Params) (policy.Factory, error) {
 			lo, hi, err := multRange(p)
 			if err != nil {
 				return nil, err
 			}
 			w := newDecayWeights(p.Scalar("decay"))
 			qp, jit := p.Scalar("p"), msToUS(p.Scalar("min_jitter_ms"))
-			return func(_ int, rng *rand.Rand) Policy {
+			return func(_ int, rng *rand.Rand) policy.Policy {
 				return &quantileDecay{multLo: lo, multHi: hi, minJitterUS: jit, rng: rng, g: newGapQuantile(qp, w)}
 			}, nil
 		},

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"io/fs"
 	"math"
 	"math/rand/v2"
@@ -58,7 +59,7 @@ type Spec struct {
 	Doc    string // one line
 	Params []Param
 	// New builds the factory for validated parameters.
-	New func(p Params) (Factory, error)
+	New func(p Params) (policy.Factory, error)
 	// CheckRun, if set, vets the seed a run uses with these parameters
 	// (trained policies refuse report runs on seeds they were trained on).
 	CheckRun func(p Params, seed uint64, seedSet string) error
@@ -294,23 +295,23 @@ type uniformRange struct {
 	rng        *rand.Rand
 }
 
-func (u *uniformRange) Deadline(*Observation) Decision {
+func (u *uniformRange) Deadline(*policy.Observation) policy.Decision {
 	d := u.loUS
 	if u.hiUS > u.loUS {
 		d += u.rng.Int64N(u.hiUS - u.loUS)
 	}
-	return Decision{DeadlineUS: d, Arm: -1}
+	return policy.Decision{DeadlineUS: d, Arm: -1}
 }
 
-func (u *uniformRange) ElectionDone(ElectionResult) {}
+func (u *uniformRange) ElectionDone(policy.ElectionResult) {}
 
-func rangeFactory(p Params) (Factory, error) {
+func rangeFactory(p Params) (policy.Factory, error) {
 	lo, hi := p.Scalar("min_ms"), p.Scalar("max_ms")
 	if hi < lo {
 		return nil, fmt.Errorf("max_ms %v is below min_ms %v; allowed: max_ms >= min_ms", hi, lo)
 	}
 	loUS, hiUS := int64(math.Round(lo*1000)), int64(math.Round(hi*1000))
-	return func(_ int, rng *rand.Rand) Policy {
+	return func(_ int, rng *rand.Rand) policy.Policy {
 		return &uniformRange{loUS: loUS, hiUS: hiUS, rng: rng}
 	}, nil
 }
@@ -339,7 +340,7 @@ func init() {
 
 // Build looks a policy up, applies the overrides to its defaults and makes
 // its factory: everything between a policy name and running it.
-func Build(name string, overrides ...string) (Factory, Params, error) {
+func Build(name string, overrides ...string) (policy.Factory, Params, error) {
 	s, err := Lookup(name)
 	if err != nil {
 		return nil, nil, err

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
-	"github.com/ballast-bench/ballast/sim/eventlog"
 	"github.com/ballast-bench/ballast/sim/fast"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
@@ -23,7 +24,7 @@ var roster = []string{
 	"neurosym",
 }
 
-func factory(t testing.TB, name string, set ...string) policies.Factory {
+func factory(t testing.TB, name string, set ...string) policy.Factory {
 	t.Helper()
 	f, _, err := policies.Build(name, policies.WithTestWeights(name, set)...)
 	if err != nil {

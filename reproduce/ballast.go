@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
+	"github.com/ballast-bench/ballast/analysis/plot"
 	bplot "github.com/ballast-bench/ballast/analysis/plot"
 	"github.com/ballast-bench/ballast/analysis/report"
 	"github.com/ballast-bench/ballast/analysis/stats"
@@ -96,7 +97,7 @@ func buildTableA1(env *Env) (*Result, error) {
 
 // quantileData is the data file of a CDF figure: per series, its size and
 // quantiles (the figure's numbers, for checking claims without a plot).
-func quantileData(env *Env, exps, scenarios []string, series []report.Series) *table.Table {
+func quantileData(env *Env, exps, scenarios []string, series []plot.Series) *table.Table {
 	qs := []float64{0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99}
 	t := &table.Table{Caption: "figure data", Comments: env.provenance(exps, scenarios)}
 	t.Columns = []table.Column{{Header: "Method", Key: "method", Format: table.Text}, {Header: "n", Key: "n", Format: table.Int}}
@@ -117,7 +118,7 @@ func quantileData(env *Env, exps, scenarios []string, series []report.Series) *t
 }
 
 // barsData is the data file of a bar figure.
-func barsData(env *Env, exps, scenarios []string, m report.Metric, bars []report.Bar) *table.Table {
+func barsData(env *Env, exps, scenarios []string, m report.Metric, bars []plot.Bar) *table.Table {
 	t := &table.Table{Caption: "figure data", Comments: env.provenance(exps, scenarios)}
 	t.Columns = []table.Column{{Header: "Method", Key: "method", Format: table.Text}, {Header: m.Header, Key: m.Key, Format: table.Frac4, CI: true}}
 	for _, b := range bars {
@@ -128,7 +129,7 @@ func barsData(env *Env, exps, scenarios []string, m report.Metric, bars []report
 
 // cdfFigure draws the pooled CDF of what ("recovery", "time_to_leader") per
 // method of a scenario.
-func cdfFigure(env *Env, exp, scenario, what, title string, methods []string) (Figure, []report.Series, error) {
+func cdfFigure(env *Env, exp, scenario, what, title string, methods []string) (Figure, []plot.Series, error) {
 	d := env.exp(exp)
 	series, _, err := d.report.CDF(report.Selection{Experiment: d.e.Name, Scenario: scenario, Methods: methods}, what)
 	if err != nil {
@@ -143,7 +144,7 @@ func cdfFigure(env *Env, exp, scenario, what, title string, methods []string) (F
 		Caption: fmt.Sprintf("%s %s: %s, pooled over seeds, log x.", env.art.Doc, env.art.Label, label)}, series, nil
 }
 
-func barsFigure(env *Env, exp, scenario, metric, title string, methods []string) (Figure, []report.Bar, error) {
+func barsFigure(env *Env, exp, scenario, metric, title string, methods []string) (Figure, []plot.Bar, error) {
 	d := env.exp(exp)
 	m := report.Metrics[metric]
 	bars, _, err := d.report.Bars(report.Selection{Experiment: d.e.Name, Scenario: scenario, Methods: methods}, m)
@@ -504,7 +505,7 @@ func buildTableA12(env *Env) (*Result, error) {
 
 // sensitivityPanel draws one parameter's curve: metric against the values
 // of param over the base and the variants that change it.
-func sensitivityPanel(env *Env, param, metric string, variants []string) (bplot.Figure, []report.Curve, error) {
+func sensitivityPanel(env *Env, param, metric string, variants []string) (bplot.Figure, []plot.Curve, error) {
 	d := env.exp("ballast_sensitivity")
 	methods := []string{"bandit_safe/base"}
 	for _, v := range variants {
@@ -520,7 +521,7 @@ func sensitivityPanel(env *Env, param, metric string, variants []string) (bplot.
 }
 
 // curvesData is the data file of a sensitivity figure.
-func curvesData(env *Env, params []string, metrics []string, curves [][]report.Curve) *table.Table {
+func curvesData(env *Env, params []string, metrics []string, curves [][]plot.Curve) *table.Table {
 	t := &table.Table{Caption: "figure data", Comments: env.provenance([]string{"ballast_sensitivity"}, []string{"ablation"})}
 	t.Columns = []table.Column{{Header: "Parameter", Key: "parameter", Format: table.Text}, {Header: "Value", Key: "value", Format: table.Sig4},
 		{Header: "Metric", Key: "metric", Format: table.Text}, {Header: "Mean", Key: "mean", Format: table.Sig4, CI: true}}
@@ -541,7 +542,7 @@ func sensitivityFigure(env *Env, panels []struct {
 }, caption string) (*Result, error) {
 	var figs []bplot.Figure
 	var params, ms []string
-	var all [][]report.Curve
+	var all [][]plot.Curve
 	for _, p := range panels {
 		f, cs, err := sensitivityPanel(env, p.param, p.metric, p.variants)
 		if err != nil {

@@ -212,7 +212,7 @@ type expData struct {
 	file        string   // the experiment file (the derived one in quick mode)
 	truncated   []string // quick mode: "scenario cut to N s" notes
 	seeds       []uint64 // the report seeds run
-	tuned       *harness.Tuned
+	tuned       *tuning.Tuned
 	tunedPath   string
 	weightsPath string // Train: the neurosym weights the runs used
 	tables      *metrics.Tables
@@ -261,7 +261,7 @@ func prepare(ctx context.Context, opt *Options, x *Experiment) (*expData, error)
 				return nil, err
 			}
 		}
-		t, err := harness.LoadTuned(d.tunedPath)
+		t, err := tuning.Load(d.tunedPath)
 		if err != nil {
 			return nil, err
 		}
@@ -269,7 +269,7 @@ func prepare(ctx context.Context, opt *Options, x *Experiment) (*expData, error)
 			return nil, fmt.Errorf("%s: no tuned parameters for experiment %s; allowed: run without --no-run, or 'ballast tune %s' first", d.tunedPath, x.Name, x.Name)
 		}
 		d.tuned = t
-		e.UseTuned(t)
+		t.Apply(e, d.tunedPath)
 	}
 	jobs, err := e.Grid(harness.SetReport, reportSeeds)
 	if err != nil {

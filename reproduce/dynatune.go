@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
+	"github.com/ballast-bench/ballast/analysis/plot"
 	bplot "github.com/ballast-bench/ballast/analysis/plot"
 	"github.com/ballast-bench/ballast/analysis/report"
 	"github.com/ballast-bench/ballast/analysis/stats"
@@ -78,7 +79,7 @@ func failover(exp, scenario, pubName string, electionCols bool) func(*Env) (*Res
 		// Figure: CDFs of detection and out-of-service time, pooled.
 		methods := []string{raft, dynatune}
 		labels := map[string]string{raft: "Raft", dynatune: "Dynatune"}
-		det := make([]report.Series, len(methods))
+		det := make([]plot.Series, len(methods))
 		owner := map[string]int{}
 		for i, m := range methods {
 			det[i].Label = labels[m]
@@ -142,10 +143,10 @@ func failover(exp, scenario, pubName string, electionCols bool) func(*Env) (*Res
 	}
 }
 
-func relabel(s []report.Series, prefix string) []report.Series {
-	out := make([]report.Series, len(s))
+func relabel(s []plot.Series, prefix string) []plot.Series {
+	out := make([]plot.Series, len(s))
 	for i := range s {
-		out[i] = report.Series{Label: prefix + s[i].Label, Values: s[i].Values}
+		out[i] = plot.Series{Label: prefix + s[i].Label, Values: s[i].Values}
 	}
 	return out
 }

@@ -3,8 +3,8 @@ package sim
 import (
 	"fmt"
 
-	"github.com/ballast-bench/ballast/policies"
-	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
@@ -13,7 +13,7 @@ type Config struct {
 	Scenario *scenario.Scenario
 	Seed     uint64
 	RunID    string // named in errors
-	Policy   policies.Factory
+	Policy   policy.Factory
 	Sink     eventlog.Sink // nil: logging off (events are still counted)
 }
 

@@ -1,7 +1,7 @@
 package sim
 
 import (
-	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 

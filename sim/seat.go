@@ -1,8 +1,8 @@
 package sim
 
 import (
-	"github.com/ballast-bench/ballast/policies"
-	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/policies/policy"
 )
 
 // Seat is one node's policy together with the engine-side state every
@@ -11,28 +11,28 @@ import (
 // mode. Both engines use it, so a policy is asked and heard the same way
 // on either, and the same rows are logged.
 type Seat struct {
-	Policy policies.Policy
-	HBObs  policies.HeartbeatObserver // nil if the policy does not observe heartbeats
-	Tuner  policies.HeartbeatTuner    // nil if it does not tune heartbeats
-	Obs    policies.Observer
+	Policy policy.Policy
+	HBObs  policy.HeartbeatObserver // nil if the policy does not observe heartbeats
+	Tuner  policy.HeartbeatTuner    // nil if it does not tune heartbeats
+	Obs    policy.Observer
 
-	explain policies.Explainer // nil if the policy has no explicit rules
+	explain policy.Explainer // nil if the policy has no explicit rules
 
 	// The node's last processing pause, for Observation.LoadUS.
 	pausedAtUS, lastPauseUS, lastPauseEndUS int64
 
-	safety policies.SafetyMode
+	safety policy.SafetyMode
 	inSafe bool
-	obs    policies.Observation // scratch, reused for every Deadline call
+	obs    policy.Observation // scratch, reused for every Deadline call
 }
 
 // NewSeat seats p.
-func NewSeat(p policies.Policy) Seat {
-	s := Seat{Policy: p, Obs: policies.NewObserver()}
-	s.HBObs, _ = p.(policies.HeartbeatObserver)
-	s.Tuner, _ = p.(policies.HeartbeatTuner)
-	s.safety, _ = p.(policies.SafetyMode)
-	s.explain, _ = p.(policies.Explainer)
+func NewSeat(p policy.Policy) Seat {
+	s := Seat{Policy: p, Obs: policy.NewObserver()}
+	s.HBObs, _ = p.(policy.HeartbeatObserver)
+	s.Tuner, _ = p.(policy.HeartbeatTuner)
+	s.safety, _ = p.(policy.SafetyMode)
+	s.explain, _ = p.(policy.Explainer)
 	return s
 }
 
@@ -40,9 +40,9 @@ func NewSeat(p policies.Policy) Seat {
 // logs it (a policy_decision row when an arm was chosen, then timer_reset).
 // ok is false if the policy returned a non-positive deadline, which would
 // make the timer spin; the engine must fail the run.
-func (s *Seat) Decide(log *Log, nowUS int64, node int, role policies.Role, term uint64, failures int, heartbeatUS int64, regimeID int) (deadlineUS int64, ok bool) {
+func (s *Seat) Decide(log *Log, nowUS int64, node int, role policy.Role, term uint64, failures int, heartbeatUS int64, regimeID int) (deadlineUS int64, ok bool) {
 	o := &s.obs
-	*o = policies.Observation{
+	*o = policy.Observation{
 		NowUS: nowUS, Node: node, Role: role, Term: term,
 		ConsecutiveFailures: failures, HeartbeatUS: heartbeatUS, RegimeID: regimeID,
 	}
@@ -68,8 +68,8 @@ func (s *Seat) Decide(log *Log, nowUS int64, node int, role policies.Role, term 
 
 // ElectionDone reports a finished election attempt to the policy and logs
 // safety_enter or safety_exit if its forced-safe mode changed.
-func (s *Seat) ElectionDone(log *Log, nowUS int64, node int, term uint64, o policies.Outcome, latUS int64) {
-	s.Policy.ElectionDone(policies.ElectionResult{NowUS: nowUS, Outcome: o, LatencyUS: latUS})
+func (s *Seat) ElectionDone(log *Log, nowUS int64, node int, term uint64, o policy.Outcome, latUS int64) {
+	s.Policy.ElectionDone(policy.ElectionResult{NowUS: nowUS, Outcome: o, LatencyUS: latUS})
 	if s.safety == nil {
 		return
 	}

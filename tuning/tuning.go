@@ -8,16 +8,12 @@
 package tuning
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/ballast-bench/ballast/harness"
 )
@@ -49,7 +45,7 @@ func CandidateVariant(variant string, k int) string { return fmt.Sprintf("%s.c%d
 // scenario on the tuning seeds (resumably, through harness.Sweep), scores
 // each by the means over seeds of the experiment's objective metrics, and
 // returns the choices. Ties keep the earlier grid point.
-func Tune(ctx context.Context, e *harness.Experiment, opt Options) (*harness.Tuned, error) {
+func Tune(ctx context.Context, e *harness.Experiment, opt Options) (*Tuned, error) {
 	seeds := e.SeedList(harness.SetTuning)
 	if len(seeds) == 0 {
 		return nil, fmt.Errorf("experiment %s has no tuning seeds; allowed: add seeds.tuning to the experiment file", e.Name)
@@ -92,16 +88,16 @@ func Tune(ctx context.Context, e *harness.Experiment, opt Options) (*harness.Tun
 		return nil, err
 	}
 	objective := e.ObjectiveOrDefault()
-	t := &harness.Tuned{Experiment: e.Name, CodeVersion: harness.CodeVersion(), Objective: objective, TuningSeeds: seeds}
+	t := &Tuned{Experiment: e.Name, CodeVersion: harness.CodeVersion(), Objective: objective, TuningSeeds: seeds}
 	for _, g := range groups {
-		choice := harness.TunedChoice{Scenario: g.scenario, Policy: g.pv.Policy, Variant: g.pv.Variant}
+		choice := TunedChoice{Scenario: g.scenario, Policy: g.pv.Policy, Variant: g.pv.Variant}
 		best := -1
 		for k, row := range g.jobs {
 			scores, err := score(opt, objective, opt.OutDir, row)
 			if err != nil {
 				return nil, err
 			}
-			choice.Candidates = append(choice.Candidates, harness.TunedCandidate{Set: g.cands[k], Scores: scores})
+			choice.Candidates = append(choice.Candidates, TunedCandidate{Set: g.cands[k], Scores: scores})
 			if best < 0 || Less(scores, choice.Candidates[best].Scores) {
 				best = k
 			}
@@ -155,24 +151,4 @@ func sortedKeys(m map[string]float64) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// Write stores t at path atomically, with a header saying where it came from.
-func Write(path string, t *harness.Tuned) error {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Written by 'ballast tune %s' (code %s); do not edit by hand.\n", t.Experiment, t.CodeVersion)
-	fmt.Fprintf(&b, "# Each choice lists every grid point with its objective scores (%s), means over the tuning seeds.\n", strings.Join(t.Objective, ", "))
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(t); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

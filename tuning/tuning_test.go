@@ -5,9 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/eventlog/pq"
 	"github.com/ballast-bench/ballast/harness"
-	"github.com/ballast-bench/ballast/sim/eventlog"
-	"github.com/ballast-bench/ballast/sim/eventlog/pq"
 )
 
 // countMetrics is a small stand-in objective for the test: campaigns
@@ -93,11 +93,11 @@ func TestTunePicksBruteForceChoice(t *testing.T) {
 	if err := Write(path, tuned); err != nil {
 		t.Fatal(err)
 	}
-	back, err := harness.LoadTuned(path)
+	back, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.UseTuned(back)
+	back.Apply(e, path)
 	jobs, err := e.Grid(harness.SetReport, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/ballast-bench/ballast/harness"
-	"github.com/ballast-bench/ballast/sim/eventlog/pq"
+	"github.com/ballast-bench/ballast/eventlog/pq"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 

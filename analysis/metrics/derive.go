@@ -10,7 +10,7 @@ import (
 	"github.com/zeebo/xxh3"
 
 	"github.com/ballast-bench/ballast/analysis/stats"
-	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/eventlog"
 )
 
 // Warm-up rules: which initial stretch of a run the availability metrics

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/ballast-bench/ballast/sim/eventlog"
-	"github.com/ballast-bench/ballast/sim/eventlog/pq"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/eventlog/pq"
 )
 
 // MetaRun is the key-value metadata key of an events file that holds its

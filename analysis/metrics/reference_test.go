@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/ballast-bench/ballast/harness"
-	"github.com/ballast-bench/ballast/sim/eventlog"
-	"github.com/ballast-bench/ballast/sim/eventlog/pq"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/eventlog/pq"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 

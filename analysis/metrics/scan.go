@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/ballast-bench/ballast/sim/eventlog"
-	"github.com/ballast-bench/ballast/sim/eventlog/pq"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/eventlog/pq"
 )
 
 // runInfo returns the run's RunInfo from the file's metadata.

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ballast-bench/ballast/sim/eventlog"
-	"github.com/ballast-bench/ballast/sim/eventlog/pq"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/eventlog/pq"
 )
 
 // A trace file (testdata/traces/*.trace) is a hand-built run: "@ key value"

@@ -20,9 +20,42 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgpdf"
 
-	"github.com/ballast-bench/ballast/analysis/report"
+	"github.com/ballast-bench/ballast/analysis/stats"
 	"github.com/ballast-bench/ballast/analysis/store"
 )
+
+// The data of the figures: what package report computes from analysed
+// runs, and what anything else (a training loss curve) can plot.
+
+// Series is one method's pooled sample (all seeds together), for CDFs.
+type Series struct {
+	Label  string
+	Values []float64
+}
+
+// Bar is one method's mean with its interval.
+type Bar struct {
+	Label string
+	CI    stats.CI
+}
+
+// ArmPanel is one method's arm fractions over time: Frac[a][b] is the
+// fraction of all policy decisions in bin b (pooled over seeds) that chose
+// Arms[a]. Bins without decisions are NaN.
+type ArmPanel struct {
+	Label  string
+	BinS   []float64 // bin start, s
+	BinLen float64   // bin width, s
+	Arms   []int64
+	Frac   [][]float64
+}
+
+// Curve is one policy's metric against a parameter's value.
+type Curve struct {
+	Label string
+	X     []float64
+	CI    []stats.CI
+}
 
 // Figure geometry: 6 x 4 inches, 900 x 600 pixels at DPI; an arm-fraction
 // figure is 6 inches wide and PanelHeight tall per method.
@@ -107,7 +140,7 @@ func color_(i int) color.Color { return plotutil.Color(i) }
 
 // CDF draws empirical CDFs, one step line per series (x in ms, log scale
 // when logX: recovery times span orders of magnitude).
-func CDF(title, xlabel string, series []report.Series, logX bool) (Figure, error) {
+func CDF(title, xlabel string, series []Series, logX bool) (Figure, error) {
 	p := newPlot(title, xlabel, "fraction ≤ x")
 	p.Y.Min, p.Y.Max = 0, 1
 	// A CDF's top-left corner stays empty: the lines start at the bottom.
@@ -203,7 +236,7 @@ type errPoints struct {
 }
 
 // Bars draws one bar per method with its 95 % interval as error bars.
-func Bars(title, ylabel string, bars []report.Bar) (Figure, error) {
+func Bars(title, ylabel string, bars []Bar) (Figure, error) {
 	p := newPlot(title, "", ylabel)
 	vals := make(plotter.Values, len(bars))
 	var ep errPoints
@@ -268,7 +301,7 @@ func Bars(title, ylabel string, bars []report.Bar) (Figure, error) {
 
 // Arms draws the arm fractions over time, one panel per method stacked
 // vertically, one line per arm.
-func Arms(title string, panels []report.ArmPanel) (Figure, error) {
+func Arms(title string, panels []ArmPanel) (Figure, error) {
 	if len(panels) == 0 {
 		return Figure{}, fmt.Errorf("nothing to plot: no arm decisions")
 	}
@@ -319,7 +352,7 @@ func Arms(title string, panels []report.ArmPanel) (Figure, error) {
 
 // Sensitivity draws one line per policy: the metric's mean with its
 // interval against a parameter's value.
-func Sensitivity(title, xlabel, ylabel string, curves []report.Curve) (Figure, error) {
+func Sensitivity(title, xlabel, ylabel string, curves []Curve) (Figure, error) {
 	p := newPlot(title, xlabel, ylabel)
 	p.Legend.Top = true
 	n := 0

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ballast-bench/ballast/analysis/report"
 	"github.com/ballast-bench/ballast/analysis/stats"
 	"github.com/ballast-bench/ballast/analysis/store"
 )
@@ -68,25 +67,25 @@ func write(t *testing.T, name string, f Figure) string {
 
 func TestFigures(t *testing.T) {
 	ci := func(m float64) stats.CI { return stats.CI{Mean: m, Lo: 0.8 * m, Hi: 1.2 * m, N: 5} }
-	cdf, err := CDF("recovery", "recovery time (ms)", []report.Series{
+	cdf, err := CDF("recovery", "recovery time (ms)", []Series{
 		{Label: "random", Values: []float64{5, 20, 100, 400, 2000}},
 		{Label: "static", Values: []float64{50, 60, 700, 900}},
 	}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bars, err := Bars("unwritable", "Unwritable frac.", []report.Bar{{Label: "random", CI: ci(0.4)}, {Label: "static", CI: ci(0.05)}, {Label: "none", CI: stats.CI{Mean: math.NaN()}}})
+	bars, err := Bars("unwritable", "Unwritable frac.", []Bar{{Label: "random", CI: ci(0.4)}, {Label: "static", CI: ci(0.05)}, {Label: "none", CI: stats.CI{Mean: math.NaN()}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	arms, err := Arms("arms", []report.ArmPanel{
+	arms, err := Arms("arms", []ArmPanel{
 		{Label: "a", BinS: []float64{0, 1, 2}, BinLen: 1, Arms: []int64{0, 1}, Frac: [][]float64{{0.2, 0.5, math.NaN()}, {0.8, 0.5, math.NaN()}}},
 		{Label: "b", BinS: []float64{0, 1}, BinLen: 1, Arms: []int64{2}, Frac: [][]float64{{1, 1}}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sens, err := Sensitivity("sens", "max_ms", "Recovery mean (ms)", []report.Curve{{Label: "random", X: []float64{300, 600, 900}, CI: []stats.CI{ci(4000), ci(700), ci(600)}}})
+	sens, err := Sensitivity("sens", "max_ms", "Recovery mean (ms)", []Curve{{Label: "random", X: []float64{300, 600, 900}, CI: []stats.CI{ci(4000), ci(700), ci(600)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +104,7 @@ func TestFigures(t *testing.T) {
 }
 
 func TestNothingToPlot(t *testing.T) {
-	if _, err := CDF("x", "x", []report.Series{{Label: "a"}}, true); err == nil {
+	if _, err := CDF("x", "x", []Series{{Label: "a"}}, true); err == nil {
 		t.Error("CDF of nothing did not fail")
 	}
 	if _, err := Bars("x", "x", nil); err == nil {
@@ -122,7 +121,7 @@ func TestNothingToPlot(t *testing.T) {
 // second apart used to differ).
 func TestFiguresAreReproducible(t *testing.T) {
 	draw := func() (png, pdf []byte) {
-		f, err := CDF("t", "x", []report.Series{{Label: "a", Values: []float64{1, 2, 3}}, {Label: "b", Values: []float64{2, 4}}}, true)
+		f, err := CDF("t", "x", []Series{{Label: "a", Values: []float64{1, 2, 3}}, {Label: "b", Values: []float64{2, 4}}}, true)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,14 +8,8 @@ import (
 	"strings"
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
-	"github.com/ballast-bench/ballast/analysis/stats"
+	"github.com/ballast-bench/ballast/analysis/plot"
 )
-
-// Series is one method's pooled sample (all seeds together), for CDFs.
-type Series struct {
-	Label  string
-	Values []float64
-}
 
 // CDFOf lists the samples a CDF figure can show.
 var CDFOf = []string{"recovery", "time_to_leader", "out_of_service"}
@@ -23,7 +17,7 @@ var CDFOf = []string{"recovery", "time_to_leader", "out_of_service"}
 // CDF returns, per selected method, the pooled sample of what ("recovery":
 // unwritable interval lengths after warm-up; "time_to_leader": of won
 // elections; "out_of_service": of leader crashes), in ms.
-func (r *Report) CDF(sel Selection, what string) ([]Series, Selection, error) {
+func (r *Report) CDF(sel Selection, what string) ([]plot.Series, Selection, error) {
 	cells, sel, err := r.Select(sel)
 	if err != nil {
 		return nil, sel, err
@@ -34,7 +28,7 @@ func (r *Report) CDF(sel Selection, what string) ([]Series, Selection, error) {
 			owner[run.RunID] = i + 1
 		}
 	}
-	out := make([]Series, len(cells))
+	out := make([]plot.Series, len(cells))
 	for i, c := range cells {
 		out[i].Label = c.Method()
 	}
@@ -67,38 +61,21 @@ func (r *Report) CDF(sel Selection, what string) ([]Series, Selection, error) {
 	return out, sel, nil
 }
 
-// Bar is one method's mean with its interval.
-type Bar struct {
-	Label string
-	CI    stats.CI
-}
-
 // Bars returns the cell means of m with their intervals.
-func (r *Report) Bars(sel Selection, m Metric) ([]Bar, Selection, error) {
+func (r *Report) Bars(sel Selection, m Metric) ([]plot.Bar, Selection, error) {
 	cells, sel, err := r.Select(sel)
 	if err != nil {
 		return nil, sel, err
 	}
-	out := make([]Bar, len(cells))
+	out := make([]plot.Bar, len(cells))
 	for i, c := range cells {
-		out[i] = Bar{Label: c.Method(), CI: r.CI(c, m)}
+		out[i] = plot.Bar{Label: c.Method(), CI: r.CI(c, m)}
 	}
 	return out, sel, nil
 }
 
-// ArmPanel is one method's arm fractions over time: Frac[a][b] is the
-// fraction of all policy decisions in bin b (pooled over seeds) that chose
-// Arms[a]. Bins without decisions are NaN.
-type ArmPanel struct {
-	Label  string
-	BinS   []float64 // bin start, s
-	BinLen float64   // bin width, s
-	Arms   []int64
-	Frac   [][]float64
-}
-
 // ArmFractions returns one panel per selected method that logged arms.
-func (r *Report) ArmFractions(sel Selection) ([]ArmPanel, Selection, error) {
+func (r *Report) ArmFractions(sel Selection) ([]plot.ArmPanel, Selection, error) {
 	cells, sel, err := r.Select(sel)
 	if err != nil {
 		return nil, sel, err
@@ -123,7 +100,7 @@ func (r *Report) ArmFractions(sel Selection) ([]ArmPanel, Selection, error) {
 		counts[i][key{a.BinUS, a.Arm}] += a.Decisions
 		binLen[i] = a.BinLenUS
 	}
-	var out []ArmPanel
+	var out []plot.ArmPanel
 	for i, c := range cells {
 		if counts[i] == nil {
 			continue
@@ -137,7 +114,7 @@ func (r *Report) ArmFractions(sel Selection) ([]ArmPanel, Selection, error) {
 		slices.Sort(arms)
 		arms = slices.Compact(arms)
 		maxBin := slices.Max(bins)
-		p := ArmPanel{Label: c.Method(), Arms: arms, BinLen: float64(binLen[i]) / 1e6}
+		p := plot.ArmPanel{Label: c.Method(), Arms: arms, BinLen: float64(binLen[i]) / 1e6}
 		for b := int64(0); b <= maxBin; b += binLen[i] {
 			p.BinS = append(p.BinS, float64(b)/1e6)
 		}
@@ -161,23 +138,16 @@ func (r *Report) ArmFractions(sel Selection) ([]ArmPanel, Selection, error) {
 	return out, sel, nil
 }
 
-// Curve is one policy's metric against a parameter's value.
-type Curve struct {
-	Label string
-	X     []float64
-	CI    []stats.CI
-}
-
 // Sensitivity returns, per policy, the cell means of m (with intervals)
 // against the numeric value of parameter param in each variant's
 // resolved parameters, sorted by that value. Cells whose parameters lack
 // param are skipped; none having it is an error.
-func (r *Report) Sensitivity(sel Selection, param string, m Metric) ([]Curve, Selection, error) {
+func (r *Report) Sensitivity(sel Selection, param string, m Metric) ([]plot.Curve, Selection, error) {
 	cells, sel, err := r.Select(sel)
 	if err != nil {
 		return nil, sel, err
 	}
-	byPolicy := map[string]*Curve{}
+	byPolicy := map[string]*plot.Curve{}
 	var order []string
 	seen := map[string]bool{}
 	var names []string
@@ -194,7 +164,7 @@ func (r *Report) Sensitivity(sel Selection, param string, m Metric) ([]Curve, Se
 		}
 		cv := byPolicy[c.Policy]
 		if cv == nil {
-			cv = &Curve{Label: c.Policy}
+			cv = &plot.Curve{Label: c.Policy}
 			byPolicy[c.Policy] = cv
 			order = append(order, c.Policy)
 		}
@@ -205,7 +175,7 @@ func (r *Report) Sensitivity(sel Selection, param string, m Metric) ([]Curve, Se
 		slices.Sort(names)
 		return nil, sel, fmt.Errorf("--param %q: no variant has a numeric parameter of that name; allowed: %s", param, strings.Join(names, ", "))
 	}
-	var out []Curve
+	var out []plot.Curve
 	for _, p := range order {
 		cv := byPolicy[p]
 		if len(cv.X) < 2 {
@@ -224,7 +194,7 @@ func (r *Report) Sensitivity(sel Selection, param string, m Metric) ([]Curve, Se
 			}
 			return 0
 		})
-		s := Curve{Label: cv.Label}
+		s := plot.Curve{Label: cv.Label}
 		for _, i := range idx {
 			s.X, s.CI = append(s.X, cv.X[i]), append(s.CI, cv.CI[i])
 		}

@@ -15,8 +15,8 @@ import (
 	"slices"
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
-	"github.com/ballast-bench/ballast/sim/eventlog"
-	"github.com/ballast-bench/ballast/sim/eventlog/pq"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/eventlog/pq"
 )
 
 // Run is one run's series, binned by BinUS from time 0.

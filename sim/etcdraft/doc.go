@@ -42,7 +42,7 @@
 // # Heartbeat co-tuning
 //
 // Raft broadcasts one heartbeat per tick to every follower. Policies that
-// set per-follower heartbeat intervals (policies.HeartbeatTuner: dynatune,
+// set per-follower heartbeat intervals (policy.HeartbeatTuner: dynatune,
 // dynatune_joint) cannot be served by changing the tick: the tick is also
 // CheckQuorum's clock, so ticking at a tuned 20 ms interval would shrink
 // the CheckQuorum period (and a leader's vote lease) from E x 50 ms to

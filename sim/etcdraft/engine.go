@@ -8,9 +8,9 @@ import (
 	pb "go.etcd.io/raft/v3/raftpb"
 	"go.etcd.io/raft/v3/tracker"
 
-	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
-	"github.com/ballast-bench/ballast/sim/eventlog"
 	"github.com/ballast-bench/ballast/sim/scenario"
 	"github.com/ballast-bench/ballast/sim/stream"
 )
@@ -123,7 +123,7 @@ type run struct {
 	fixed   bool  // fixed vote lease, aged by the engine
 	payload []byte
 	err     *sim.RunError
-	hb      policies.Heartbeat // scratch, reused for every OnHeartbeat call
+	hb      policy.Heartbeat // scratch, reused for every OnHeartbeat call
 	// progress is WithProgress' visitor, made once per run so that tuned
 	// heartbeats allocate no closure; it fills progTo's match scratch.
 	progress func(id uint64, typ raft.ProgressType, pr tracker.Progress)
@@ -314,16 +314,16 @@ func (r *run) emit(nd *node, kind eventlog.Kind, peer int, value int64, msgID ui
 	r.log.Emit(r.nowUS, kind, nd.id, nd.term, peer, value, -1, msgID)
 }
 
-func role(s raft.StateType) policies.Role {
+func role(s raft.StateType) policy.Role {
 	switch s {
 	case raft.StatePreCandidate:
-		return policies.PreCandidate
+		return policy.PreCandidate
 	case raft.StateCandidate:
-		return policies.Candidate
+		return policy.Candidate
 	case raft.StateLeader:
-		return policies.Leader
+		return policy.Leader
 	}
-	return policies.Follower
+	return policy.Follower
 }
 
 // --- timers -----------------------------------------------------------------
@@ -377,7 +377,7 @@ func (r *run) electionTimeout(nd *node) {
 		lat := r.nowUS - nd.attemptStartUS
 		r.emit(nd, eventlog.ElectionFailed, -1, lat, 0)
 		nd.failures++
-		r.electionDone(nd, policies.TimedOut, lat)
+		r.electionDone(nd, policy.TimedOut, lat)
 	}
 	nd.attemptStartUS = r.nowUS
 	nd.campaigned = true
@@ -388,7 +388,7 @@ func (r *run) electionTimeout(nd *node) {
 	r.drain(nd)
 }
 
-func (r *run) electionDone(nd *node, o policies.Outcome, latUS int64) {
+func (r *run) electionDone(nd *node, o policy.Outcome, latUS int64) {
 	nd.ElectionDone(&r.log, r.nowUS, nd.id, nd.term, o, latUS)
 }
 
@@ -506,7 +506,7 @@ func (r *run) becameFollower(nd *node, prevState raft.StateType, prevTerm uint64
 	if nd.attemptStartUS >= 0 {
 		lat := r.nowUS - nd.attemptStartUS
 		nd.attemptStartUS = -1
-		r.electionDone(nd, policies.SteppedDown, lat)
+		r.electionDone(nd, policy.SteppedDown, lat)
 	}
 	nd.rearm = true
 }
@@ -525,7 +525,7 @@ func (r *run) becameLeader(nd *node) {
 	nd.attemptStartUS = -1
 	nd.failures = 0
 	nd.rearm = false
-	r.electionDone(nd, policies.Won, lat)
+	r.electionDone(nd, policy.Won, lat)
 	base := nd.id * slotsPerNode
 	r.q.StopTimer(base + slotElection)
 	r.q.StopTimer(base + slotLease)
@@ -877,7 +877,7 @@ func (r *run) heardLeader(nd *node, e *envelope) {
 	}
 	nd.Obs.Heartbeat(r.nowUS, e.sentUS, e.rttUS)
 	if nd.HBObs != nil {
-		r.hb = policies.Heartbeat{NowUS: r.nowUS, SentUS: e.sentUS, Seq: e.seq,
+		r.hb = policy.Heartbeat{NowUS: r.nowUS, SentUS: e.sentUS, Seq: e.seq,
 			LeaderRTTUS: e.rttUS, Value: e.value, Leader: e.from, Term: term}
 		nd.HBObs.OnHeartbeat(&r.hb)
 	}
@@ -995,7 +995,7 @@ func (r *run) Restart(n int) {
 	nd.incarn++
 	nd.lastLeaderUS = -1
 	nd.Obs.Restarted()
-	if rs, ok := nd.Policy.(policies.Restarter); ok {
+	if rs, ok := nd.Policy.(policy.Restarter); ok {
 		rs.Restarted()
 	}
 	r.startRaft(nd)

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
-	"github.com/ballast-bench/ballast/sim/eventlog"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
@@ -20,16 +20,16 @@ import (
 // fixed gives node i the constant deadline ms[i] in every role.
 type fixed struct{ ms []int64 }
 
-func (f fixed) factory() policies.Factory {
-	return func(node int, _ *rand.Rand) policies.Policy { return fixedNode{f.ms[node] * 1000} }
+func (f fixed) factory() policy.Factory {
+	return func(node int, _ *rand.Rand) policy.Policy { return fixedNode{f.ms[node] * 1000} }
 }
 
 type fixedNode struct{ us int64 }
 
-func (p fixedNode) Deadline(*policies.Observation) policies.Decision {
-	return policies.Decision{DeadlineUS: p.us, Arm: -1}
+func (p fixedNode) Deadline(*policy.Observation) policy.Decision {
+	return policy.Decision{DeadlineUS: p.us, Arm: -1}
 }
-func (fixedNode) ElectionDone(policies.ElectionResult) {}
+func (fixedNode) ElectionDone(policy.ElectionResult) {}
 
 func three(t *testing.T, edit func(*scenario.Scenario)) *scenario.Scenario {
 	t.Helper()
@@ -42,7 +42,7 @@ func three(t *testing.T, edit func(*scenario.Scenario)) *scenario.Scenario {
 }
 
 // checked runs s and checks the run with the independent invariant checker.
-func checked(t *testing.T, s *scenario.Scenario, f policies.Factory) []eventlog.Event {
+func checked(t *testing.T, s *scenario.Scenario, f policy.Factory) []eventlog.Event {
 	t.Helper()
 	evs := runEvents(t, Engine{}, s, f, 1)
 	chk := invariant.New(s.Nodes)
@@ -183,17 +183,17 @@ func TestVoteLeaseModes(t *testing.T) {
 // 50 ms between heartbeats, so it campaigns while its leader is healthy.
 type disrupt struct{ node int }
 
-func (p disrupt) Deadline(o *policies.Observation) policies.Decision {
+func (p disrupt) Deadline(o *policy.Observation) policy.Decision {
 	us := int64(1000_000)
 	switch {
 	case p.node == 0:
 		us = 100_000
-	case p.node == 1 && o.NowUS >= 400_000 && o.Role == policies.Follower:
+	case p.node == 1 && o.NowUS >= 400_000 && o.Role == policy.Follower:
 		us = 20_000
 	}
-	return policies.Decision{DeadlineUS: us, Arm: -1}
+	return policy.Decision{DeadlineUS: us, Arm: -1}
 }
-func (disrupt) ElectionDone(policies.ElectionResult) {}
+func (disrupt) ElectionDone(policy.ElectionResult) {}
 
 // TestCheckQuorumLease: a follower that campaigns while the leader is
 // healthy. Node 0 leads from 140 ms (PreVote), its heartbeats arrive at
@@ -218,7 +218,7 @@ func TestCheckQuorumLease(t *testing.T) {
 			s.Raft.PreVote, s.Raft.CheckQuorum = true, c.checkQuorum
 			s.DurationS = 0.6
 		})
-		evs := checked(t, s, func(node int, _ *rand.Rand) policies.Policy { return disrupt{node} })
+		evs := checked(t, s, func(node int, _ *rand.Rand) policy.Policy { return disrupt{node} })
 		got := leaders(evs)
 		inLease := map[int16]bool{}
 		for _, e := range evs {

@@ -3,9 +3,10 @@ package etcdraft
 import (
 	"testing"
 
+	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
-	"github.com/ballast-bench/ballast/sim/eventlog"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
@@ -18,7 +19,7 @@ func mustScenario(tb testing.TB, name string) *scenario.Scenario {
 	return s
 }
 
-func mustPolicy(tb testing.TB, name string, set ...string) policies.Factory {
+func mustPolicy(tb testing.TB, name string, set ...string) policy.Factory {
 	tb.Helper()
 	f, _, err := policies.Build(name, set...)
 	if err != nil {
@@ -28,7 +29,7 @@ func mustPolicy(tb testing.TB, name string, set ...string) policies.Factory {
 }
 
 // runEvents runs eng and returns its events; a run error fails the test.
-func runEvents(tb testing.TB, eng sim.Engine, s *scenario.Scenario, f policies.Factory, seed uint64) []eventlog.Event {
+func runEvents(tb testing.TB, eng sim.Engine, s *scenario.Scenario, f policy.Factory, seed uint64) []eventlog.Event {
 	tb.Helper()
 	var m eventlog.Memory
 	if _, err := eng.Run(&sim.Config{Scenario: s, Seed: seed, Policy: f, Sink: &m, RunID: "test"}); err != nil {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
 )
 
@@ -18,30 +18,30 @@ import (
 // deterministic; the wrapper forwards the optional interfaces the engine
 // looks for (safety mode, restarts).
 type timed struct {
-	p              policies.Policy
+	p              policy.Policy
 	choose, update *[]int64
 }
 
-func (t timed) Deadline(o *policies.Observation) policies.Decision {
+func (t timed) Deadline(o *policy.Observation) policy.Decision {
 	start := time.Now()
 	d := t.p.Deadline(o)
 	*t.choose = append(*t.choose, int64(time.Since(start)))
 	return d
 }
 
-func (t timed) ElectionDone(r policies.ElectionResult) {
+func (t timed) ElectionDone(r policy.ElectionResult) {
 	start := time.Now()
 	t.p.ElectionDone(r)
 	*t.update = append(*t.update, int64(time.Since(start)))
 }
 
 func (t timed) InSafeMode() bool {
-	s, ok := t.p.(policies.SafetyMode)
+	s, ok := t.p.(policy.SafetyMode)
 	return ok && s.InSafeMode()
 }
 
 func (t timed) Restarted() {
-	if r, ok := t.p.(policies.Restarter); ok {
+	if r, ok := t.p.(policy.Restarter); ok {
 		r.Restarted()
 	}
 }
@@ -88,7 +88,7 @@ func BenchmarkPolicyOverhead(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			inner := mustPolicy(b, name)
 			var choose, update []int64
-			f := func(node int, rng *rand.Rand) policies.Policy {
+			f := func(node int, rng *rand.Rand) policy.Policy {
 				return timed{p: inner(node, rng), choose: &choose, update: &update}
 			}
 			clock := clockCost()

@@ -3,9 +3,9 @@ package fast
 import (
 	"fmt"
 
-	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
-	"github.com/ballast-bench/ballast/sim/eventlog"
 	"github.com/ballast-bench/ballast/sim/scenario"
 	"github.com/ballast-bench/ballast/sim/stream"
 )
@@ -50,7 +50,7 @@ type node struct {
 	id           int
 	alive        bool
 	incarn       uint32
-	role         policies.Role
+	role         policy.Role
 	term         uint64
 	votedFor     int
 	lead         int
@@ -103,7 +103,7 @@ type run struct {
 	hbUS    int64
 	leaseUS int64
 	err     *sim.RunError
-	hb      policies.Heartbeat // scratch, reused for every OnHeartbeat call
+	hb      policy.Heartbeat // scratch, reused for every OnHeartbeat call
 }
 
 // Run implements sim.Engine.
@@ -213,7 +213,7 @@ func (r *run) stopTimers(nd *node) {
 }
 
 func (r *run) electionTimeout(nd *node) {
-	if !nd.alive || nd.role == policies.Leader {
+	if !nd.alive || nd.role == policy.Leader {
 		return
 	}
 	r.emit(nd, eventlog.Timeout, -1, 0, 0)
@@ -221,7 +221,7 @@ func (r *run) electionTimeout(nd *node) {
 		lat := r.nowUS - nd.attemptStartUS
 		r.emit(nd, eventlog.ElectionFailed, -1, lat, 0)
 		nd.failures++
-		r.electionDone(nd, policies.TimedOut, lat)
+		r.electionDone(nd, policy.TimedOut, lat)
 	}
 	nd.attemptStartUS = r.nowUS
 	if r.s.Raft.PreVote {
@@ -231,7 +231,7 @@ func (r *run) electionTimeout(nd *node) {
 	}
 }
 
-func (r *run) electionDone(nd *node, o policies.Outcome, latUS int64) {
+func (r *run) electionDone(nd *node, o policy.Outcome, latUS int64) {
 	nd.ElectionDone(&r.log, r.nowUS, nd.id, nd.term, o, latUS)
 }
 
@@ -246,7 +246,7 @@ func (r *run) startRound(nd *node) {
 }
 
 func (r *run) becomePreCandidate(nd *node) {
-	nd.role = policies.PreCandidate
+	nd.role = policy.PreCandidate
 	nd.lead = -1
 	r.startRound(nd)
 	r.emit(nd, eventlog.BecamePreCandidate, -1, 0, 0)
@@ -263,7 +263,7 @@ func (r *run) becomePreCandidate(nd *node) {
 }
 
 func (r *run) becomeCandidate(nd *node) {
-	nd.role = policies.Candidate
+	nd.role = policy.Candidate
 	nd.term++
 	nd.votedFor = nd.id
 	nd.lead = -1
@@ -282,7 +282,7 @@ func (r *run) becomeCandidate(nd *node) {
 }
 
 func (r *run) becomeLeader(nd *node) {
-	nd.role = policies.Leader
+	nd.role = policy.Leader
 	nd.lead = nd.id
 	if msg := r.safety.Elected(nd.term, nd.id); msg != "" {
 		r.fail("%s", msg)
@@ -292,7 +292,7 @@ func (r *run) becomeLeader(nd *node) {
 	lat := r.nowUS - nd.attemptStartUS
 	nd.attemptStartUS = -1
 	nd.failures = 0
-	r.electionDone(nd, policies.Won, lat)
+	r.electionDone(nd, policy.Won, lat)
 	// A new leader appends a no-op entry of its term (dissertation 6.4).
 	nd.lastLogIndex++
 	nd.lastLogTerm = nd.term
@@ -323,7 +323,7 @@ func (r *run) becomeFollower(nd *node, term uint64, lead int, reason eventlog.Fo
 		nd.term = term
 		nd.votedFor = -1
 	}
-	nd.role = policies.Follower
+	nd.role = policy.Follower
 	nd.lead = lead
 	base := nd.id * slotsPerNode
 	r.q.StopTimer(base + slotHeartbeat)
@@ -332,7 +332,7 @@ func (r *run) becomeFollower(nd *node, term uint64, lead int, reason eventlog.Fo
 	if wasCampaigning {
 		lat := r.nowUS - nd.attemptStartUS
 		nd.attemptStartUS = -1
-		r.electionDone(nd, policies.SteppedDown, lat)
+		r.electionDone(nd, policy.SteppedDown, lat)
 	}
 	r.resetElectionTimer(nd)
 }
@@ -340,7 +340,7 @@ func (r *run) becomeFollower(nd *node, term uint64, lead int, reason eventlog.Fo
 // --- leader duties -----------------------------------------------------------------
 
 func (r *run) heartbeatDue(nd *node) {
-	if !nd.alive || nd.role != policies.Leader {
+	if !nd.alive || nd.role != policy.Leader {
 		return
 	}
 	next := int64(-1)
@@ -368,7 +368,7 @@ func (r *run) heartbeatDue(nd *node) {
 }
 
 func (r *run) checkQuorum(nd *node) {
-	if !nd.alive || nd.role != policies.Leader {
+	if !nd.alive || nd.role != policy.Leader {
 		return
 	}
 	active := 1
@@ -388,7 +388,7 @@ func (r *run) checkQuorum(nd *node) {
 func (r *run) propose() {
 	for i := range r.nodes {
 		nd := &r.nodes[i]
-		if nd.alive && nd.role == policies.Leader {
+		if nd.alive && nd.role == policy.Leader {
 			if nd.paused {
 				nd.inbox = append(nd.inbox, -1) // the client's request waits for the pause's end
 				continue
@@ -481,7 +481,7 @@ func (r *run) inLease(nd *node) bool {
 	if !r.s.Raft.CheckQuorum {
 		return false
 	}
-	if nd.role == policies.Leader {
+	if nd.role == policy.Leader {
 		return true // a leader under CheckQuorum trusts its own lease
 	}
 	return nd.lead >= 0 && nd.lastLeaderUS >= 0 && r.nowUS-nd.lastLeaderUS < r.leaseUS
@@ -590,7 +590,7 @@ func (r *run) handleVoteRequest(nd *node, m *msg) {
 func (r *run) handleVoteResp(nd *node, m *msg) {
 	r.emit(nd, respKind(m.typ), m.from, b2i(m.granted), m.id)
 	pre := m.typ == eventlog.MsgPreVoteResp
-	if (pre && nd.role != policies.PreCandidate) || (!pre && nd.role != policies.Candidate) {
+	if (pre && nd.role != policy.PreCandidate) || (!pre && nd.role != policy.Candidate) {
 		return // a late answer to an earlier round
 	}
 	if pre && m.granted && m.term != nd.term+1 {
@@ -617,13 +617,13 @@ func (r *run) handleVoteResp(nd *node, m *msg) {
 }
 
 func (r *run) handleHeartbeat(nd *node, m *msg) {
-	if nd.role == policies.Leader {
+	if nd.role == policy.Leader {
 		// Same term, two leaders: Election Safety is broken; Safety.Elected
 		// reports it when the second one is elected, so this cannot happen.
 		r.fail("node %d leads term %d and received a heartbeat from node %d of the same term", nd.id, nd.term, m.from)
 		return
 	}
-	if nd.role != policies.Follower {
+	if nd.role != policy.Follower {
 		r.becomeFollower(nd, nd.term, m.from, eventlog.FollowerNewLeader)
 	}
 	nd.lead = m.from
@@ -636,7 +636,7 @@ func (r *run) handleHeartbeat(nd *node, m *msg) {
 	nd.lastLogTerm, nd.lastLogIndex = m.lastLogTerm, m.lastLogIndex
 	nd.Obs.Heartbeat(r.nowUS, m.sentUS, m.rttUS)
 	if nd.HBObs != nil {
-		r.hb = policies.Heartbeat{NowUS: r.nowUS, SentUS: m.sentUS, Seq: m.seq,
+		r.hb = policy.Heartbeat{NowUS: r.nowUS, SentUS: m.sentUS, Seq: m.seq,
 			LeaderRTTUS: m.rttUS, Value: m.value, Leader: m.from, Term: m.term}
 		nd.HBObs.OnHeartbeat(&r.hb)
 	}
@@ -651,7 +651,7 @@ func (r *run) handleHeartbeat(nd *node, m *msg) {
 func (r *run) handleHeartbeatResp(nd *node, m *msg) {
 	rtt := r.nowUS - m.sentUS
 	r.emit(nd, eventlog.HeartbeatRespRecv, m.from, rtt, m.id)
-	if nd.role != policies.Leader {
+	if nd.role != policy.Leader {
 		return
 	}
 	nd.active[m.from] = true
@@ -679,7 +679,7 @@ func (r *run) Leader() int {
 	best := -1
 	for i := range r.nodes {
 		nd := &r.nodes[i]
-		if nd.alive && nd.role == policies.Leader && (best < 0 || nd.term > r.nodes[best].term) {
+		if nd.alive && nd.role == policy.Leader && (best < 0 || nd.term > r.nodes[best].term) {
 			best = i
 		}
 	}
@@ -695,7 +695,7 @@ func (r *run) Crash(n int) {
 	nd := &r.nodes[n]
 	r.emit(nd, eventlog.Crash, -1, 0, 0)
 	nd.alive = false
-	nd.role = policies.Follower
+	nd.role = policy.Follower
 	nd.lead = -1
 	nd.attemptStartUS = -1
 	r.stopTimers(nd)
@@ -739,7 +739,7 @@ func (r *run) Resume(n int) {
 			return
 		}
 		if idx < 0 {
-			if nd.role == policies.Leader {
+			if nd.role == policy.Leader {
 				r.appendEntry(nd)
 			}
 			continue
@@ -756,7 +756,7 @@ func (r *run) Restart(n int) {
 	nd.incarn++
 	nd.lastLeaderUS = -1
 	nd.Obs.Restarted()
-	if rs, ok := nd.Policy.(policies.Restarter); ok {
+	if rs, ok := nd.Policy.(policy.Restarter); ok {
 		rs.Restarted()
 	}
 	r.emit(nd, eventlog.Restart, -1, 0, 0)

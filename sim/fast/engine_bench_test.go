@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
@@ -17,7 +18,7 @@ func mustScenario(tb testing.TB, name string) *scenario.Scenario {
 	return s
 }
 
-func mustPolicy(tb testing.TB, name string, set ...string) policies.Factory {
+func mustPolicy(tb testing.TB, name string, set ...string) policy.Factory {
 	tb.Helper()
 	f, _, err := policies.Build(name, set...)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/dist"
-	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )

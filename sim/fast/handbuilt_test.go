@@ -7,19 +7,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
-	"github.com/ballast-bench/ballast/sim/eventlog"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
 // perNode gives node i the constant deadline (100 + 50*i) ms.
 type perNode struct{ node int }
 
-func (p perNode) Deadline(*policies.Observation) policies.Decision {
-	return policies.Decision{DeadlineUS: int64(100+50*p.node) * 1000, Arm: -1}
+func (p perNode) Deadline(*policy.Observation) policy.Decision {
+	return policy.Decision{DeadlineUS: int64(100+50*p.node) * 1000, Arm: -1}
 }
-func (perNode) ElectionDone(policies.ElectionResult) {}
+func (perNode) ElectionDone(policy.ElectionResult) {}
 
 func formatEvent(e eventlog.Event) string {
 	return fmt.Sprintf("%d %d %s %d %d %d %d %d", e.TimeUS, e.Node, e.Kind, e.Term, e.Peer, e.Value, e.Arm, e.MsgID)
@@ -36,7 +36,7 @@ func TestHandBuiltTrace(t *testing.T) {
 	}
 	var m eventlog.Memory
 	_, err = Engine{}.Run(&sim.Config{Scenario: s, Seed: 1, Sink: &m,
-		Policy: func(node int, _ *rand.Rand) policies.Policy { return perNode{node} }})
+		Policy: func(node int, _ *rand.Rand) policy.Policy { return perNode{node} }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
-	"github.com/ballast-bench/ballast/sim/eventlog"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
@@ -21,24 +21,24 @@ type tuner struct {
 
 type seenHB struct {
 	node int
-	hb   policies.Heartbeat
+	hb   policy.Heartbeat
 }
 
-func (p *tuner) Deadline(*policies.Observation) policies.Decision {
-	return policies.Decision{DeadlineUS: int64(300+100*p.node) * 1000, Arm: p.node % 2}
+func (p *tuner) Deadline(*policy.Observation) policy.Decision {
+	return policy.Decision{DeadlineUS: int64(300+100*p.node) * 1000, Arm: p.node % 2}
 }
-func (p *tuner) ElectionDone(r policies.ElectionResult) {
-	if r.Outcome == policies.TimedOut {
+func (p *tuner) ElectionDone(r policy.ElectionResult) {
+	if r.Outcome == policy.TimedOut {
 		p.failures++
-	} else if r.Outcome == policies.Won {
+	} else if r.Outcome == policy.Won {
 		p.failures = 0
 	}
 }
-func (p *tuner) InSafeMode() bool                   { return p.failures >= 1 }
-func (p *tuner) OnHeartbeat(hb *policies.Heartbeat) { *p.seen = append(*p.seen, seenHB{p.node, *hb}) }
-func (p *tuner) ReplyValue() int64                  { return 20_000 }
-func (p *tuner) HeartbeatValue(f int) int64         { return int64(1000 + f) }
-func (p *tuner) BecameLeader(int64) int64           { return 0 }
+func (p *tuner) InSafeMode() bool                 { return p.failures >= 1 }
+func (p *tuner) OnHeartbeat(hb *policy.Heartbeat) { *p.seen = append(*p.seen, seenHB{p.node, *hb}) }
+func (p *tuner) ReplyValue() int64                { return 20_000 }
+func (p *tuner) HeartbeatValue(f int) int64       { return int64(1000 + f) }
+func (p *tuner) BecameLeader(int64) int64         { return 0 }
 func (p *tuner) FollowerReply(f int, rtt, v int64) int64 {
 	return v
 }
@@ -54,7 +54,7 @@ func TestHeartbeatTunerHooks(t *testing.T) {
 	var seen []seenHB
 	var m eventlog.Memory
 	_, err = Engine{}.Run(&sim.Config{Scenario: &c, Seed: 1, Sink: &m,
-		Policy: func(node int, _ *rand.Rand) policies.Policy { return &tuner{node: node, seen: &seen} }})
+		Policy: func(node int, _ *rand.Rand) policy.Policy { return &tuner{node: node, seen: &seen} }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestSafetyModeIsLogged(t *testing.T) {
 	var seen []seenHB
 	var m eventlog.Memory
 	if _, err := (Engine{}).Run(&sim.Config{Scenario: &c, Seed: 1, Sink: &m,
-		Policy: func(node int, _ *rand.Rand) policies.Policy { return &tuner{node: node, seen: &seen} }}); err != nil {
+		Policy: func(node int, _ *rand.Rand) policy.Policy { return &tuner{node: node, seen: &seen} }}); err != nil {
 		t.Fatal(err)
 	}
 	firstFail := map[int16]int64{}
@@ -162,7 +162,7 @@ func TestTunedIntervalTakesEffectFromLastHeartbeat(t *testing.T) {
 	var seen []seenHB
 	var m eventlog.Memory
 	if _, err := (Engine{}).Run(&sim.Config{Scenario: &c, Seed: 1, Sink: &m,
-		Policy: func(node int, _ *rand.Rand) policies.Policy { return &tuner{node: node, seen: &seen} }}); err != nil {
+		Policy: func(node int, _ *rand.Rand) policy.Policy { return &tuner{node: node, seen: &seen} }}); err != nil {
 		t.Fatal(err)
 	}
 	var sent []int64

@@ -7,10 +7,10 @@ import (
 	"testing"
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
-	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/dist"
-	"github.com/ballast-bench/ballast/sim/eventlog"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
@@ -28,7 +28,7 @@ func pauseTrace(t *testing.T, durationS string, faults string) []eventlog.Event 
 	}
 	var m eventlog.Memory
 	_, err = Engine{}.Run(&sim.Config{Scenario: s, Seed: 1, Sink: &m,
-		Policy: func(node int, _ *rand.Rand) policies.Policy { return perNode{node} }})
+		Policy: func(node int, _ *rand.Rand) policy.Policy { return perNode{node} }})
 	if err != nil {
 		t.Fatal(err)
 	}

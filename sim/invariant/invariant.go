@@ -26,7 +26,7 @@ package invariant
 import (
 	"fmt"
 
-	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/eventlog"
 )
 
 // Checker is an eventlog.Sink that checks events as they arrive and keeps

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ballast-bench/ballast/sim/eventlog"
+	"github.com/ballast-bench/ballast/eventlog"
 )
 
 type ev = eventlog.Event

@@ -32,6 +32,7 @@ import (
 
 	"github.com/ballast-bench/ballast/harness"
 	"github.com/ballast-bench/ballast/policies"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
 )
 
@@ -45,9 +46,9 @@ type Stream struct {
 // recorder runs a behaviour policy and records the neurosym policy's
 // input steps at the same moments the policy would take them.
 type recorder struct {
-	inner    policies.Policy
-	hbObs    policies.HeartbeatObserver
-	restart  policies.Restarter
+	inner    policy.Policy
+	hbObs    policy.HeartbeatObserver
+	restart  policy.Restarter
 	feat     policies.Features
 	x        [policies.NeurosymInputs]float64
 	streams  []*Stream
@@ -55,14 +56,14 @@ type recorder struct {
 	left     int // steps still to record (long runs are capped)
 }
 
-func newRecorder(inner policies.Policy, maxSteps int) *recorder {
+func newRecorder(inner policy.Policy, maxSteps int) *recorder {
 	r := &recorder{inner: inner, streams: []*Stream{{}}, left: maxSteps}
-	r.hbObs, _ = inner.(policies.HeartbeatObserver)
-	r.restart, _ = inner.(policies.Restarter)
+	r.hbObs, _ = inner.(policy.HeartbeatObserver)
+	r.restart, _ = inner.(policy.Restarter)
 	return r
 }
 
-func (r *recorder) Deadline(o *policies.Observation) policies.Decision {
+func (r *recorder) Deadline(o *policy.Observation) policy.Decision {
 	if r.feat.Next(o, r.x[:]) && r.left > 0 {
 		r.left--
 		s := r.streams[len(r.streams)-1]
@@ -81,9 +82,9 @@ func (r *recorder) Deadline(o *policies.Observation) policies.Decision {
 	return r.inner.Deadline(o)
 }
 
-func (r *recorder) ElectionDone(res policies.ElectionResult) { r.inner.ElectionDone(res) }
+func (r *recorder) ElectionDone(res policy.ElectionResult) { r.inner.ElectionDone(res) }
 
-func (r *recorder) OnHeartbeat(hb *policies.Heartbeat) {
+func (r *recorder) OnHeartbeat(hb *policy.Heartbeat) {
 	r.feat.Heartbeat(hb)
 	if r.hbObs != nil {
 		r.hbObs.OnHeartbeat(hb)
@@ -111,8 +112,8 @@ func Collect(ctx context.Context, e *harness.Experiment, behaviour string, seeds
 		return nil, err
 	}
 	p := f(0, rand.New(rand.NewPCG(0, 0)))
-	_, tuner := p.(policies.HeartbeatTuner)
-	_, rules := p.(policies.Explainer)
+	_, tuner := p.(policy.HeartbeatTuner)
+	_, rules := p.(policy.Explainer)
 	if tuner || rules {
 		return nil, fmt.Errorf("behaviour policy %s tunes heartbeats or has rules; allowed: a policy that only chooses deadlines (random, static, backoff, ...)", behaviour)
 	}
@@ -140,7 +141,7 @@ func Collect(ctx context.Context, e *harness.Experiment, behaviour string, seeds
 			r := j.run
 			inner := r.Factory
 			cfg := &sim.Config{Scenario: r.Spec.Scenario, Seed: r.Spec.Seed, RunID: harness.RunID(r.Info),
-				Policy: func(node int, rng *rand.Rand) policies.Policy {
+				Policy: func(node int, rng *rand.Rand) policy.Policy {
 					rec := newRecorder(inner(node, rng), maxPerRun/r.Spec.Scenario.Nodes)
 					j.recs[node] = rec
 					return rec

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/ballast-bench/ballast/analysis/plot"
-	"github.com/ballast-bench/ballast/analysis/report"
 	"github.com/ballast-bench/ballast/analysis/stats"
 	"github.com/ballast-bench/ballast/analysis/store"
 	"github.com/ballast-bench/ballast/policies"
@@ -58,7 +57,7 @@ func Write(path string, f *policies.NeurosymFile) error {
 
 // LossFigure draws the mean pinball loss per epoch, training and validation.
 func LossFigure(f *policies.NeurosymFile) (plot.Figure, error) {
-	var tr, val report.Curve
+	var tr, val plot.Curve
 	tr.Label, val.Label = "training", "validation"
 	for _, p := range f.Provenance.Loss {
 		x := float64(p.Epoch)
@@ -67,5 +66,5 @@ func LossFigure(f *policies.NeurosymFile) (plot.Figure, error) {
 		val.CI = append(val.CI, stats.CI{Mean: p.Validation, Lo: p.Validation, Hi: p.Validation})
 	}
 	title := fmt.Sprintf("neurosym training (%s, %d steps)", f.Provenance.Experiment, f.Provenance.TrainSteps)
-	return plot.Sensitivity(title, "epoch", "mean pinball loss", []report.Curve{tr, val})
+	return plot.Sensitivity(title, "epoch", "mean pinball loss", []plot.Curve{tr, val})
 }

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/ballast-bench/ballast/analysis/metrics"
+	"github.com/ballast-bench/ballast/analysis/report"
+	"github.com/ballast-bench/ballast/analysis/stats"
+	"github.com/ballast-bench/ballast/analysis/store"
+)
+
+// reportFlags are the flags 'ballast table' and 'ballast plot' share: where
+// the analysed tables are, which cells to show, and the bootstrap.
+func reportFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "metrics", Usage: "directory written by 'ballast analyze --out'", Required: true},
+		&cli.StringFlag{Name: "out", Usage: "output path without extension", Required: true},
+		&cli.StringFlag{Name: "experiment", Usage: "experiment to show (default: the only one)"},
+		&cli.StringFlag{Name: "scenario", Usage: "scenario to show (default: the only one)"},
+		&cli.StringSliceFlag{Name: "methods", Usage: "methods (policy or policy/variant) in row order (default: all, sorted)"},
+		&cli.Uint64Flag{Name: "seed", Usage: "bootstrap seed", Value: 1},
+		&cli.IntFlag{Name: "resamples", Usage: "bootstrap resamples B", Value: stats.DefaultResamples},
+	}
+}
+
+// openReport reads the analysed tables and the selection from the flags.
+func openReport(cmd *cli.Command) (*report.Report, report.Selection, error) {
+	var sel report.Selection
+	if cmd.Int("resamples") < 1 {
+		return nil, sel, usage(fmt.Errorf("--resamples %d: allowed: 1 or more", cmd.Int("resamples")))
+	}
+	t, err := metrics.ReadTables(cmd.String("metrics"))
+	if err != nil {
+		return nil, sel, usage(fmt.Errorf("--metrics: %w", err))
+	}
+	r, err := report.New(t, report.Options{Seed: cmd.Uint64("seed"), Resamples: cmd.Int("resamples")})
+	if err != nil {
+		return nil, sel, usage(err)
+	}
+	sel = report.Selection{Experiment: cmd.String("experiment"), Scenario: cmd.String("scenario")}
+	if cmd.IsSet("methods") {
+		for _, m := range cmd.StringSlice("methods") {
+			sel.Methods = append(sel.Methods, strings.Split(m, ",")...)
+		}
+	}
+	return r, sel, nil
+}
+
+// commit renames staged outputs into place and says where they went.
+func commit(cmd *cli.Command, files []*store.File, paths []string) error {
+	if err := store.Commit(files); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.Root().Writer, "wrote %s\n", strings.Join(paths, ", "))
+	return nil
+}

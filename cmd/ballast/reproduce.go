@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/ballast-bench/ballast/reproduce"
+)
+
+func init() { register(reproduceCommand) }
+
+func reproduceCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "reproduce",
+		Usage:     "regenerate every table and figure of the papers and compare them with the published numbers",
+		UsageText: "ballast reproduce [--quick] [--only NAME[,NAME...]] [-j N] [--out DIR] [--no-run] [--list]",
+		Description: "Tunes, sweeps and analyses every experiment the papers' tables and figures need\n" +
+			"(reproduce/catalog.go), then writes DIR/tables/ (LaTeX, Markdown, CSV), DIR/figures/\n" +
+			"(PNG, PDF, CSV), DIR/metrics/ and DIR/REPORT.md with the published numbers beside\n" +
+			"ours (configs/published/). Runs go to DIR/runs/ and are resumed; tuned parameters\n" +
+			"to configs/tuned/ (quick mode: DIR/tuned/). Tables and figures appear all together or\n" +
+			"not at all. --quick: fewer seeds and shorter long runs, DIR defaults to\n" +
+			"artifacts/quick. --only builds the named artifacts, and those whose experiments are\n" +
+			"all named, and writes no REPORT.md. --no-run analyses runs that already exist\n" +
+			"(e.g. merged shards) and fails if one is missing. Run it from the repository root.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "quick", Usage: "fewer seeds and shorter long runs (make reproduce-quick, CI)"},
+			&cli.StringSliceFlag{Name: "only", Usage: "artifact IDs or experiment names (see --list)"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "parallel runs and analyses", Value: defaultJobs()},
+			&cli.StringFlag{Name: "out", Usage: "output root (default artifacts, or artifacts/quick with --quick)"},
+			&cli.BoolFlag{Name: "no-run", Usage: "do not tune or sweep: analyse the runs already under DIR/runs"},
+			&cli.BoolFlag{Name: "list", Usage: "list the artifacts and experiments and exit"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			w := cmd.Root().Writer
+			if cmd.Args().Len() != 0 {
+				return usage(fmt.Errorf("reproduce: takes no arguments, got %q; allowed: flags only (see --help)", strings.Join(cmd.Args().Slice(), " ")))
+			}
+			if cmd.Bool("list") {
+				for _, a := range reproduce.Catalog {
+					fmt.Fprintf(w, "%-20s %-8s %-24s %s\n", a.ID, a.Doc, a.Label, strings.Join(a.Experiments, ","))
+				}
+				// What --only EXPERIMENT builds (the sweep workflow asks).
+				for _, x := range reproduce.Experiments {
+					ids := "(nothing alone)"
+					if arts, _, err := reproduce.Select([]string{x.Name}); err == nil {
+						var s []string
+						for _, a := range arts {
+							s = append(s, a.ID)
+						}
+						ids = strings.Join(s, " ")
+					}
+					fmt.Fprintf(w, "experiment %s -> %s\n", x.Name, ids)
+				}
+				return nil
+			}
+			if cmd.Int("jobs") < 1 {
+				return usage(fmt.Errorf("--jobs %d: allowed: 1 or more", cmd.Int("jobs")))
+			}
+			if _, _, err := reproduce.Select(cmd.StringSlice("only")); err != nil {
+				return usage(err)
+			}
+			sum, err := reproduce.Run(ctx, reproduce.Options{Quick: cmd.Bool("quick"), Only: cmd.StringSlice("only"), Out: cmd.String("out"),
+				Jobs: cmd.Int("jobs"), NoRun: cmd.Bool("no-run"), Log: cmd.Root().ErrWriter})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "reproduced %d artifacts: %d files", sum.Artifacts, len(sum.Files))
+			if sum.Report != "" {
+				fmt.Fprintf(w, "; report %s", sum.Report)
+			}
+			fmt.Fprintln(w)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,151 @@
+package pq
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// duckDBView is what testdata/duckdb/inspect.mjs prints about a file.
+type duckDBView struct {
+	Columns  [][2]string       `json:"columns"` // name, DuckDB type
+	Count    int               `json:"count"`
+	Metadata map[string]string `json:"metadata"` // keys "ballast.*"
+	Rows     [][]string        `json:"rows"`
+	Kinds    map[string]int    `json:"kinds"` // count per kind
+}
+
+// inspectWithDuckDB runs the DuckDB script on path, or skips the test if
+// node or the npm package is not installed.
+func inspectWithDuckDB(t *testing.T, path string) duckDBView {
+	t.Helper()
+	const install = "run `npm ci --prefix eventlog/pq/testdata/duckdb` from the repository root to enable this check"
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not found; install Node.js (>= 20) and " + install)
+	}
+	dir, err := filepath.Abs(filepath.Join("testdata", "duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@duckdb", "node-api")); err != nil {
+		t.Skip("DuckDB npm package not installed; " + install)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "inspect.mjs"), path)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node inspect.mjs %s: %v", path, err)
+	}
+	var v duckDBView
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("parsing DuckDB output: %v\n%s", err, out)
+	}
+	return v
+}
+
+// TestDuckDB checks the files with an independent Parquet reader: DuckDB
+// must see the documented column types, the metadata, and every value.
+func TestDuckDB(t *testing.T) {
+	dir := t.TempDir()
+	str := func(v any) string { return fmt.Sprint(v) }
+
+	t.Run("events", func(t *testing.T) {
+		path := filepath.Join(dir, "events.parquet")
+		evs := edgeEvents()
+		const runID = "duck-run"
+		writeEvents(t, path, runID, evs, map[string]string{"ballast.run_info": `{"seed":42}`})
+		v := inspectWithDuckDB(t, path)
+
+		wantCols := [][2]string{
+			{"run_id", "VARCHAR"}, {"time_us", "BIGINT"}, {"node", "SMALLINT"},
+			{"kind", "VARCHAR"}, {"term", "BIGINT"}, {"peer", "SMALLINT"},
+			{"value", "BIGINT"}, {"arm", "TINYINT"}, {"msg_id", "BIGINT"},
+		}
+		if !slices.Equal(v.Columns, wantCols) {
+			t.Errorf("columns = %v, want %v", v.Columns, wantCols)
+		}
+		if v.Count != len(evs) {
+			t.Errorf("count = %d, want %d", v.Count, len(evs))
+		}
+		wantMeta := map[string]string{MetaRunID: runID, MetaSchemaVersion: "1", "ballast.run_info": `{"seed":42}`}
+		if !maps.Equal(v.Metadata, wantMeta) {
+			t.Errorf("metadata = %v, want %v", v.Metadata, wantMeta)
+		}
+		wantKinds := map[string]int{}
+		for _, ev := range evs {
+			wantKinds[ev.Kind.String()]++
+		}
+		if !maps.Equal(v.Kinds, wantKinds) {
+			t.Errorf("count by kind = %v, want %v", v.Kinds, wantKinds)
+		}
+		var wantRows [][]string
+		for _, ev := range evs {
+			wantRows = append(wantRows, []string{runID, str(ev.TimeUS), str(ev.Node), ev.Kind.String(),
+				str(ev.Term), str(ev.Peer), str(ev.Value), str(ev.Arm), str(ev.MsgID)})
+		}
+		compareRows(t, v.Rows, wantRows)
+	})
+
+	t.Run("runs", func(t *testing.T) {
+		path := filepath.Join(dir, "runs.parquet")
+		runs := testRuns()
+		if err := WriteRuns(path, runs); err != nil {
+			t.Fatal(err)
+		}
+		v := inspectWithDuckDB(t, path)
+		var wantCols [][2]string
+		for _, c := range runColumns {
+			typ := "BIGINT"
+			if c.str != nil {
+				typ = "VARCHAR"
+			}
+			wantCols = append(wantCols, [2]string{c.name, typ})
+		}
+		if !slices.Equal(v.Columns, wantCols) {
+			t.Errorf("columns = %v, want %v", v.Columns, wantCols)
+		}
+		if v.Metadata[MetaSchemaVersion] != "1" {
+			t.Errorf("metadata = %v", v.Metadata)
+		}
+		var wantRows [][]string
+		for i := range runs {
+			var row []string
+			for _, c := range runColumns {
+				switch {
+				case c.str != nil:
+					row = append(row, *c.str(&runs[i]))
+				case c.num != nil:
+					row = append(row, str(*c.num(&runs[i])))
+				default:
+					row = append(row, strconv.FormatUint(runs[i].Seed, 10))
+				}
+			}
+			wantRows = append(wantRows, row)
+		}
+		compareRows(t, v.Rows, wantRows)
+	})
+}
+
+func compareRows(t *testing.T, got, want [][]string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("DuckDB read %d rows, want %d", len(got), len(want))
+	}
+	for i := range min(len(got), len(want)) {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("row %d: DuckDB read %q, want %q", i, got[i], want[i])
+			return
+		}
+	}
+}
