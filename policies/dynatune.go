@@ -57,7 +57,7 @@ type dynatuneScoped struct {
 	hbUS       int64 // joint: the interval the leader says it uses; 0 unknown
 
 	leaderRTT policy.Window // joint, leader side: RTTs to all followers
-	leaderHB  int64  // joint, leader side: the interval in use; 0 the scenario's
+	leaderHB  int64         // joint, leader side: the interval in use; 0 the scenario's
 }
 
 func (p *dynatuneScoped) base(mean, std, scale float64) float64 {

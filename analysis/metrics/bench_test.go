@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ballast-bench/ballast/harness"
 	"github.com/ballast-bench/ballast/eventlog/pq"
+	"github.com/ballast-bench/ballast/harness"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/ballast-bench/ballast/harness"
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/eventlog/pq"
+	"github.com/ballast-bench/ballast/harness"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 

@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
-	"github.com/ballast-bench/ballast/harness"
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/eventlog/pq"
+	"github.com/ballast-bench/ballast/harness"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 

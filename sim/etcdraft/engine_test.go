@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
-	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )

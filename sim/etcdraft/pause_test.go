@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/dist"
-	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/sim/fast"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"

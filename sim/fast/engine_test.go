@@ -6,9 +6,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/dist"
-	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
