@@ -1,5 +1,7 @@
 package sim
 
+import "math"
+
 // Queue is the simulator's event queue: a binary min-heap of small value
 // items ordered by (time, sequence), where the sequence is the order in which
 // items were scheduled. Equal-time events therefore run in scheduling order,
@@ -84,7 +86,12 @@ func (q *Queue) TimerAt(slot int) int64 { return q.want[slot] }
 
 // Pop removes and returns the earliest due event. ok is false when the
 // queue holds nothing that will fire.
-func (q *Queue) Pop() (it Item, ok bool) {
+func (q *Queue) Pop() (it Item, ok bool) { return q.PopBefore(math.MaxInt64) }
+
+// PopBefore is Pop for an event due before endUS; ok is false when the
+// earliest event is due at or after endUS (it stays queued) or nothing is
+// queued.
+func (q *Queue) PopBefore(endUS int64) (it Item, ok bool) {
 	for len(q.items) > 0 {
 		top := &q.items[0]
 		if top.kind == TimerKind {
@@ -98,13 +105,21 @@ func (q *Queue) Pop() (it Item, ok bool) {
 				q.down(0)
 				continue
 			}
-			q.removeTop()
-			q.pos[slot] = -1
 			if w < 0 {
+				q.removeTop()
+				q.pos[slot] = -1
 				continue // stopped
 			}
+			if w >= endUS {
+				return Item{}, false
+			}
+			q.removeTop()
+			q.pos[slot] = -1
 			q.want[slot] = -1
 			return Item{AtUS: w, Kind: TimerKind, A: slot}, true
+		}
+		if top.atUS >= endUS {
+			return Item{}, false
 		}
 		it = Item{AtUS: top.atUS, Kind: top.kind, A: top.a, B: top.b}
 		q.removeTop()

@@ -189,7 +189,7 @@ func TestCrashRestartFromStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.loop(); err != nil {
+	if _, err := r.Run(); err != nil {
 		t.Fatal(err)
 	}
 	var crashTerm, restartTerm uint64
