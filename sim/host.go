@@ -98,13 +98,13 @@ type Node struct {
 type Envelope[M any] struct {
 	Body     M
 	From, To int
-	Type     eventlog.MsgType
 	ID       uint64
 	SentUS   int64  // requests: when sent; responses: the request's, echoed (RTT)
 	Seq      uint64 // heartbeats: per (leadership, follower) sequence number
 	RTTUS    int64  // heartbeats: the leader's last RTT to the follower, -1 none
 	Value    int64  // heartbeats and their responses: policy piggyback, -1 none
 	toIncarn uint32
+	Type     eventlog.MsgType
 }
 
 // Host runs one simulation: the discrete-event loop around a Protocol.
@@ -128,7 +128,7 @@ type Host[M any] struct {
 	tl     *scenario.Timeline
 	inj    *Injector
 	safety Safety
-	msgs   []Envelope[M]
+	msgs   []Envelope[M] // the message pool
 	free   []int32
 	nextID uint64
 	err    *RunError
@@ -248,7 +248,7 @@ func (h *Host[M]) Step(e Envelope[M]) error {
 	h.nextID++
 	e.ID = h.nextID
 	e.toIncarn = h.Nodes[e.To].Incarn
-	h.deliver(h.pool(e))
+	h.deliver(h.pool(&e))
 	if h.err != nil {
 		return h.err
 	}
@@ -467,7 +467,7 @@ func (h *Host[M]) SendHeartbeat(nd *Node, to int, body M) {
 	if nd.Tuner != nil {
 		val = nd.Tuner.HeartbeatValue(to)
 	}
-	h.Send(nd, Envelope[M]{Body: body, To: to, Type: eventlog.MsgHeartbeat, SentUS: h.NowUS,
+	h.Send(nd, &Envelope[M]{Body: body, To: to, Type: eventlog.MsgHeartbeat, SentUS: h.NowUS,
 		Seq: nd.hbSeq[to], RTTUS: nd.rttUS[to], Value: val}, eventlog.HeartbeatSent, 0)
 }
 
@@ -517,8 +517,9 @@ func (h *Host[M]) propose() {
 // --- messages ------------------------------------------------------------------
 
 // Send logs the sending row (kind k with value v; every row about the
-// message carries its id) and hands e, from nd, to the network.
-func (h *Host[M]) Send(nd *Node, e Envelope[M], k eventlog.Kind, v int64) {
+// message carries its id) and hands e, from nd, to the network (which
+// copies it).
+func (h *Host[M]) Send(nd *Node, e *Envelope[M], k eventlog.Kind, v int64) {
 	h.nextID++
 	e.ID = h.nextID
 	e.From = nd.ID
@@ -537,22 +538,22 @@ func (h *Host[M]) Send(nd *Node, e Envelope[M], k eventlog.Kind, v int64) {
 }
 
 // pool stores e in the message pool and returns its index.
-func (h *Host[M]) pool(e Envelope[M]) int32 {
+func (h *Host[M]) pool(e *Envelope[M]) int32 {
 	if n := len(h.free); n > 0 {
 		idx := h.free[n-1]
 		h.free = h.free[:n-1]
-		h.msgs[idx] = e
+		h.msgs[idx] = *e
 		return idx
 	}
-	h.msgs = append(h.msgs, e)
+	h.msgs = append(h.msgs, *e)
 	return int32(len(h.msgs) - 1)
 }
 
-// release returns message idx to the pool (dropping its body, which may
-// hold pointers).
+// release returns message idx to the pool. The slot keeps its body (which
+// may point at a protocol's message) until it is reused: the pool is as
+// large as the most messages ever in flight, and zeroing every body would
+// cost more than what it could free.
 func (h *Host[M]) release(idx int32) {
-	var zero M
-	h.msgs[idx].Body = zero
 	h.free = append(h.free, idx)
 }
 
@@ -583,11 +584,14 @@ func (h *Host[M]) deliver(idx int32) {
 	h.handle(idx)
 }
 
-// handle: the receiver of message idx, up and not paused, handles it.
+// handle: the receiver of message idx, up and not paused, handles it in
+// place in the pool; then the slot is free. Messages the protocol sends
+// meanwhile take other slots; if they grow the pool, e still points at
+// the message in the old array, which Go keeps alive and nothing changes.
 func (h *Host[M]) handle(idx int32) {
-	e := h.msgs[idx] // copy: handling it may send, which can grow h.msgs
+	e := &h.msgs[idx]
+	h.proto.Handle(&h.Nodes[e.To], e)
 	h.release(idx)
-	h.proto.Handle(&h.Nodes[e.To], &e)
 }
 
 // Received logs nd's receipt row of e: the request or heartbeat received,

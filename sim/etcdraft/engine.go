@@ -452,7 +452,7 @@ func (r *run) sendRaft(nd *node, m *pb.Message) {
 }
 
 func (r *run) request(nd *node, to int, m *pb.Message, typ eventlog.MsgType, k eventlog.Kind) {
-	r.Send(nd.Node, envelope{Body: m, To: to, Type: typ, SentUS: r.NowUS, RTTUS: -1, Value: -1}, k, 0)
+	r.Send(nd.Node, &envelope{Body: m, To: to, Type: typ, SentUS: r.NowUS, RTTUS: -1, Value: -1}, k, 0)
 }
 
 // sendResponse sends raft's answer to the message being stepped. The
@@ -484,7 +484,7 @@ func (r *run) sendResponse(nd *node, to int, m *pb.Message) {
 	default: // MsgAppResp
 		e.Type = eventlog.MsgHeartbeatResp
 	}
-	r.Send(nd.Node, e, k, v)
+	r.Send(nd.Node, &e, k, v)
 }
 
 // Handle implements sim.Protocol: the receipt row, then raft steps it.

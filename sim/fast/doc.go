@@ -25,10 +25,12 @@
 // vote, or hears a heartbeat from its leader (the places etcd/raft zeroes
 // its election clock).
 //
-// Faults come from the shared timeline (sim.Injector): a crash loses the
-// node's volatile state and the messages that reach it while it is down; a
-// processing pause (scenario pauses, docs/scenarios.md) keeps arriving
-// messages in the node's inbox and re-queues its timers for the pause's
-// end, where it handles the inbox in arrival order and then the timers that
-// are still due. A crash ends a pause and drops its inbox.
+// The model runs on the engine host (package sim), which owns the network,
+// the faults and the policies' hooks: a crash loses the node's volatile
+// state (its leader; term, vote and log are on stable storage) and the
+// messages that reach it while it is down; a processing pause
+// (docs/scenarios.md) keeps arriving messages in the node's inbox and
+// re-queues its timers for the pause's end, where it handles the inbox in
+// arrival order and then the timers that are still due. A crash ends a
+// pause and drops its inbox. This package is only the protocol.
 package fast

@@ -117,7 +117,7 @@ func (r *run) emit(nd *node, kind eventlog.Kind, peer int, value int64, msgID ui
 
 // send sends m from nd to peer to; the sending row is kind k with value v.
 func (r *run) send(nd *node, to int, typ eventlog.MsgType, m msg, k eventlog.Kind, v int64) {
-	r.Send(nd.Node, envelope{Body: m, To: to, Type: typ, RTTUS: -1, Value: -1}, k, v)
+	r.Send(nd.Node, &envelope{Body: m, To: to, Type: typ, RTTUS: -1, Value: -1}, k, v)
 }
 
 // --- role changes -------------------------------------------------------------
@@ -274,7 +274,7 @@ func (r *run) step(nd *node, e *envelope) {
 		switch e.Type {
 		case eventlog.MsgHeartbeat:
 			// Tell the stale leader about the newer term so it steps down.
-			r.Send(nd.Node, envelope{Body: msg{term: nd.Term}, To: e.From, Type: eventlog.MsgHeartbeatResp, SentUS: e.SentUS, RTTUS: -1, Value: -1}, eventlog.HeartbeatRespSent, 0)
+			r.Send(nd.Node, &envelope{Body: msg{term: nd.Term}, To: e.From, Type: eventlog.MsgHeartbeatResp, SentUS: e.SentUS, RTTUS: -1, Value: -1}, eventlog.HeartbeatRespSent, 0)
 		case eventlog.MsgPreVote:
 			r.send(nd, e.From, eventlog.MsgPreVoteResp, msg{term: nd.Term}, eventlog.PreVoteDenied, int64(eventlog.DenyStaleTerm))
 		case eventlog.MsgVote:
@@ -372,7 +372,7 @@ func (r *run) handleHeartbeat(nd *node, e *envelope) {
 	r.HeardLeader(nd.Node, e, m.term, true)
 	nd.lastLogTerm, nd.lastLogIndex = m.lastLogTerm, m.lastLogIndex
 	r.ResetElectionTimer(nd.Node)
-	r.Send(nd.Node, envelope{Body: msg{term: nd.Term}, To: e.From, Type: eventlog.MsgHeartbeatResp, SentUS: e.SentUS, RTTUS: -1, Value: r.ReplyValue(nd.Node)}, eventlog.HeartbeatRespSent, 0)
+	r.Send(nd.Node, &envelope{Body: msg{term: nd.Term}, To: e.From, Type: eventlog.MsgHeartbeatResp, SentUS: e.SentUS, RTTUS: -1, Value: r.ReplyValue(nd.Node)}, eventlog.HeartbeatRespSent, 0)
 }
 
 func (r *run) handleHeartbeatResp(nd *node, e *envelope) {
