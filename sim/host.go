@@ -52,8 +52,8 @@ const (
 
 // The Host's timer slots per node; a protocol's slots come after them.
 const (
-	slotElection = iota // the policy's election timer
-	slotHeartbeat       // leader: the next heartbeat due on the per-follower schedule
+	slotElection  = iota // the policy's election timer
+	slotHeartbeat        // leader: the next heartbeat due on the per-follower schedule
 	hostSlots
 )
 
