@@ -4,7 +4,8 @@
 //   - metrics: derives per-run metrics (writability intervals, elections,
 //     failure causes, failovers, safety episodes, arm choices) from the raw
 //     events of one run, in one streaming pass;
-//   - store: writes and reads the analysed tables as Parquet and CSV;
+//   - (the tables themselves are written and read by internal/tablefile,
+//     the codec of every ballast table);
 //   - stats: quantiles, means and seeded percentile-bootstrap intervals;
 //   - report: groups runs into table cells (experiment, scenario, policy,
 //     variant), checks ablations against their base and builds the

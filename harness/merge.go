@@ -11,6 +11,7 @@ import (
 
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/eventlog/pq"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 )
 
 // ReadManifest loads every manifest entry under dir, sorted by run id.
@@ -58,7 +59,7 @@ func Merge(out string, inputs []string) (int, error) {
 			return 0, fmt.Errorf("%s: no manifest entries; allowed: the output directory of a 'ballast run' (it has a manifest/ folder)", in)
 		}
 		for _, m := range entries {
-			size, sum, err := fileDigest(filepath.Join(in, m.Path))
+			size, sum, err := atomicfile.Sum(filepath.Join(in, m.Path))
 			if err != nil || size != m.Bytes || sum != m.SHA256 {
 				return 0, fmt.Errorf("%s: run %s (seed %d): events file %s is missing or does not match its manifest entry; re-run the sweep to redo it", in, m.Run.RunID, m.Run.Seed, m.Path)
 			}
@@ -80,8 +81,7 @@ func Merge(out string, inputs []string) (int, error) {
 			if err := copyFile(filepath.Join(s.dir, s.m.Path), filepath.Join(out, s.m.Path)); err != nil {
 				return 0, err
 			}
-			entry, _ := json.MarshalIndent(s.m, "", "  ")
-			if err := writeFileAtomic(ManifestPath(out, id), append(entry, '\n')); err != nil {
+			if err := writeManifest(out, s.m); err != nil {
 				return 0, err
 			}
 		}
@@ -93,6 +93,7 @@ func Merge(out string, inputs []string) (int, error) {
 	return len(runs), nil
 }
 
+// copyFile copies an events file into the merged tree, atomically.
 func copyFile(from, to string) error {
 	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 		return err
@@ -102,22 +103,13 @@ func copyFile(from, to string) error {
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(to), "."+filepath.Base(to)+".tmp-*")
+	out, err := atomicfile.Create(to)
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(tmp, in)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if _, err := io.Copy(out, in); err != nil {
+		out.Abort()
+		return fmt.Errorf("copying %s to %s: %w", from, to, err)
 	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), to)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return out.Commit()
 }

@@ -2,15 +2,12 @@ package harness
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 )
 
 // ManifestEntry records one completed run. A run counts as complete only if
@@ -74,19 +72,8 @@ func Complete(outDir string, j *Job) bool {
 	if json.Unmarshal(data, &m) != nil || m.Run.RunID != j.Run.Info.RunID || m.Path != j.EventsPath() {
 		return false
 	}
-	size, sum, err := fileDigest(filepath.Join(outDir, m.Path))
+	size, sum, err := atomicfile.Sum(filepath.Join(outDir, m.Path))
 	return err == nil && size == m.Bytes && sum == m.SHA256
-}
-
-func fileDigest(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	return n, hex.EncodeToString(h.Sum(nil)), err
 }
 
 // Sweep runs the jobs of opt.Shard that are not complete yet, opt.Workers at
@@ -174,18 +161,8 @@ func runJob(outDir string, j *Job) (int64, error) {
 	if err != nil {
 		return 0, err // already names the run and seed
 	}
-	entry, _ := json.MarshalIndent(ManifestEntry{Run: info, Path: filepath.ToSlash(rel), Bytes: d.bytes, SHA256: d.sha256}, "", "  ")
-	// Written in place, not via a temporary file: an entry cut short by a
-	// kill does not parse, so Complete treats the run as not done and the
-	// re-run rewrites it. That saves a file creation and a rename per run.
-	mpath := ManifestPath(outDir, info.RunID)
-	if err := os.WriteFile(mpath, append(entry, '\n'), 0o644); err != nil {
-		if err := os.MkdirAll(filepath.Dir(mpath), 0o755); err != nil {
-			return 0, runErr(j, err)
-		}
-		if err := os.WriteFile(mpath, append(entry, '\n'), 0o644); err != nil {
-			return 0, runErr(j, err)
-		}
+	if err := writeManifest(outDir, ManifestEntry{Run: info, Path: filepath.ToSlash(rel), Bytes: d.bytes, SHA256: d.sha256}); err != nil {
+		return 0, runErr(j, err)
 	}
 	return info.Events, nil
 }
@@ -195,37 +172,28 @@ func runErr(j *Job, err error) error {
 		j.Run.Info.Scenario, j.Run.Info.Policy, j.Run.Info.Variant, err)
 }
 
+// writeManifest writes a run's manifest entry, atomically: after the
+// events file, so an entry always describes a complete file.
+func writeManifest(outDir string, m ManifestEntry) error {
+	path := ManifestPath(outDir, m.Run.RunID)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	entry, _ := json.MarshalIndent(m, "", "  ")
+	_, _, err := atomicfile.WriteFile(path, append(entry, '\n'))
+	return err
+}
+
 // removeStaleTemps deletes the temporary files that killed runs left in
-// the output tree (".name.tmp-*"): one walk per sweep, not a directory
-// listing per run.
+// the output tree (atomicfile's names only): one walk per sweep, not a
+// directory listing per run.
 func removeStaleTemps(outDir string) {
 	filepath.WalkDir(outDir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), ".") && strings.Contains(d.Name(), ".tmp") {
+		if err == nil && !d.IsDir() && atomicfile.IsTemp(d.Name()) {
 			os.Remove(p)
 		}
 		return nil
 	})
-}
-
-// writeFileAtomic writes data to path.tmp and renames it to path. The
-// temporary name is fixed, not random: each path has one writer at a time
-// (runs are unique within a sweep and shards are disjoint), and creating a
-// randomly named file cost a measurable share of a run.
-func writeFileAtomic(path string, data []byte) error {
-	dir, base := filepath.Split(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp := filepath.Join(dir, "."+base+".tmp")
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
 
 // LineProgress prints a plain line every interval (and at the end): for

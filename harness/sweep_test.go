@@ -17,6 +17,7 @@ import (
 
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/eventlog/pq"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 )
 
 // tree maps every file under dir to its SHA-256.
@@ -237,7 +238,7 @@ func TestSweepSurvivesSIGKILL(t *testing.T) {
 	}
 	// The killed run's temporary file is cleaned up when it is redone.
 	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.Contains(d.Name(), ".tmp-") {
+		if err == nil && atomicfile.IsTemp(d.Name()) {
 			t.Errorf("stale temporary file %s", p)
 		}
 		return nil

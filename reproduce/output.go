@@ -10,9 +10,9 @@ import (
 	"strconv"
 
 	bplot "github.com/ballast-bench/ballast/analysis/plot"
-	"github.com/ballast-bench/ballast/analysis/store"
 	"github.com/ballast-bench/ballast/analysis/table"
 	"github.com/ballast-bench/ballast/harness"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 )
 
 // built is one artifact with its result.
@@ -25,12 +25,12 @@ type built struct {
 // at all.
 type stager struct {
 	out   string
-	files []*store.File
+	files []*atomicfile.File
 	paths []string
 }
 
 func (s *stager) stage(rel string, write func(io.Writer) error) error {
-	f, err := store.Stage(filepath.Join(s.out, rel), write)
+	f, err := atomicfile.Stage(filepath.Join(s.out, rel), write)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func write(opt *Options, env *Env, results []*built, report bool) (*Summary, err
 	}
 	s := &stager{out: opt.Out}
 	fail := func(err error) (*Summary, error) {
-		store.Abort(s.files)
+		atomicfile.AbortAll(s.files...)
 		return nil, err
 	}
 	for _, b := range results {
@@ -104,7 +104,7 @@ func write(opt *Options, env *Env, results []*built, report bool) (*Summary, err
 		}
 		sum.Report = filepath.Join(opt.Out, "REPORT.md")
 	}
-	if err := store.Commit(s.files); err != nil {
+	if err := atomicfile.CommitAll(s.files...); err != nil {
 		return nil, err
 	}
 	sum.Files = s.paths

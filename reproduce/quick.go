@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ballast-bench/ballast/configs"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
@@ -100,9 +101,6 @@ func writeYAML(p, head string, doc *yaml.Node) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, p)
+	_, _, err := atomicfile.WriteFile(p, b.Bytes())
+	return err
 }

@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ballast-bench/ballast/harness"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 	"github.com/ballast-bench/ballast/internal/configfile"
 )
 
@@ -85,9 +86,6 @@ func Write(path string, t *Tuned) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	_, _, err := atomicfile.WriteFile(path, b.Bytes())
+	return err
 }

@@ -6,7 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ballast-bench/ballast/analysis/store"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
+	"github.com/ballast-bench/ballast/internal/tablefile"
 )
 
 // TableSuffix ends the name of every table 'ballast analyze' writes
@@ -49,8 +50,8 @@ func (t *Tables) Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var files []*store.File
-	add := func(f *store.File, err error) error {
+	var files []*atomicfile.File
+	add := func(f *atomicfile.File, err error) error {
 		if err != nil {
 			return err
 		}
@@ -60,18 +61,18 @@ func (t *Tables) Write(dir string) error {
 	p := func(name string) string { return filepath.Join(dir, name+TableSuffix) }
 	c := func(name string) string { return filepath.Join(dir, name+".csv") }
 	err := errors.Join(
-		add(store.StageParquet(p("runs"), t.Runs)), add(store.StageCSV(c("runs"), t.Runs)),
-		add(store.StageParquet(p("intervals"), t.Intervals)), add(store.StageCSV(c("intervals"), t.Intervals)),
-		add(store.StageParquet(p("elections"), t.Elections)), add(store.StageCSV(c("elections"), t.Elections)),
-		add(store.StageParquet(p("failovers"), t.Failovers)), add(store.StageCSV(c("failovers"), t.Failovers)),
-		add(store.StageParquet(p("safety"), t.Safety)), add(store.StageCSV(c("safety"), t.Safety)),
-		add(store.StageParquet(p("arms"), t.Arms)), add(store.StageCSV(c("arms"), t.Arms)),
+		add(tablefile.StageParquet(p("runs"), t.Runs)), add(tablefile.StageCSV(c("runs"), t.Runs)),
+		add(tablefile.StageParquet(p("intervals"), t.Intervals)), add(tablefile.StageCSV(c("intervals"), t.Intervals)),
+		add(tablefile.StageParquet(p("elections"), t.Elections)), add(tablefile.StageCSV(c("elections"), t.Elections)),
+		add(tablefile.StageParquet(p("failovers"), t.Failovers)), add(tablefile.StageCSV(c("failovers"), t.Failovers)),
+		add(tablefile.StageParquet(p("safety"), t.Safety)), add(tablefile.StageCSV(c("safety"), t.Safety)),
+		add(tablefile.StageParquet(p("arms"), t.Arms)), add(tablefile.StageCSV(c("arms"), t.Arms)),
 	)
 	if err != nil {
-		store.Abort(files)
+		atomicfile.AbortAll(files...)
 		return err
 	}
-	return store.Commit(files)
+	return atomicfile.CommitAll(files...)
 }
 
 // ReadTables reads an analysis directory written by Tables.Write.
@@ -82,22 +83,22 @@ func ReadTables(dir string) (*Tables, error) {
 	}
 	t := &Tables{}
 	var err error
-	if t.Runs, err = store.ReadParquet[RunRow](p("runs")); err != nil {
+	if t.Runs, err = tablefile.ReadParquet[RunRow](p("runs")); err != nil {
 		return nil, err
 	}
-	if t.Intervals, err = store.ReadParquet[Interval](p("intervals")); err != nil {
+	if t.Intervals, err = tablefile.ReadParquet[Interval](p("intervals")); err != nil {
 		return nil, err
 	}
-	if t.Elections, err = store.ReadParquet[Election](p("elections")); err != nil {
+	if t.Elections, err = tablefile.ReadParquet[Election](p("elections")); err != nil {
 		return nil, err
 	}
-	if t.Failovers, err = store.ReadParquet[Failover](p("failovers")); err != nil {
+	if t.Failovers, err = tablefile.ReadParquet[Failover](p("failovers")); err != nil {
 		return nil, err
 	}
-	if t.Safety, err = store.ReadParquet[SafetyEpisode](p("safety")); err != nil {
+	if t.Safety, err = tablefile.ReadParquet[SafetyEpisode](p("safety")); err != nil {
 		return nil, err
 	}
-	if t.Arms, err = store.ReadParquet[ArmBin](p("arms")); err != nil {
+	if t.Arms, err = tablefile.ReadParquet[ArmBin](p("arms")); err != nil {
 		return nil, err
 	}
 	return t, nil

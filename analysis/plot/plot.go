@@ -21,7 +21,7 @@ import (
 	"gonum.org/v1/plot/vg/vgpdf"
 
 	"github.com/ballast-bench/ballast/analysis/stats"
-	"github.com/ballast-bench/ballast/analysis/store"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 )
 
 // The data of the figures: what package report computes from analysed
@@ -93,15 +93,16 @@ func single(p *plot.Plot) Figure {
 	return Figure{W: Width, H: Height, Draw: p.Draw}
 }
 
-// Stage writes f as prefix.png and prefix.pdf (staged: see store.Commit).
-func Stage(prefix string, f Figure) ([]*store.File, error) {
+// Stage writes f as prefix.png and prefix.pdf, finished but not in place
+// (atomicfile.CommitAll puts them there).
+func Stage(prefix string, f Figure) ([]*atomicfile.File, error) {
 	png := vgimg.NewWith(vgimg.UseWH(f.W, f.H), vgimg.UseDPI(DPI))
 	dc := draw.New(png)
 	// An opaque white background: transparent PNGs show black in some viewers.
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
 	f.Draw(dc)
-	a, err := store.Stage(prefix+".png", func(w io.Writer) error {
+	a, err := atomicfile.Stage(prefix+".png", func(w io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: png}.WriteTo(w)
 		return err
 	})
@@ -110,15 +111,15 @@ func Stage(prefix string, f Figure) ([]*store.File, error) {
 	}
 	pdf := vgpdf.New(f.W, f.H)
 	f.Draw(draw.New(pdf))
-	b, err := store.Stage(prefix+".pdf", func(w io.Writer) error {
+	b, err := atomicfile.Stage(prefix+".pdf", func(w io.Writer) error {
 		_, err := pdf.WriteTo(w)
 		return err
 	})
 	if err != nil {
-		store.Abort([]*store.File{a})
+		a.Abort()
 		return nil, err
 	}
-	return []*store.File{a, b}, nil
+	return []*atomicfile.File{a, b}, nil
 }
 
 // newPlot sets the fonts and sizes that stay readable at 150 dpi.

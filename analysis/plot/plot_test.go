@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/ballast-bench/ballast/analysis/stats"
-	"github.com/ballast-bench/ballast/analysis/store"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 )
 
 // checkPNG decodes path and checks its size and that it is not blank:
@@ -56,7 +56,7 @@ func write(t *testing.T, name string, f Figure) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Commit(files); err != nil {
+	if err := atomicfile.CommitAll(files...); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(prefix + ".pdf"); err != nil || st.Size() < 1000 {

@@ -9,7 +9,7 @@ import (
 	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/analysis/report"
 	"github.com/ballast-bench/ballast/analysis/stats"
-	"github.com/ballast-bench/ballast/analysis/store"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 )
 
 // reportFlags are the flags 'ballast table' and 'ballast plot' share: where
@@ -50,8 +50,8 @@ func openReport(cmd *cli.Command) (*report.Report, report.Selection, error) {
 }
 
 // commit renames staged outputs into place and says where they went.
-func commit(cmd *cli.Command, files []*store.File, paths []string) error {
-	if err := store.Commit(files); err != nil {
+func commit(cmd *cli.Command, files []*atomicfile.File, paths []string) error {
+	if err := atomicfile.CommitAll(files...); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.Root().Writer, "wrote %s\n", strings.Join(paths, ", "))

@@ -10,7 +10,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/ballast-bench/ballast/analysis/report"
-	"github.com/ballast-bench/ballast/analysis/store"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 )
 
 func init() { register(tableCommand) }
@@ -49,12 +49,12 @@ func tableCommand() *cli.Command {
 				return usage(err)
 			}
 			prefix := cmd.String("out")
-			var files []*store.File
+			var files []*atomicfile.File
 			var paths []string
 			stage := func(path string, write func(io.Writer) error) error {
-				f, err := store.Stage(path, write)
+				f, err := atomicfile.Stage(path, write)
 				if err != nil {
-					store.Abort(files)
+					atomicfile.AbortAll(files...)
 					return err
 				}
 				files, paths = append(files, f), append(paths, path)

@@ -8,10 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
+
+	"github.com/ballast-bench/ballast/eventlog"
 )
 
 // duckDBView is what testdata/duckdb/inspect.mjs prints about a file.
@@ -104,13 +106,16 @@ func TestDuckDB(t *testing.T) {
 			t.Fatal(err)
 		}
 		v := inspectWithDuckDB(t, path)
+		// The columns are RunInfo's `col` tags in field order: strings as
+		// VARCHAR, integers (the seed too) as BIGINT.
+		rt := reflect.TypeFor[eventlog.RunInfo]()
 		var wantCols [][2]string
-		for _, c := range runColumns {
+		for i := range rt.NumField() {
 			typ := "BIGINT"
-			if c.str != nil {
+			if rt.Field(i).Type.Kind() == reflect.String {
 				typ = "VARCHAR"
 			}
-			wantCols = append(wantCols, [2]string{c.name, typ})
+			wantCols = append(wantCols, [2]string{rt.Field(i).Tag.Get("col"), typ})
 		}
 		if !slices.Equal(v.Columns, wantCols) {
 			t.Errorf("columns = %v, want %v", v.Columns, wantCols)
@@ -121,15 +126,9 @@ func TestDuckDB(t *testing.T) {
 		var wantRows [][]string
 		for i := range runs {
 			var row []string
-			for _, c := range runColumns {
-				switch {
-				case c.str != nil:
-					row = append(row, *c.str(&runs[i]))
-				case c.num != nil:
-					row = append(row, str(*c.num(&runs[i])))
-				default:
-					row = append(row, strconv.FormatUint(runs[i].Seed, 10))
-				}
+			rv := reflect.ValueOf(runs[i])
+			for j := range rt.NumField() {
+				row = append(row, fmt.Sprint(rv.Field(j).Interface()))
 			}
 			wantRows = append(wantRows, row)
 		}

@@ -1,7 +1,6 @@
 package pq
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -16,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 )
 
 var errClosed = errors.New("pq: writer already closed")
@@ -24,7 +24,7 @@ var errClosed = errors.New("pq: writer already closed")
 // Create it with Create, Emit events, then Close (or Abort). A Writer is
 // not safe for concurrent use.
 type Writer struct {
-	out   *atomicFile
+	out   *atomicfile.File
 	fw    *pqarrow.FileWriter
 	runID string
 	meta  map[string]string
@@ -73,13 +73,13 @@ type columns struct {
 // Create starts writing the events of run runID to path. Nothing appears at
 // path until Close succeeds.
 func Create(path, runID string) (*Writer, error) {
-	out, err := createAtomic(path)
+	out, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	fw, err := pqarrow.NewFileWriter(eventSchema, out.buf, eventProps(), arrowProps())
+	fw, err := pqarrow.NewFileWriter(eventSchema, out, eventProps(), arrowProps())
 	if err != nil {
-		out.abort()
+		out.Abort()
 		return nil, err
 	}
 	w := &Writer{
@@ -143,7 +143,7 @@ func (w *Writer) Rows() int64 { return w.rows }
 func (w *Writer) Close() error {
 	err := w.close()
 	if err == nil {
-		w.size, w.sha256 = w.out.sum.n, hex.EncodeToString(w.out.sum.h.Sum(nil))
+		w.size, w.sha256 = w.out.Digest()
 	}
 	return err
 }
@@ -165,11 +165,11 @@ func (w *Writer) close() error {
 		// The encoder's buffered pages are garbage-collected; closing it
 		// would only encode and write a footer into a file we delete.
 		w.release()
-		w.out.abort()
+		w.out.Abort()
 		return err
 	}
 	w.release()
-	return w.out.commit()
+	return w.out.Commit()
 }
 
 func (w *Writer) finish() error {
@@ -195,7 +195,7 @@ func (w *Writer) Abort() {
 	}
 	w.done = true
 	w.release()
-	w.out.abort()
+	w.out.Abort()
 }
 
 // release returns the buffers to the pool; the writer is done with them.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/ballast-bench/ballast/analysis/plot"
 	"github.com/ballast-bench/ballast/analysis/stats"
-	"github.com/ballast-bench/ballast/analysis/store"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 	"github.com/ballast-bench/ballast/policies"
 )
 
@@ -44,15 +44,15 @@ func Write(path string, f *policies.NeurosymFile) error {
 	if err != nil {
 		return err
 	}
-	w, err := store.Stage(path, func(out io.Writer) error {
+	w, err := atomicfile.Stage(path, func(out io.Writer) error {
 		_, err := out.Write(b)
 		return err
 	})
 	if err != nil {
-		store.Abort(files)
+		atomicfile.AbortAll(files...)
 		return err
 	}
-	return store.Commit(append(files, w))
+	return atomicfile.CommitAll(append(files, w)...)
 }
 
 // LossFigure draws the mean pinball loss per epoch, training and validation.

@@ -1,43 +1,42 @@
-package store
+package tablefile
 
 import (
-	"errors"
-	"flag"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+	"github.com/ballast-bench/ballast/internal/atomicfile"
+	"github.com/ballast-bench/ballast/internal/golden"
+)
 
 type row struct {
 	Name    string  `col:"name"`
 	Count   int64   `col:"count"`
 	Frac    float64 `col:"frac"`
 	Flag    bool    `col:"flag"`
+	Seed    uint64  `col:"seed"`
 	Skipped string  `col:"-"`
 	Hidden  int     // untagged: not stored
 }
 
 var rows = []row{
-	{Name: "plain", Count: 1, Frac: 0.1, Flag: true, Skipped: "x"},
+	{Name: "plain", Count: 1, Frac: 0.1, Flag: true, Seed: math.MaxInt64, Skipped: "x"},
 	{Name: `comma, "quoted"`, Count: -7, Frac: math.NaN()},
-	{Name: "", Count: 1 << 62, Frac: 1e-300},
+	{Name: "", Count: 1 << 62, Frac: 1e-300, Seed: 42},
 }
 
 func TestRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	pqPath := filepath.Join(dir, "t.parquet")
-	f1, err := StageParquet(pqPath, rows)
+	f1, err := StageParquet(pqPath, rows, KV{"k", "v"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(pqPath); !os.IsNotExist(err) {
 		t.Fatal("a staged file is visible before Commit")
 	}
-	if err := Commit([]*File{f1}); err != nil {
+	if err := atomicfile.CommitAll(f1); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ReadParquet[row](pqPath)
@@ -50,7 +49,7 @@ func TestRoundTrip(t *testing.T) {
 	for i, g := range got {
 		w := rows[i]
 		w.Skipped = ""
-		if g.Name != w.Name || g.Count != w.Count || g.Flag != w.Flag || g.Skipped != "" ||
+		if g.Name != w.Name || g.Count != w.Count || g.Flag != w.Flag || g.Seed != w.Seed || g.Skipped != "" ||
 			!(g.Frac == w.Frac || (math.IsNaN(g.Frac) && math.IsNaN(w.Frac))) {
 			t.Errorf("row %d: got %+v, want %+v", i, g, w)
 		}
@@ -67,30 +66,19 @@ func TestCSVGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Commit([]*File{f}); err != nil {
+	if err := atomicfile.CommitAll(f); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(path)
-	golden := "testdata/rows.csv"
-	if *update {
-		os.WriteFile(golden, got, 0o644)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("CSV differs from %s:\n%s\nwant\n%s", golden, got, want)
-	}
+	golden.Check(t, "testdata/rows.csv", got)
 }
 
-func TestStageFailureLeavesNothing(t *testing.T) {
-	dir := t.TempDir()
-	_, err := Stage(filepath.Join(dir, "x.csv"), func(w io.Writer) error { return errors.New("boom") })
-	if err == nil {
-		t.Fatal("no error")
+func TestSeedOutOfRange(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.parquet")
+	if _, err := StageParquet(path, []row{{Seed: math.MaxInt64 + 1}}); err == nil {
+		t.Fatal("a uint64 above 2^63-1 was written")
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 0 {
 		t.Errorf("left %v behind", entries)
 	}
 }
@@ -101,7 +89,7 @@ func TestReadWrongType(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "t.parquet")
 	f, _ := StageParquet(path, rows)
-	Commit([]*File{f})
+	atomicfile.CommitAll(f)
 	if _, err := ReadParquet[other](path); err == nil {
 		t.Error("reading a string column into int64 did not fail")
 	}

@@ -1,21 +1,22 @@
-// Package store writes and reads the tables of 'ballast analyze' (slices
-// of structs whose fields carry `col:"name"` tags) as Parquet and CSV.
-// Every file is written under a temporary name in its directory and
-// renamed into place when complete, so a reader never sees a partial file.
+// Package tablefile is ballast's one codec for tables: slices of structs
+// whose fields carry `col:"name"` tags, written and read as Parquet (and
+// written as CSV). The runs table (eventlog.RunInfo) and every table of
+// 'ballast analyze' use it; files are written through package atomicfile,
+// so a reader never sees a partial file.
 //
-// Field types: string, int64, float64 (NaN allowed: "undefined"), bool.
-// Fields tagged `col:"-"` or untagged are not stored.
-package store
+// Field types: string, int64, float64 (NaN allowed: "undefined"), bool,
+// and uint64, stored as int64 (values must be below 2^63). Fields tagged
+// `col:"-"` or untagged are not stored. Parquet files are zstd-compressed
+// with dictionaries, every column required.
+package tablefile
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"math"
 	"reflect"
 	"strconv"
 
@@ -26,6 +27,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 )
 
 type column struct {
@@ -43,9 +46,9 @@ func columns(t reflect.Type) ([]column, error) {
 			continue
 		}
 		switch f.Type.Kind() {
-		case reflect.String, reflect.Int64, reflect.Float64, reflect.Bool:
+		case reflect.String, reflect.Int64, reflect.Uint64, reflect.Float64, reflect.Bool:
 		default:
-			return nil, fmt.Errorf("store: %s.%s: unsupported type %s", t.Name(), f.Name, f.Type)
+			return nil, fmt.Errorf("tablefile: %s.%s: unsupported type %s", t.Name(), f.Name, f.Type)
 		}
 		cols = append(cols, column{name: name, index: i, kind: f.Type.Kind()})
 	}
@@ -56,7 +59,7 @@ func arrowType(k reflect.Kind) arrow.DataType {
 	switch k {
 	case reflect.String:
 		return arrow.BinaryTypes.String
-	case reflect.Int64:
+	case reflect.Int64, reflect.Uint64:
 		return arrow.PrimitiveTypes.Int64
 	case reflect.Float64:
 		return arrow.PrimitiveTypes.Float64
@@ -74,66 +77,21 @@ func Header[T any]() []string {
 	return names
 }
 
-// File is one staged output file: written to a temporary file by Stage,
-// renamed into place by Commit. Staging every output of a command first
-// and committing only when all succeeded means bad input never leaves
-// half a set of outputs behind.
-type File struct {
-	tmp, path string
+// KV is one key-value pair of a Parquet file's metadata.
+type KV struct{ Key, Value string }
+
+// StageParquet writes rows as a Parquet file at path, finished but not
+// yet in place (atomicfile.CommitAll puts it there), with the key-value
+// metadata meta.
+func StageParquet[T any](path string, rows []T, meta ...KV) (*atomicfile.File, error) {
+	return atomicfile.Stage(path, func(w io.Writer) error { return WriteParquet(w, rows, meta...) })
 }
 
-// Stage writes a file through write to a temporary name beside path.
-func Stage(path string, write func(w io.Writer) error) (*File, error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return nil, err
-	}
-	bw := bufio.NewWriterSize(f, 256<<10)
-	err = write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return nil, fmt.Errorf("writing %s: %w", path, err)
-	}
-	return &File{tmp: f.Name(), path: path}, nil
-}
-
-// Commit renames staged files into place, in order.
-func Commit(files []*File) error {
-	for i, f := range files {
-		if err := os.Rename(f.tmp, f.path); err != nil {
-			Abort(files[i:])
-			return err
-		}
-	}
-	return nil
-}
-
-// Abort removes staged files.
-func Abort(files []*File) {
-	for _, f := range files {
-		os.Remove(f.tmp)
-	}
-}
-
-// StageParquet stages rows as a Parquet file (zstd; every column
-// required).
-func StageParquet[T any](path string, rows []T) (*File, error) {
+// WriteParquet writes rows as a Parquet file to w.
+func WriteParquet[T any](w io.Writer, rows []T, meta ...KV) error {
 	cols, err := columns(reflect.TypeFor[T]())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	fields := make([]arrow.Field, len(cols))
 	for i, c := range cols {
@@ -151,6 +109,11 @@ func StageParquet[T any](path string, rows []T) (*File, error) {
 				b.Field(i).(*array.StringBuilder).Append(fv.String())
 			case reflect.Int64:
 				b.Field(i).(*array.Int64Builder).Append(fv.Int())
+			case reflect.Uint64:
+				if fv.Uint() > math.MaxInt64 {
+					return fmt.Errorf("row %d: %s %d does not fit in int64; allowed: below 2^63", r, c.name, fv.Uint())
+				}
+				b.Field(i).(*array.Int64Builder).Append(int64(fv.Uint()))
 			case reflect.Float64:
 				b.Field(i).(*array.Float64Builder).Append(fv.Float())
 			case reflect.Bool:
@@ -160,27 +123,31 @@ func StageParquet[T any](path string, rows []T) (*File, error) {
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	return Stage(path, func(w io.Writer) error {
-		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd))
-		fw, err := pqarrow.NewFileWriter(schema, nopCloser{w}, props, pqarrow.NewArrowWriterProperties())
-		if err != nil {
-			return err
-		}
-		return errors.Join(fw.Write(rec), fw.Close())
-	})
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd))
+	fw, err := pqarrow.NewFileWriter(schema, nopCloser{w}, props, pqarrow.NewArrowWriterProperties())
+	if err != nil {
+		return err
+	}
+	werr := fw.Write(rec)
+	for _, kv := range meta {
+		werr = errors.Join(werr, fw.AppendKeyValueMetadata(kv.Key, kv.Value))
+	}
+	return errors.Join(werr, fw.Close())
 }
 
-// nopCloser keeps pqarrow from closing the staged file: Stage closes it.
+// nopCloser keeps pqarrow from closing w: an atomicfile.File is closed by
+// its commit.
 type nopCloser struct{ io.Writer }
 
-// StageCSV stages rows as CSV with a header line. Floats are written in
-// the shortest form that reads back exactly ("NaN" when undefined).
-func StageCSV[T any](path string, rows []T) (*File, error) {
+// StageCSV writes rows as CSV with a header line at path, finished but
+// not yet in place. Floats are written in the shortest form that reads
+// back exactly ("NaN" when undefined).
+func StageCSV[T any](path string, rows []T) (*atomicfile.File, error) {
 	cols, err := columns(reflect.TypeFor[T]())
 	if err != nil {
 		return nil, err
 	}
-	return Stage(path, func(w io.Writer) error {
+	return atomicfile.Stage(path, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		rec := make([]string, len(cols))
 		for i, c := range cols {
@@ -196,6 +163,8 @@ func StageCSV[T any](path string, rows []T) (*File, error) {
 					rec[i] = fv.String()
 				case reflect.Int64:
 					rec[i] = strconv.FormatInt(fv.Int(), 10)
+				case reflect.Uint64:
+					rec[i] = strconv.FormatUint(fv.Uint(), 10)
 				case reflect.Float64:
 					rec[i] = strconv.FormatFloat(fv.Float(), 'g', -1, 64)
 				case reflect.Bool:
@@ -209,7 +178,7 @@ func StageCSV[T any](path string, rows []T) (*File, error) {
 	})
 }
 
-// ReadParquet reads a table written by StageParquet into rows of T. Every
+// ReadParquet reads a table written by WriteParquet into rows of T. Every
 // column of T must be present with its type.
 func ReadParquet[T any](path string) ([]T, error) {
 	cols, err := columns(reflect.TypeFor[T]())
@@ -234,7 +203,7 @@ func ReadParquet[T any](path string) ([]T, error) {
 	for _, c := range cols {
 		idx := tbl.Schema().FieldIndices(c.name)
 		if len(idx) != 1 {
-			return nil, fmt.Errorf("%s: no column %q; allowed: tables written by 'ballast analyze'", path, c.name)
+			return nil, fmt.Errorf("%s: no column %q; allowed: tables written by ballast", path, c.name)
 		}
 		row := 0
 		for _, chunk := range tbl.Column(idx[0]).Data().Chunks() {
@@ -250,10 +219,16 @@ func ReadParquet[T any](path string) ([]T, error) {
 					}
 					fv.SetString(a.Value(i))
 				case *array.Int64:
-					if c.kind != reflect.Int64 {
+					switch v := a.Value(i); {
+					case c.kind == reflect.Int64:
+						fv.SetInt(v)
+					case c.kind == reflect.Uint64 && v >= 0:
+						fv.SetUint(uint64(v))
+					case c.kind == reflect.Uint64:
+						return nil, fmt.Errorf("%s: column %s: negative value %d; allowed: 0 or more", path, c.name, v)
+					default:
 						return nil, typeErr(path, c, a)
 					}
-					fv.SetInt(a.Value(i))
 				case *array.Float64:
 					if c.kind != reflect.Float64 {
 						return nil, typeErr(path, c, a)
