@@ -294,9 +294,21 @@ func prepare(ctx context.Context, opt *Options, x *Experiment) (*expData, error)
 			d.seeds = append(d.seeds, j.Run.Info.Seed)
 		}
 	}
-	an, err := metrics.AnalyzeFiles(files, metrics.Options{}, opt.Jobs)
+	// One pass over each file: the metrics, and the traces where the
+	// experiment's figures need them.
+	var also metrics.Also
+	if x.TraceBinS > 0 {
+		also = trace.Also(int64(x.TraceBinS * 1e6))
+	}
+	an, err := metrics.AnalyzeFiles(files, metrics.Options{}, opt.Jobs, also)
 	if err != nil {
 		return nil, err
+	}
+	if x.TraceBinS > 0 {
+		d.traces = map[string]*trace.Run{}
+		for _, r := range an {
+			d.traces[r.Row.RunID] = trace.Of(r)
+		}
 	}
 	d.tables = metrics.Collect(an)
 	if err := d.tables.Write(filepath.Join(opt.Out, "metrics", x.Name)); err != nil {
@@ -322,43 +334,7 @@ func prepare(ctx context.Context, opt *Options, x *Experiment) (*expData, error)
 		fmt.Fprintf(opt.Log, "warning: %d of %d runs of %s were made by code version %s, this binary is %s; runs are reused by identity, not by code version: delete %s to rerun them\n",
 			stale, len(d.tables.Runs), x.Name, strings.Join(d.versions, ", "), harness.CodeVersion(), runs)
 	}
-	if x.TraceBinS > 0 {
-		if d.traces, err = traces(files, int64(x.TraceBinS*1e6), opt.Jobs); err != nil {
-			return nil, err
-		}
-	}
 	return d, nil
-}
-
-// traces derives the trace of every file, jobs at a time.
-func traces(files []string, binUS int64, jobs int) (map[string]*trace.Run, error) {
-	out := make([]*trace.Run, len(files))
-	errs := make([]error, len(files))
-	next := make(chan int)
-	done := make(chan struct{})
-	for range min(jobs, len(files)) {
-		go func() {
-			for i := range next {
-				out[i], errs[i] = trace.File(files[i], binUS)
-			}
-			done <- struct{}{}
-		}()
-	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	for range min(jobs, len(files)) {
-		<-done
-	}
-	m := map[string]*trace.Run{}
-	for i, r := range out {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("%s: %w", files[i], errs[i])
-		}
-		m[r.RunID] = r
-	}
-	return m, nil
 }
 
 // progress reports sweeps as plain lines (the log is often a file or CI).

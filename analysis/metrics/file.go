@@ -29,8 +29,19 @@ func ReadInfo(path string) (eventlog.RunInfo, error) {
 	return runInfo(path, meta)
 }
 
-// AnalyzeFile derives the metrics of the run in one events file.
-func AnalyzeFile(path string, opt Options) (*Run, error) {
+// Consumer is another reader of a run's events, fed in the same pass as
+// the metrics, so that each events file is read once for every analysis
+// (the Dynatune traces of reproduce/trace are one).
+type Consumer interface {
+	Add(ev *eventlog.Event) error
+}
+
+// Also makes the extra consumer of one run, from its RunInfo.
+type Also func(info eventlog.RunInfo) (Consumer, error)
+
+// AnalyzeFile derives the metrics of the run in one events file. With
+// also, the same pass feeds its consumer too (Run.Also).
+func AnalyzeFile(path string, opt Options, also ...Also) (*Run, error) {
 	r, err := pq.OpenEvents(path)
 	if err != nil {
 		return nil, err
@@ -44,7 +55,20 @@ func AnalyzeFile(path string, opt Options) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s metadata: %w", path, MetaRun, err)
 	}
-	if err := r.Scan(info.RunID, d.Add); err != nil {
+	add := d.Add
+	var extra Consumer
+	if len(also) > 0 && also[0] != nil {
+		if extra, err = also[0](info); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		add = func(ev *eventlog.Event) error {
+			if err := d.Add(ev); err != nil {
+				return err
+			}
+			return extra.Add(ev)
+		}
+	}
+	if err := r.Scan(info.RunID, add); err != nil {
 		if strings.HasPrefix(err.Error(), path+": ") {
 			return nil, err
 		}
@@ -55,6 +79,7 @@ func AnalyzeFile(path string, opt Options) (*Run, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	run.Row.Path = path
+	run.Also = extra
 	return run, nil
 }
 
@@ -134,11 +159,12 @@ func CompareRows(a, b *RunRow) int {
 }
 
 // AnalyzeFiles derives every file's run on up to jobs goroutines (0: one
-// per CPU) and returns the runs sorted by CompareRows. The same run read
+// per CPU), each file in one pass that also feeds also's consumer if given,
+// and returns the runs sorted by CompareRows. The same run read
 // from two files (shards and their merge) is kept once; two files with the
 // same run but different events are an error. Errors name the file; with
 // several bad files, the first in path order is reported.
-func AnalyzeFiles(paths []string, opt Options, jobs int) ([]*Run, error) {
+func AnalyzeFiles(paths []string, opt Options, jobs int, also ...Also) ([]*Run, error) {
 	if _, err := opt.Check(); err != nil {
 		return nil, err
 	}
@@ -152,7 +178,7 @@ func AnalyzeFiles(paths []string, opt Options, jobs int) ([]*Run, error) {
 	for range min(jobs, len(paths)) {
 		wg.Go(func() {
 			for i := range next {
-				runs[i], errs[i] = AnalyzeFile(paths[i], opt)
+				runs[i], errs[i] = AnalyzeFile(paths[i], opt, also...)
 			}
 		})
 	}

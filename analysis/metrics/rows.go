@@ -183,4 +183,6 @@ type Run struct {
 	Failovers []Failover
 	Safety    []SafetyEpisode
 	Arms      []ArmBin
+	// Also is the extra consumer fed in the same pass (AnalyzeFile), or nil.
+	Also Consumer
 }

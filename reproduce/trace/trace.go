@@ -16,7 +16,6 @@ import (
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/eventlog"
-	"github.com/ballast-bench/ballast/eventlog/pq"
 )
 
 // Run is one run's series, binned by BinUS from time 0.
@@ -59,27 +58,23 @@ func Bins(durationUS, binUS int64) int {
 	return int((durationUS + binUS - 1) / binUS)
 }
 
-// File derives the series of the run in one events file.
-func File(path string, binUS int64) (*Run, error) {
-	if binUS <= 0 {
-		return nil, fmt.Errorf("trace: bin %d µs; allowed: > 0", binUS)
+// Also is the trace's consumer for the metrics pass over each events file
+// (metrics.AnalyzeFile): the series are derived in the same read as the
+// metrics. The run's Also is then a *Deriver; Finish gives the series.
+func Also(binUS int64) metrics.Also {
+	return func(info eventlog.RunInfo) (metrics.Consumer, error) {
+		if binUS <= 0 {
+			return nil, fmt.Errorf("trace: bin %d µs; allowed: > 0", binUS)
+		}
+		return newDeriver(info, binUS), nil
 	}
-	info, err := metrics.ReadInfo(path)
-	if err != nil {
-		return nil, err
-	}
-	d := newDeriver(info, binUS)
-	if err := pq.ScanEvents(path, func(_ string, ev *eventlog.Event) error {
-		d.add(ev)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	return d.finish(), nil
 }
 
-// deriver is the streaming state of one run.
-type deriver struct {
+// Of returns the series a metrics pass with Also derived for run.
+func Of(run *metrics.Run) *Run { return run.Also.(*Deriver).finish() }
+
+// Deriver is the streaming state of one run.
+type Deriver struct {
 	r        *Run
 	k        int
 	deadline []int64 // latest drawn deadline per node; -1: none yet
@@ -93,14 +88,15 @@ type deriver struct {
 	bin      int   // the bin whose end the next sample is taken at
 	regime   int64
 	scratch  []int64
+	done     bool
 }
 
-func newDeriver(info eventlog.RunInfo, binUS int64) *deriver {
+func newDeriver(info eventlog.RunInfo, binUS int64) *Deriver {
 	n := int(info.Nodes)
 	nb := Bins(info.DurationUS, binUS)
 	r := &Run{RunID: info.RunID, Nodes: n, DurationUS: info.DurationUS, BinUS: binUS,
 		Regime: make([]int64, nb), Heartbeats: make([]int64, nb), KthDeadlineUS: make([]float64, nb)}
-	d := &deriver{r: r, k: n/2 + 1, deadline: make([]int64, n), leader: make([]bool, n), alive: make([]bool, n), current: -1, regime: -1, noLeader: -1}
+	d := &Deriver{r: r, k: n/2 + 1, deadline: make([]int64, n), leader: make([]bool, n), alive: make([]bool, n), current: -1, regime: -1, noLeader: -1}
 	for i := range n {
 		d.deadline[i] = -1
 		d.alive[i] = true
@@ -110,7 +106,7 @@ func newDeriver(info eventlog.RunInfo, binUS int64) *deriver {
 
 // sampleUntil records the state at the end of every bin that ends at or
 // before t (events at exactly a bin's end belong to the next bin).
-func (d *deriver) sampleUntil(t int64) {
+func (d *Deriver) sampleUntil(t int64) {
 	for d.bin < len(d.r.Regime) && int64(d.bin+1)*d.r.BinUS <= t {
 		d.r.KthDeadlineUS[d.bin] = d.kth()
 		d.bin++
@@ -120,7 +116,7 @@ func (d *deriver) sampleUntil(t int64) {
 	}
 }
 
-func (d *deriver) kth() float64 {
+func (d *Deriver) kth() float64 {
 	d.scratch = d.scratch[:0]
 	for i, v := range d.deadline {
 		if v >= 0 && d.alive[i] && !d.leader[i] {
@@ -134,7 +130,13 @@ func (d *deriver) kth() float64 {
 	return float64(d.scratch[d.k-1])
 }
 
-func (d *deriver) add(ev *eventlog.Event) {
+// Add implements metrics.Consumer.
+func (d *Deriver) Add(ev *eventlog.Event) error {
+	d.add(ev)
+	return nil
+}
+
+func (d *Deriver) add(ev *eventlog.Event) {
 	d.sampleUntil(ev.TimeUS)
 	n := int(ev.Node)
 	switch ev.Kind {
@@ -184,7 +186,7 @@ func (d *deriver) add(ev *eventlog.Event) {
 	}
 }
 
-func (d *deriver) stepDown(n int, t int64) {
+func (d *Deriver) stepDown(n int, t int64) {
 	if d.leader[n] {
 		d.leaders--
 		if d.leaders == 0 && d.elected {
@@ -199,7 +201,7 @@ func (d *deriver) stepDown(n int, t int64) {
 
 // meanDeadline is the mean current deadline of the live non-leaders that
 // have one.
-func (d *deriver) meanDeadline() float64 {
+func (d *Deriver) meanDeadline() float64 {
 	var sum float64
 	n := 0
 	for i, v := range d.deadline {
@@ -214,7 +216,12 @@ func (d *deriver) meanDeadline() float64 {
 	return sum / float64(n)
 }
 
-func (d *deriver) finish() *Run {
+// finish closes the series at the run's end (once).
+func (d *Deriver) finish() *Run {
+	if d.done {
+		return d.r
+	}
+	d.done = true
 	d.sampleUntil(math.MaxInt64)
 	if d.noLeader >= 0 && d.noLeader < d.r.DurationUS {
 		d.r.Leaderless = append(d.r.Leaderless, Period{d.noLeader, d.r.DurationUS})

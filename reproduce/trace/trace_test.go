@@ -82,10 +82,11 @@ func TestSimulatedRun(t *testing.T) {
 	if _, err := run.WriteEvents(path); err != nil {
 		t.Fatal(err)
 	}
-	r, err := File(path, 1_000_000)
+	m, err := metrics.AnalyzeFile(path, metrics.Options{}, Also(1_000_000))
 	if err != nil {
 		t.Fatal(err)
 	}
+	r := Of(m)
 	_, events, err := pq.ReadEvents(path)
 	if err != nil {
 		t.Fatal(err)
@@ -102,10 +103,6 @@ func TestSimulatedRun(t *testing.T) {
 	}
 	if got != hb || hb == 0 {
 		t.Errorf("heartbeats in bins %d, heartbeat_sent rows %d", got, hb)
-	}
-	m, err := metrics.AnalyzeFile(path, metrics.Options{})
-	if err != nil {
-		t.Fatal(err)
 	}
 	var outOfService int64
 	for _, f := range m.Failovers {
