@@ -25,7 +25,8 @@ vet:
 # shard-merge-analyse sequence of the sweep workflow.
 test: vet lint-workflows
 	$(GO) test ./...
-	$(GO) test -race ./harness/... ./sim/fast/...
+	$(GO) test -race ./harness/... ./sim/fast/... ./sim/etcdraft/...
+	$(GO) test -race -run 'TestSameSeedSameEvents|TestTimelineIdenticalAcrossPolicies|TestHeartbeatTunerHooks' ./sim
 	$(MAKE) --no-print-directory sweep-check
 
 # The GitHub workflows cannot run here; actionlint checks their syntax,
@@ -89,7 +90,6 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzEngine -fuzztime 60s ./sim/fast
 	$(GO) test -run '^$$' -fuzz FuzzPolicyDeadlines -fuzztime 60s ./policies
 
 # Installs DuckDB for the independent-reader test (needs npm).

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/ballast-bench/ballast/eventlog"
-	"github.com/ballast-bench/ballast/policies"
 	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/scenario"
@@ -17,15 +16,6 @@ func mustScenario(tb testing.TB, name string) *scenario.Scenario {
 		tb.Fatal(err)
 	}
 	return s
-}
-
-func mustPolicy(tb testing.TB, name string, set ...string) policy.Factory {
-	tb.Helper()
-	f, _, err := policies.Build(name, set...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return f
 }
 
 // runEvents runs eng and returns its events; a run error fails the test.

@@ -1,4 +1,4 @@
-package etcdraft
+package etcdraft_test
 
 import (
 	"math/rand/v2"
@@ -6,8 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ballast-bench/ballast/policies"
 	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
+	"github.com/ballast-bench/ballast/sim/etcdraft"
+	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
 // timed wraps a policy and measures the wall time of each Deadline call
@@ -83,10 +86,16 @@ func reportDist(b *testing.B, name string, xs []int64, clock int64) {
 // p95, p99 and max of choose (Deadline) and update (ElectionDone); and the
 // engine's ns per event for context.
 func BenchmarkPolicyOverhead(b *testing.B) {
-	s := mustScenario(b, "wan_main_n3")
+	s, err := scenario.Load("wan_main_n3")
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, name := range []string{"bandit_safe", "random", "backoff"} {
 		b.Run(name, func(b *testing.B) {
-			inner := mustPolicy(b, name)
+			inner, _, err := policies.Build(name)
+			if err != nil {
+				b.Fatal(err)
+			}
 			var choose, update []int64
 			f := func(node int, rng *rand.Rand) policy.Policy {
 				return timed{p: inner(node, rng), choose: &choose, update: &update}
@@ -96,7 +105,7 @@ func BenchmarkPolicyOverhead(b *testing.B) {
 			seed := uint64(0)
 			for b.Loop() {
 				seed++
-				res, err := Engine{}.Run(&sim.Config{Scenario: s, Seed: seed, Policy: f})
+				res, err := etcdraft.Engine{}.Run(&sim.Config{Scenario: s, Seed: seed, Policy: f})
 				if err != nil {
 					b.Fatal(err)
 				}

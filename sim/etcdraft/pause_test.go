@@ -2,16 +2,12 @@ package etcdraft
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ballast-bench/ballast/eventlog"
-	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/dist"
-	"github.com/ballast-bench/ballast/sim/fast"
-	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
@@ -151,96 +147,4 @@ func TestPauseHandBuilt(t *testing.T) {
 			"280 2 timer_reset 1 -1 600000",
 			"280 2 heartbeat_resp_sent 1 0 0")
 	})
-}
-
-// heavyPauses is a pause process far heavier than any scenario's: every
-// node stalls every ~0.4 s for a lognormal time around 60 ms, sometimes
-// seconds, so pauses meet crashes, restarts, partitions, elections, a
-// leader's ticks, the workload and each other's ends often.
-func heavyPauses() []scenario.Pause {
-	return []scenario.Pause{{
-		Gap:      &dist.Spec{Dist: "exponential", MeanMS: ptr(400.0)},
-		Duration: &dist.Spec{Dist: "lognormal", MedianMS: ptr(60.0), Sigma: ptr(1.2)},
-	}}
-}
-
-// TestPauseInvariantsOverRandomSeeds runs scenarios with crashes,
-// restarts, partitions and workloads under heavy processing pauses, in
-// every protocol variant (both vote-lease modes), with policies of every
-// kind, for random seeds: the independent invariants (a paused node
-// handles nothing and fires no timer until its pause_end, among the
-// others), raft's own assertions and the analysis' checks must hold.
-func TestPauseInvariantsOverRandomSeeds(t *testing.T) {
-	master := rand.New(rand.NewPCG(20261122, 8))
-	seedsPer := 2
-	if testing.Short() {
-		seedsPer = 1
-	}
-	runs, pauses := 0, 0
-	for si, name := range []string{"wan_main", "partition_recovery", "cold_start", "dynatune_stable", "multi_az_n3"} {
-		base := *mustScenario(t, name)
-		base.Pauses = heavyPauses()
-		for vi := range raftVariants {
-			s := withVariant(&base, vi)
-			for _, pol := range sweepPolicies[(si+vi)%len(sweepPolicies)] {
-				f := mustPolicy(t, pol)
-				for k := 0; k < seedsPer; k++ {
-					seed := master.Uint64() >> 1
-					var m eventlog.Memory
-					if _, err := runProtected(&sim.Config{Scenario: s, Seed: seed, Policy: f, Sink: &m, RunID: "test"}); err != nil {
-						t.Fatalf("%s variant %s policy %s seed %d: %v", name, raftVariants[vi].name, pol, seed, err)
-					}
-					chk := invariant.New(s.Nodes)
-					for i := range m.Events {
-						chk.Emit(&m.Events[i])
-						if m.Events[i].Kind == eventlog.PauseStart {
-							pauses++
-						}
-					}
-					if err := chk.Err(); err != nil {
-						t.Fatalf("%s variant %s policy %s seed %d: %v", name, raftVariants[vi].name, pol, seed, err)
-					}
-					deriveRun(t, s, "etcd", m.Events)
-					runs++
-				}
-			}
-		}
-	}
-	if pauses < 100*runs {
-		t.Errorf("%d runs, only %d pauses", runs, pauses)
-	}
-	t.Logf("%d runs, %d pauses", runs, pauses)
-}
-
-// TestPausesSameOnBothEngines: for a seed both engines, and every policy,
-// pause the same nodes at the same times for the same lengths (the pauses
-// come from the timeline), here on the single-host stress scenario without
-// its leader crashes (which hit whichever node leads, and a crashed node
-// is not paused).
-func TestPausesSameOnBothEngines(t *testing.T) {
-	s := *mustScenario(t, "wan_main_n3_stress")
-	s.Crashes = nil
-	pauseRows := func(evs []eventlog.Event) []string {
-		var out []string
-		for _, e := range evs {
-			if e.Kind == eventlog.PauseStart || e.Kind == eventlog.PauseEnd {
-				out = append(out, fmt.Sprintf("%d %d %s %d", e.TimeUS, e.Node, e.Kind, e.Value))
-			}
-		}
-		return out
-	}
-	for seed := uint64(1); seed <= 3; seed++ {
-		want := pauseRows(runEvents(t, Engine{}, &s, mustPolicy(t, "random"), seed))
-		if len(want) < 2*3*20 {
-			t.Fatalf("seed %d: only %d pause rows", seed, len(want))
-		}
-		for _, c := range []struct {
-			eng    sim.Engine
-			policy string
-		}{{Engine{}, "bandit_safe"}, {fast.Engine{}, "random"}, {fast.Engine{}, "dynatune"}} {
-			if got := pauseRows(runEvents(t, c.eng, &s, mustPolicy(t, c.policy), seed)); !slices.Equal(got, want) {
-				t.Errorf("seed %d: %s engine with %s paused otherwise than etcd with random", seed, c.eng.Name(), c.policy)
-			}
-		}
-	}
 }

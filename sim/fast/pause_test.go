@@ -6,11 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
-	"github.com/ballast-bench/ballast/sim/dist"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
@@ -187,85 +185,4 @@ func TestPauseHandBuilt(t *testing.T) {
 			}
 		}
 	})
-}
-
-// heavyPauses is a pause process far heavier than any scenario's: every
-// node stalls every ~0.4 s for a lognormal time around 60 ms, sometimes
-// seconds, so pauses meet crashes, restarts, partitions, elections and
-// each other's ends often.
-func heavyPauses() []scenario.Pause {
-	return []scenario.Pause{{
-		Gap:      &dist.Spec{Dist: "exponential", MeanMS: ptr(400.0)},
-		Duration: &dist.Spec{Dist: "lognormal", MedianMS: ptr(60.0), Sigma: ptr(1.2)},
-	}}
-}
-
-// TestPauseInvariantsOverRandomSeeds runs scenarios with crashes,
-// restarts, partitions and workloads under heavy processing pauses, in
-// every protocol variant, for random seeds, and checks the independent
-// invariants (which include: a paused node handles nothing and fires no
-// timer until its pause_end) and that the analysis accepts the rows.
-func TestPauseInvariantsOverRandomSeeds(t *testing.T) {
-	master := rand.New(rand.NewPCG(20261122, 3))
-	seedsPer := 3
-	if testing.Short() {
-		seedsPer = 1
-	}
-	runs, pauses, ended := 0, 0, 0
-	for _, name := range []string{"wan_main", "partition_recovery", "cold_start", "dynatune_stable", "multi_az_n3"} {
-		base := *mustScenario(t, name)
-		base.Pauses = heavyPauses()
-		for vi := range raftVariants {
-			s := withVariant(&base, vi)
-			for _, pol := range []string{"random", "bandit_safe", "dynatune"} {
-				f := mustPolicy(t, pol)
-				for k := 0; k < seedsPer; k++ {
-					seed := master.Uint64() >> 1
-					var m eventlog.Memory
-					chk := invariant.New(s.Nodes)
-					_, err := Engine{}.Run(&sim.Config{Scenario: s, Seed: seed, Policy: f, Sink: &m, RunID: "test"})
-					if err != nil {
-						t.Fatalf("%s variant %s policy %s seed %d: %v", name, raftVariants[vi].name, pol, seed, err)
-					}
-					for i := range m.Events {
-						chk.Emit(&m.Events[i])
-						switch m.Events[i].Kind {
-						case eventlog.PauseStart:
-							pauses++
-						case eventlog.PauseEnd:
-							ended++
-						}
-					}
-					if err := chk.Err(); err != nil {
-						t.Fatalf("%s variant %s policy %s seed %d: %v", name, raftVariants[vi].name, pol, seed, err)
-					}
-					derive(t, s, m.Events)
-					runs++
-				}
-			}
-		}
-	}
-	if pauses < 100*runs || ended < pauses*9/10 {
-		t.Errorf("%d runs: %d pauses, %d ended", runs, pauses, ended)
-	}
-	t.Logf("%d runs, %d pauses", runs, pauses)
-}
-
-// derive feeds a run's rows to the analysis, which rejects rows that break
-// its expectations.
-func derive(tb testing.TB, s *scenario.Scenario, evs []eventlog.Event) {
-	tb.Helper()
-	d, err := metrics.NewDeriver(eventlog.RunInfo{RunID: "r", Engine: "fast", Nodes: int64(s.Nodes),
-		DurationUS: s.DurationUS(), HeartbeatUS: s.HeartbeatUS(), Events: int64(len(evs))}, metrics.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for i := range evs {
-		if err := d.Add(&evs[i]); err != nil {
-			tb.Fatalf("%s: analysis rejects the events: %v", s.Name, err)
-		}
-	}
-	if _, err := d.Finish(); err != nil {
-		tb.Fatal(err)
-	}
 }

@@ -1,14 +1,33 @@
-package etcdraft
+package sim_test
+
+// Tests that compare the engines with each other: where they must agree
+// (the same network and faults, the same statistics where both model a
+// setting) and where they differ by design.
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
 
+	"github.com/ballast-bench/ballast/analysis/metrics"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
+	"github.com/ballast-bench/ballast/sim/etcdraft"
 	"github.com/ballast-bench/ballast/sim/fast"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
+
+// derived runs s on eng and returns the analysis of its rows.
+func derived(t *testing.T, eng sim.Engine, s *scenario.Scenario, f policy.Factory, seed uint64) *metrics.Run {
+	t.Helper()
+	r, err := check(s, eng.Name(), mustRun(t, eng, s, f, seed))
+	if err != nil {
+		t.Fatalf("%s on %s seed %d: %v", eng.Name(), s.Name, seed, err)
+	}
+	return r
+}
 
 // lanFailovers is the lan scenario (5 nodes, 0.2 ms + exp(0.3 ms) links,
 // no loss) with the leader crashed every 2 s and restarted 1 s later: about
@@ -31,7 +50,7 @@ func electStats(t *testing.T, eng sim.Engine, s *scenario.Scenario, n int) (ots,
 	t.Helper()
 	f := mustPolicy(t, "random")
 	for seed := uint64(1); seed <= uint64(n); seed++ {
-		r := deriveRun(t, s, eng.Name(), runEvents(t, eng, s, f, seed))
+		r := derived(t, eng, s, f, seed)
 		for _, fo := range r.Failovers {
 			if fo.Recovered && fo.Detected {
 				ots = append(ots, float64(fo.OutOfServiceUS)/1000)
@@ -93,7 +112,7 @@ func TestEnginesAgreeOnLAN(t *testing.T) {
 	for _, c := range cases {
 		s := lanFailovers(t, c.preVote, c.checkQuorum, scenario.VoteLeaseFixed)
 		fa, _, _ := electStats(t, fast.Engine{}, s, seeds)
-		et, _, _ := electStats(t, Engine{}, s, seeds)
+		et, _, _ := electStats(t, etcdraft.Engine{}, s, seeds)
 		n, m := float64(len(fa)), float64(len(et))
 		crit := 1.949 * math.Sqrt((n+m)/(n*m))
 		d := ks(fa, et)
@@ -133,8 +152,8 @@ func TestDirectionsByDesign(t *testing.T) {
 	fixedS := lanFailovers(t, true, true, scenario.VoteLeaseFixed)
 	ownS := lanFailovers(t, true, true, scenario.VoteLeaseOwnTimer)
 	fastOTS, _, fastAtt := electStats(t, fast.Engine{}, fixedS, seeds)
-	fixOTS, _, fixAtt := electStats(t, Engine{}, fixedS, seeds)
-	ownOTS, _, ownAtt := electStats(t, Engine{}, ownS, seeds)
+	fixOTS, _, fixAtt := electStats(t, etcdraft.Engine{}, fixedS, seeds)
+	ownOTS, _, ownAtt := electStats(t, etcdraft.Engine{}, ownS, seeds)
 	t.Logf("time to elect, median: fast %.1f ms, etcd fixed %.1f ms, etcd own_timer %.1f ms; attempts %d, %d, %d",
 		median(fastOTS), median(fixOTS), median(ownOTS), fastAtt, fixAtt, ownAtt)
 	for _, base := range []struct {
@@ -150,7 +169,7 @@ func TestDirectionsByDesign(t *testing.T) {
 		}
 	}
 
-	for _, eng := range []sim.Engine{fast.Engine{}, Engine{}} {
+	for _, eng := range []sim.Engine{fast.Engine{}, etcdraft.Engine{}} {
 		_, plain, _ := electStats(t, eng, lanFailovers(t, false, false, ""), seeds)
 		_, pre, _ := electStats(t, eng, lanFailovers(t, true, false, ""), seeds)
 		// One LAN round trip is about 1 ms (2 x (0.2 + 0.3 mean) ms).
@@ -173,15 +192,15 @@ func steadyAttempts(t *testing.T, eng sim.Engine, proposalMS float64) int {
 	f := mustPolicy(t, "random", "min_ms=100", "max_ms=200")
 	n := 0
 	for seed := uint64(1); seed <= 10; seed++ {
-		r := deriveRun(t, &s, eng.Name(), runEvents(t, eng, &s, f, seed))
+		r := derived(t, eng, &s, f, seed)
 		n += int(r.Row.Attempts + r.Row.OpenAttempts)
 	}
 	return n
 }
 
 func TestWorkloadResetsTimersOnEtcdOnly(t *testing.T) {
-	fastIdle, etcdIdle := steadyAttempts(t, fast.Engine{}, 0), steadyAttempts(t, Engine{}, 0)
-	fastLoad, etcdLoad := steadyAttempts(t, fast.Engine{}, 100), steadyAttempts(t, Engine{}, 100)
+	fastIdle, etcdIdle := steadyAttempts(t, fast.Engine{}, 0), steadyAttempts(t, etcdraft.Engine{}, 0)
+	fastLoad, etcdLoad := steadyAttempts(t, fast.Engine{}, 100), steadyAttempts(t, etcdraft.Engine{}, 100)
 	t.Logf("election attempts, no workload: fast %d, etcd %d; one proposal per 100 ms: fast %d, etcd %d", fastIdle, etcdIdle, fastLoad, etcdLoad)
 	// Without a workload both engines see heartbeats only: within 25 %.
 	if r := float64(etcdIdle) / float64(fastIdle); r < 0.75 || r > 1.25 {
@@ -195,5 +214,38 @@ func TestWorkloadResetsTimersOnEtcdOnly(t *testing.T) {
 	// ...and removes at least a third of them on etcd.
 	if float64(etcdLoad) > 0.67*float64(etcdIdle) {
 		t.Errorf("etcd: %d attempts with the workload, %d without; want at most two thirds", etcdLoad, etcdIdle)
+	}
+}
+
+// TestPausesSameOnBothEngines: for a seed both engines, and every policy,
+// pause the same nodes at the same times for the same lengths (the pauses
+// come from the timeline), here on the single-host stress scenario without
+// its leader crashes (which hit whichever node leads, and a crashed node
+// is not paused).
+func TestPausesSameOnBothEngines(t *testing.T) {
+	s := *mustScenario(t, "wan_main_n3_stress")
+	s.Crashes = nil
+	pauseRows := func(evs []eventlog.Event) []string {
+		var out []string
+		for _, e := range evs {
+			if e.Kind == eventlog.PauseStart || e.Kind == eventlog.PauseEnd {
+				out = append(out, fmt.Sprintf("%d %d %s %d", e.TimeUS, e.Node, e.Kind, e.Value))
+			}
+		}
+		return out
+	}
+	for seed := uint64(1); seed <= 3; seed++ {
+		want := pauseRows(mustRun(t, etcdraft.Engine{}, &s, mustPolicy(t, "random"), seed))
+		if len(want) < 2*3*20 {
+			t.Fatalf("seed %d: only %d pause rows", seed, len(want))
+		}
+		for _, c := range []struct {
+			eng    sim.Engine
+			policy string
+		}{{etcdraft.Engine{}, "bandit_safe"}, {fast.Engine{}, "random"}, {fast.Engine{}, "dynatune"}} {
+			if got := pauseRows(mustRun(t, c.eng, &s, mustPolicy(t, c.policy), seed)); !slices.Equal(got, want) {
+				t.Errorf("seed %d: %s engine with %s paused otherwise than etcd with random", seed, c.eng.Name(), c.policy)
+			}
+		}
 	}
 }
