@@ -10,7 +10,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 # pinned version so that it stays out of go.mod.
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: all build test vet lint-workflows reproduce reproduce-quick paper sweep-check bench fuzz duckdb clean
+.PHONY: all build test vet lint-workflows reproduce reproduce-quick paper sweep-check bench swarm fuzz duckdb clean
 
 all: build
 
@@ -89,7 +89,15 @@ sweep-check: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# The swarm test for longer than make test gives it (there: 40 cases):
+# generated configurations on both engines under the safety and liveness
+# checkers (docs/architecture.md). SWARM_TIME=1h for a long soak.
+SWARM_TIME ?= 10m
+swarm:
+	$(GO) test ./sim/swarm -run '^TestSwarm$$' -swarm.time $(SWARM_TIME) -timeout 0 -v
+
 fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzSwarm -fuzztime 60s ./sim/swarm
 	$(GO) test -run '^$$' -fuzz FuzzPolicyDeadlines -fuzztime 60s ./policies
 
 # Installs DuckDB for the independent-reader test (needs npm).
