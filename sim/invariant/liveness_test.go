@@ -15,7 +15,9 @@ func TestLivenessHandBuilt(t *testing.T) {
 	row := func(us int64, kind eventlog.Kind, node int, term uint64, value int64) eventlog.Event {
 		return eventlog.Event{TimeUS: us, Kind: kind, Node: int16(node), Term: term, Peer: -1, Value: value}
 	}
-	lead := func(us int64, node int, term uint64) eventlog.Event { return row(us, eventlog.BecameLeader, node, term, 0) }
+	lead := func(us int64, node int, term uint64) eventlog.Event {
+		return row(us, eventlog.BecameLeader, node, term, 0)
+	}
 	cases := []struct {
 		name string
 		rows []eventlog.Event
