@@ -3,7 +3,6 @@ package reproduce
 import (
 	"bytes"
 	"context"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,10 +10,9 @@ import (
 	"testing"
 
 	"github.com/ballast-bench/ballast/harness"
+	"github.com/ballast-bench/ballast/internal/golden"
 	"github.com/ballast-bench/ballast/reproduce/published"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // small are two cheap artifacts: no tuning, no cut scenarios, so their
 // outputs name no temporary path and can be compared across directories.
@@ -83,28 +81,55 @@ func TestReproducible(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameFiles(t, "rerun over complete runs", first, outputs(t, a))
-	for _, name := range []string{"ballast_table_a10.md", "ballast_table_a10.compare.csv", "blog_rust_table.md", "blog_rust_table.compare.csv", "blog_rust_table.tex"} {
-		// The provenance names the code version, which is the commit where
-		// the build stamps it: the golden files hold a placeholder.
-		got := bytes.ReplaceAll(first[filepath.Join("tables", name)], []byte(harness.CodeVersion()), []byte("CODE_VERSION"))
-		golden := filepath.Join("testdata", "golden", name)
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(golden, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test ./reproduce -run TestReproducible -update)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from %s (rerun with -update if the change is intended)\ngot:\n%s", name, golden, got)
-		}
+}
+
+// TestQuickGolden runs the whole quick reproduction (make reproduce-quick)
+// and compares every table and every figure's data with the golden files
+// in testdata/golden/quick/: a change that moves any reproduced number
+// must update them (go test ./reproduce -run TestQuickGolden -update), and
+// the diff shows which numbers moved. The code version in the provenance
+// comments and the output directory are replaced by placeholders.
+func TestQuickGolden(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the quick reproduction (about a minute on 2 cores)")
 	}
+	out := t.TempDir()
+	opt := options(out)
+	opt.Only = nil
+	if _, err := Run(context.Background(), opt); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]byte{}
+	for rel, b := range outputs(t, out) {
+		if filepath.Ext(rel) == ".png" || filepath.Ext(rel) == ".pdf" {
+			continue // rendered pictures: their data is the .csv beside them
+		}
+		got[rel] = normalise(b, out)
+	}
+	dir := filepath.Join("testdata", "golden", "quick")
+	for rel, b := range got {
+		golden.Check(t, filepath.Join(dir, rel), b)
+	}
+	if golden.Updating() {
+		return
+	}
+	// A golden file without an output: an artifact disappeared.
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			if _, ok := got[rel]; !ok {
+				t.Errorf("%s has no output any more (delete it if that is intended)", p)
+			}
+		}
+		return nil
+	})
+}
+
+// normalise replaces what depends on the build and the directory, not on
+// the results: the code version and the output root.
+func normalise(b []byte, out string) []byte {
+	b = bytes.ReplaceAll(b, []byte(harness.CodeVersion()), []byte("CODE_VERSION"))
+	return bytes.ReplaceAll(b, []byte(out), []byte("artifacts/quick"))
 }
 
 // TestShardMergeAnalyse is the sweep workflow on one machine: the report
