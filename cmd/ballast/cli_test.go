@@ -3,15 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+	"github.com/ballast-bench/ballast/internal/golden"
+)
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -47,19 +46,7 @@ func TestBadConfigs(t *testing.T) {
 		}
 		got.WriteString(stderr)
 	}
-	golden := "testdata/bad/errors.golden"
-	if *update {
-		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got.String() != string(want) {
-		t.Errorf("messages differ from %s:\n got:\n%s\nwant:\n%s", golden, got.String(), want)
-	}
+	golden.Check(t, "testdata/bad/errors.golden", []byte(got.String()))
 }
 
 func TestBadFlags(t *testing.T) {
