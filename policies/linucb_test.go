@@ -112,7 +112,7 @@ func TestLinUCBDiscountedMatchesClosedForm(t *testing.T) {
 		{300, 1, 0.5, 5, "no discount: plain ridge LinUCB"},
 		{120, 0.95, 2, 3, "ablation discount 0.95"},
 	} {
-		t.Run(fmt.Sprintf("%s", c.description), func(t *testing.T) {
+		t.Run(c.description, func(t *testing.T) {
 			steps := randomSteps(uint64(c.n), c.n, c.arms)
 			m := newLinUCB(c.arms, 5, c.lambda, c.discount, 0)
 			for _, s := range steps {

@@ -9,15 +9,6 @@ import (
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
-func mustScenario(tb testing.TB, name string) *scenario.Scenario {
-	tb.Helper()
-	s, err := scenario.Load(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
-
 // runEvents runs eng and returns its events; a run error fails the test.
 func runEvents(tb testing.TB, eng sim.Engine, s *scenario.Scenario, f policy.Factory, seed uint64) []eventlog.Event {
 	tb.Helper()
