@@ -70,9 +70,19 @@ func Decode(file string, data []byte, v any) error {
 	if len(root.Content) == 0 {
 		return &FieldError{File: file, Msg: "the file is empty; allowed: a YAML mapping"}
 	}
+	if fe := checkScalars(&root, reflect.TypeOf(v), ""); fe != nil {
+		fe.File = file
+		return fe
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return yamlError(file, &root, v, err)
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		return &FieldError{File: file, Line: next.Line, Msg: "a second YAML document; allowed: one document per file"}
+	} else if !errors.Is(err, io.EOF) {
 		return yamlError(file, &root, v, err)
 	}
 	if val, ok := v.(Validator); ok {
@@ -121,6 +131,89 @@ func yamlError(file string, root *yaml.Node, v any, err error) error {
 	}
 	return &FieldError{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 }
+
+// checkScalars walks the document along the Go type it decodes into and
+// refuses scalars the decoder would convert silently: a number with a
+// fraction into an integer field (it would be truncated: "nodes: 1.5" would
+// run one node), and anything but true or false into a boolean, or a
+// boolean into a number. Types that decode themselves (yaml.Unmarshaler)
+// and untyped values (any) are left to their own checks.
+func checkScalars(n *yaml.Node, t reflect.Type, path string) *FieldError {
+	if n == nil || t == nil {
+		return nil
+	}
+	if n.Kind == yaml.DocumentNode {
+		for _, c := range n.Content {
+			if fe := checkScalars(c, t, path); fe != nil {
+				return fe
+			}
+		}
+		return nil
+	}
+	if n.Kind == yaml.AliasNode {
+		return checkScalars(n.Alias, t, path)
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(obsoleteUnmarshalerType) {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return nil // the decoder reports the mismatch
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			if ft, ok := fieldByKey(t, key); ok {
+				if fe := checkScalars(n.Content[i+1], ft, join(path, key)); fe != nil {
+					return fe
+				}
+			}
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if fe := checkScalars(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value)); fe != nil {
+				return fe
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind != yaml.SequenceNode {
+			return nil
+		}
+		for i, c := range n.Content {
+			if fe := checkScalars(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); fe != nil {
+				return fe
+			}
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if n.Kind == yaml.ScalarNode && n.ShortTag() != "!!int" {
+			return &FieldError{Line: n.Line, Path: path, Msg: fmt.Sprintf("%q is %s; allowed: %s", n.Value, yamlTagWords(strings.TrimPrefix(n.ShortTag(), "!!")), goTypeWords(t.String()))}
+		}
+	case reflect.Float32, reflect.Float64:
+		if n.Kind == yaml.ScalarNode && n.ShortTag() != "!!int" && n.ShortTag() != "!!float" {
+			return &FieldError{Line: n.Line, Path: path, Msg: fmt.Sprintf("%q is %s; allowed: a number", n.Value, yamlTagWords(strings.TrimPrefix(n.ShortTag(), "!!")))}
+		}
+	case reflect.Bool:
+		if n.Kind == yaml.ScalarNode && n.ShortTag() != "!!bool" {
+			return &FieldError{Line: n.Line, Path: path, Msg: fmt.Sprintf("%q is %s; allowed: true or false", n.Value, yamlTagWords(strings.TrimPrefix(n.ShortTag(), "!!")))}
+		}
+	}
+	return nil
+}
+
+var (
+	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+	// The older form of yaml.Unmarshaler, which yaml.v3 still honours.
+	obsoleteUnmarshalerType = reflect.TypeFor[interface {
+		UnmarshalYAML(unmarshal func(any) error) error
+	}]()
+)
 
 // yamlTagWords names a YAML tag in words.
 func yamlTagWords(tag string) string {
