@@ -11,7 +11,6 @@ import (
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/analysis/plot"
-	bplot "github.com/ballast-bench/ballast/analysis/plot"
 	"github.com/ballast-bench/ballast/analysis/report"
 	"github.com/ballast-bench/ballast/analysis/stats"
 	"github.com/ballast-bench/ballast/analysis/table"
@@ -118,7 +117,7 @@ func quantileData(env *Env, exps, scenarios []string, series []plot.Series) *tab
 }
 
 // barsData is the data file of a bar figure.
-func barsData(env *Env, exps, scenarios []string, m report.Metric, bars []plot.Bar) *table.Table {
+func barsData(env *Env, exps, scenarios []string, m metrics.Metric, bars []plot.Bar) *table.Table {
 	t := &table.Table{Caption: "figure data", Comments: env.provenance(exps, scenarios)}
 	t.Columns = []table.Column{{Header: "Method", Key: "method", Format: table.Text}, {Header: m.Header, Key: m.Key, Format: table.Frac4, CI: true}}
 	for _, b := range bars {
@@ -136,7 +135,7 @@ func cdfFigure(env *Env, exp, scenario, what, title string, methods []string) (F
 		return Figure{}, nil, err
 	}
 	label := map[string]string{"recovery": "recovery time (ms)", "time_to_leader": "time to leader (ms)", "out_of_service": "out-of-service time (ms)"}[what]
-	f, err := bplot.CDF(title, label, series, true)
+	f, err := plot.CDF(title, label, series, true)
 	if err != nil {
 		return Figure{}, nil, err
 	}
@@ -146,12 +145,12 @@ func cdfFigure(env *Env, exp, scenario, what, title string, methods []string) (F
 
 func barsFigure(env *Env, exp, scenario, metric, title string, methods []string) (Figure, []plot.Bar, error) {
 	d := env.exp(exp)
-	m := report.Metrics[metric]
+	m := metrics.MustMetric(metric)
 	bars, _, err := d.report.Bars(report.Selection{Experiment: d.e.Name, Scenario: scenario, Methods: methods}, m)
 	if err != nil {
 		return Figure{}, nil, err
 	}
-	f, err := bplot.Bars(title, m.Header, bars)
+	f, err := plot.Bars(title, m.Header, bars)
 	if err != nil {
 		return Figure{}, nil, err
 	}
@@ -505,18 +504,18 @@ func buildTableA12(env *Env) (*Result, error) {
 
 // sensitivityPanel draws one parameter's curve: metric against the values
 // of param over the base and the variants that change it.
-func sensitivityPanel(env *Env, param, metric string, variants []string) (bplot.Figure, []plot.Curve, error) {
+func sensitivityPanel(env *Env, param, metric string, variants []string) (plot.Figure, []plot.Curve, error) {
 	d := env.exp("ballast_sensitivity")
 	methods := []string{"bandit_safe/base"}
 	for _, v := range variants {
 		methods = append(methods, "bandit_safe/"+v)
 	}
-	m := report.Metrics[metric]
+	m := metrics.MustMetric(metric)
 	curves, _, err := d.report.Sensitivity(report.Selection{Experiment: d.e.Name, Scenario: "ablation", Methods: methods}, param, m)
 	if err != nil {
-		return bplot.Figure{}, nil, err
+		return plot.Figure{}, nil, err
 	}
-	f, err := bplot.Sensitivity("bandit_safe: "+m.Header+" against "+param, param, m.Header, curves)
+	f, err := plot.Sensitivity("bandit_safe: "+m.Header+" against "+param, param, m.Header, curves)
 	return f, curves, err
 }
 
@@ -540,7 +539,7 @@ func sensitivityFigure(env *Env, panels []struct {
 	param, metric string
 	variants      []string
 }, caption string) (*Result, error) {
-	var figs []bplot.Figure
+	var figs []plot.Figure
 	var params, ms []string
 	var all [][]plot.Curve
 	for _, p := range panels {

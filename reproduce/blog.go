@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
-	"github.com/ballast-bench/ballast/analysis/report"
 	"github.com/ballast-bench/ballast/analysis/stats"
 	"github.com/ballast-bench/ballast/analysis/table"
 	"github.com/ballast-bench/ballast/reproduce/agree"
@@ -20,7 +19,7 @@ var blogRows = []struct{ key, scenario string }{
 
 // unavailability is a run's total unwritable time in ms: the post's "total
 // cluster unavailability".
-var unavailability = report.Metric{Name: "unavailable_ms", Header: "Unavailable (ms)", Key: "unavailable_ms",
+var unavailability = metrics.Metric{Name: "unavailable_ms", Header: "Unavailable (ms)", Key: "unavailable_ms",
 	Get: func(r *metrics.RunRow) float64 { return float64(r.UnwritableUS) / 1000 }}
 
 func buildBlogTable(env *Env) (*Result, error) {

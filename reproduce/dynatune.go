@@ -9,7 +9,6 @@ import (
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/analysis/plot"
-	bplot "github.com/ballast-bench/ballast/analysis/plot"
 	"github.com/ballast-bench/ballast/analysis/report"
 	"github.com/ballast-bench/ballast/analysis/stats"
 	"github.com/ballast-bench/ballast/analysis/table"
@@ -102,11 +101,11 @@ func failover(exp, scenario, pubName string, electionCols bool) func(*Env) (*Res
 		for i := range ots {
 			ots[i].Label = labels[methods[i]]
 		}
-		f1, err := bplot.CDF(scenario+": detection time", "detection time (ms)", det, true)
+		f1, err := plot.CDF(scenario+": detection time", "detection time (ms)", det, true)
 		if err != nil {
 			return nil, err
 		}
-		f2, err := bplot.CDF(scenario+": out-of-service time", "out-of-service time (ms)", ots, true)
+		f2, err := plot.CDF(scenario+": out-of-service time", "out-of-service time (ms)", ots, true)
 		if err != nil {
 			return nil, err
 		}
@@ -257,13 +256,13 @@ func buildFigure6(env *Env) (*Result, error) {
 
 	// The figure: one panel per pattern, the first report seed's run of
 	// each method (the paper plots one run), with the RTT schedule.
-	panel := func(title, gradual string, ms []sel) (bplot.Figure, []line, error) {
+	panel := func(title, gradual string, ms []sel) (plot.Figure, []line, error) {
 		var ls []line
 		for i, s := range ms {
 			d := env.exp(s.exp)
 			runs := d.runsOf(s.scenario, s.method)
 			if len(runs) == 0 {
-				return bplot.Figure{}, nil, fmt.Errorf("no runs of %s in %s", s.method, s.scenario)
+				return plot.Figure{}, nil, fmt.Errorf("no runs of %s in %s", s.method, s.scenario)
 			}
 			tr := d.traces[runs[0].RunID]
 			var x, y, rtt []float64
@@ -454,7 +453,7 @@ func buildFigure7(env *Env) (*Result, error) {
 	data := &table.Table{Caption: "figure data", Comments: env.provenance([]string{exp}, []string{"dynatune_loss_n5", "dynatune_loss_n17", "dynatune_loss_n65"})}
 	data.Columns = []table.Column{{Header: "Figure", Key: "figure", Format: table.Text}, {Header: "N", Key: "nodes", Format: table.Int}, {Header: "Series", Key: "series", Format: table.Text},
 		{Header: "t", Key: "time_s", Format: table.Sig4}, {Header: "value", Key: "value", Format: table.Sig4}}
-	var figA, figB []bplot.Figure
+	var figA, figB []plot.Figure
 	for _, s := range scen {
 		var la, lb []line
 		for _, m := range methods {

@@ -122,7 +122,7 @@ func (d *expData) mean(scenario, method, metric string) float64 {
 	if err != nil {
 		return math.NaN()
 	}
-	return stats.Mean(stats.Defined(c.Values(report.Metrics[metric])))
+	return stats.Mean(stats.Defined(c.Values(metrics.MustMetric(metric))))
 }
 
 // maxOver is a cell's largest per-seed value of a metric.
@@ -131,7 +131,7 @@ func (d *expData) maxOver(scenario, method, metric string) float64 {
 	if err != nil {
 		return math.NaN()
 	}
-	return c.MaxOverSeeds(report.Metrics[metric])
+	return c.MaxOverSeeds(metrics.MustMetric(metric))
 }
 
 // agg says how a column summarises a metric over seeds.
@@ -143,10 +143,10 @@ const (
 	maxOver            // the largest per-seed value
 )
 
-// col is one numeric column of a generated table: a report.Metrics metric,
+// col is one numeric column of a generated table: a catalog metric,
 // or a per-run value Get (for what the metrics package does not compute).
 type col struct {
-	Metric string                        // a report.Metrics name (when Get is nil)
+	Metric string                        // a metrics.Catalog name (when Get is nil)
 	Get    func(*metrics.RunRow) float64 // per-run value; NaN: undefined for the run
 	Key    string                        // CSV column, with Get
 	Agg    agg
@@ -154,14 +154,14 @@ type col struct {
 	Format table.Format
 }
 
-// metric resolves the column to a report.Metric.
-func (c col) metric() (report.Metric, error) {
+// metric resolves the column to a metrics.Metric.
+func (c col) metric() (metrics.Metric, error) {
 	if c.Get != nil {
-		return report.Metric{Name: c.Key, Header: c.Header, Key: c.Key, Get: c.Get}, nil
+		return metrics.Metric{Name: c.Key, Header: c.Header, Key: c.Key, Get: c.Get}, nil
 	}
-	m, ok := report.Metrics[c.Metric]
+	m, ok := metrics.LookupMetric(c.Metric)
 	if !ok {
-		return m, fmt.Errorf("metric %q: allowed: %s", c.Metric, strings.Join(report.MetricNames(), ", "))
+		return m, fmt.Errorf("metric %q: allowed: %s", c.Metric, strings.Join(metrics.MetricNames(), ", "))
 	}
 	return m, nil
 }
@@ -179,7 +179,7 @@ type row struct {
 func (env *Env) metricTable(expName, scenario, caption string, rows []row, cols []col) (*table.Table, error) {
 	t := &table.Table{Caption: caption, Label: "tab:" + env.art.ID}
 	t.Columns = append(t.Columns, table.Column{Header: "Method", Key: "method", Format: table.Text})
-	ms := make([]report.Metric, len(cols))
+	ms := make([]metrics.Metric, len(cols))
 	for i, c := range cols {
 		m, err := c.metric()
 		if err != nil {

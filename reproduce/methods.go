@@ -5,7 +5,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/ballast-bench/ballast/analysis/report"
+	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/analysis/stats"
 	"github.com/ballast-bench/ballast/analysis/table"
 	"github.com/ballast-bench/ballast/reproduce/agree"
@@ -97,22 +97,13 @@ func (s methodSpec) build(env *Env) (*table.Table, *Comparison, error) {
 	return t, c, nil
 }
 
-// cellsOf returns the cells of methods in a scenario, in order.
-func (d *expData) cellsOf(scenario string, methods []string) ([]*report.Cell, error) {
-	cells, _, err := d.report.Select(report.Selection{Experiment: d.e.Name, Scenario: scenario, Methods: methods})
-	if err != nil {
-		return nil, fmt.Errorf("experiment %s: %w", d.e.Name, err)
-	}
-	return cells, nil
-}
-
 // ciOf is a cell's mean of a metric with its bootstrap interval.
 func (d *expData) ciOf(scenario, method, metric string) stats.CI {
 	c, err := d.cell(scenario, method)
 	if err != nil {
 		return stats.CI{Mean: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
 	}
-	return d.report.CI(c, report.Metrics[metric])
+	return d.report.CI(c, metrics.MustMetric(metric))
 }
 
 // argmin returns the method with the lowest value (NaN values lose).

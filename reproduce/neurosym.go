@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/ballast-bench/ballast/analysis/report"
+	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/analysis/table"
 	"github.com/ballast-bench/ballast/policies"
 	"github.com/ballast-bench/ballast/reproduce/agree"
@@ -30,7 +30,7 @@ func buildNeurosym(env *Env) (*Result, error) {
 	t := &table.Table{Caption: "The neuro-symbolic LSTM timeout against standard Raft, backoff, Dynatune and BALLAST: mean over seeds [95% CI]", Label: "tab:" + env.art.ID}
 	t.Columns = []table.Column{{Header: "Scenario", Key: "scenario", Format: table.Text}, {Header: "Method", Key: "method", Format: table.Text}}
 	for _, name := range neurosymMetrics {
-		m := report.Metrics[name]
+		m := metrics.MustMetric(name)
 		t.Columns = append(t.Columns, table.Column{Header: m.Header, Key: m.Key, Format: table.Sig4, CI: true})
 	}
 	var scenarios []string
@@ -46,7 +46,7 @@ func buildNeurosym(env *Env) (*Result, error) {
 			}
 			row := []table.Value{{Text: s.Name}, {Text: m.label}}
 			for _, name := range neurosymMetrics {
-				ci := d.report.CI(c, report.Metrics[name])
+				ci := d.report.CI(c, metrics.MustMetric(name))
 				row = append(row, table.Value{V: ci.Mean, Lo: ci.Lo, Hi: ci.Hi, N: ci.N})
 				if avg[m.m] == nil {
 					avg[m.m] = map[string]float64{}

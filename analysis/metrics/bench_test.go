@@ -1,10 +1,11 @@
-package metrics
+package metrics_test
 
 import (
 	"fmt"
 	"path/filepath"
 	"testing"
 
+	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/eventlog/pq"
 	"github.com/ballast-bench/ballast/harness"
 	"github.com/ballast-bench/ballast/sim/scenario"
@@ -46,7 +47,7 @@ func BenchmarkDeriveFiles(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for _, p := range paths {
-			if _, err := AnalyzeFile(p, Options{}); err != nil {
+			if _, err := metrics.AnalyzeFile(p, metrics.Options{}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -63,7 +64,7 @@ func BenchmarkDeriveLongRun(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := AnalyzeFile(paths[0], Options{}); err != nil {
+		if _, err := metrics.AnalyzeFile(paths[0], metrics.Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -74,7 +75,7 @@ func BenchmarkDeriveLongRun(b *testing.B) {
 // long run's), to separate its cost from Parquet decoding.
 func BenchmarkDeriverOnly(b *testing.B) {
 	paths, _ := simFiles(b, b.TempDir(), "bandit_safe", 3000, 1)
-	info, err := ReadInfo(paths[0])
+	info, err := metrics.ReadInfo(paths[0])
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func BenchmarkDeriverOnly(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		d, err := NewDeriver(info, Options{})
+		d, err := metrics.NewDeriver(info, metrics.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package metrics
+package metrics_test
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/eventlog/pq"
 	"github.com/ballast-bench/ballast/harness"
@@ -21,7 +22,7 @@ import (
 // it in term T less than grace ago" from scratch at every event time and
 // at every instant a support runs out. It returns every maximal unwritable
 // interval including the initial one, the last cut at the end.
-func referenceIntervals(info eventlog.RunInfo, events []eventlog.Event, graceUS int64) []Interval {
+func referenceIntervals(info eventlog.RunInfo, events []eventlog.Event, graceUS int64) []metrics.Interval {
 	n := int(info.Nodes)
 	sentTerm := map[uint64]uint64{}
 	alive := make([]bool, n)
@@ -51,14 +52,14 @@ func referenceIntervals(info eventlog.RunInfo, events []eventlog.Event, graceUS 
 		}
 		return false
 	}
-	var out []Interval
+	var out []metrics.Interval
 	writable, since := false, int64(0)
 	set := func(t int64, w bool) {
 		if w == writable {
 			return
 		}
 		if w && t > since {
-			out = append(out, Interval{StartUS: since, EndUS: t, RecoveryUS: t - since})
+			out = append(out, metrics.Interval{StartUS: since, EndUS: t, RecoveryUS: t - since})
 		}
 		writable, since = w, t
 	}
@@ -114,7 +115,7 @@ func referenceIntervals(info eventlog.RunInfo, events []eventlog.Event, graceUS 
 		i = j
 	}
 	if !writable {
-		out = append(out, Interval{StartUS: since, EndUS: info.DurationUS, RecoveryUS: info.DurationUS - since, Censored: true})
+		out = append(out, metrics.Interval{StartUS: since, EndUS: info.DurationUS, RecoveryUS: info.DurationUS - since, Censored: true})
 	}
 	return out
 }
@@ -148,7 +149,7 @@ func TestReferenceWritability(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				run, err := AnalyzeFile(path, Options{Warmup: WarmupNone})
+				run, err := metrics.AnalyzeFile(path, metrics.Options{Warmup: metrics.WarmupNone})
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}

@@ -13,28 +13,29 @@ package metrics
 // `col` tags are the column names in the Parquet and CSV files.
 
 // RunRow is one run: its identity (the fields of eventlog.RunInfo), the
-// analysis settings, and every per-run metric.
+// analysis settings, and every per-run metric. Each column's comment (its
+// line comment, else the one above it) is its one-line definition in
+// docs/metrics.md, which TestMetricsDoc generates.
 type RunRow struct {
-	RunID        string `col:"run_id"`
-	Experiment   string `col:"experiment"`
-	Scenario     string `col:"scenario"`
-	ScenarioHash string `col:"scenario_hash"`
-	Policy       string `col:"policy"`
-	Variant      string `col:"variant"`
-	Params       string `col:"params"`
-	Seed         int64  `col:"seed"`
-	SeedSet      string `col:"seed_set"`
-	Engine       string `col:"engine"`
-	ConfigHash   string `col:"config_hash"`
-	CodeVersion  string `col:"code_version"`
-	Nodes        int64  `col:"nodes"`
-	DurationUS   int64  `col:"duration_us"`
-	HeartbeatUS  int64  `col:"heartbeat_us"`
-	Events       int64  `col:"events"`
-	// EventsHash is an xxh3-128 hash of the run's events (every column but
-	// run_id, in order): equal hashes mean identical traces, which is what
-	// the ablation self-check compares.
-	EventsHash string `col:"events_hash"`
+	RunID        string `col:"run_id"`        // the run's ID, derived from its simulated inputs
+	Experiment   string `col:"experiment"`    // experiment file name ("" for a single 'ballast sim' run)
+	Scenario     string `col:"scenario"`      // scenario name
+	ScenarioHash string `col:"scenario_hash"` // hash of the scenario's canonical content
+	Policy       string `col:"policy"`        // election-timeout policy
+	Variant      string `col:"variant"`       // the experiment's name for the policy's parameter variant ("" = defaults)
+	Params       string `col:"params"`        // the policy's resolved parameters, canonical "k=v" list joined by ";"
+	Seed         int64  `col:"seed"`          // simulation seed
+	SeedSet      string `col:"seed_set"`      // seed set the seed came from ("" for a single run)
+	Engine       string `col:"engine"`        // "fast" or "etcd"
+	ConfigHash   string `col:"config_hash"`   // hash over scenario content, policy, params, engine and schema version
+	CodeVersion  string `col:"code_version"`  // module version and VCS revision of the simulating binary
+	Nodes        int64  `col:"nodes"`         // cluster size N
+	DurationUS   int64  `col:"duration_us"`   // simulated run length
+	HeartbeatUS  int64  `col:"heartbeat_us"`  // the scenario's base heartbeat interval
+	Events       int64  `col:"events"`        // rows in the run's events file
+	// Equal hashes mean identical traces: what the ablation self-check
+	// compares.
+	EventsHash string `col:"events_hash"` // xxh3-128 hash of the events (every column but run_id, in order)
 	// Path is the events file the run was read from; not written out, so
 	// that reading shards or their merge gives identical tables.
 	Path string `col:"-"`
@@ -46,57 +47,57 @@ type RunRow struct {
 	MeasuredUS int64  `col:"measured_us"` // duration_us - warmup_us
 
 	// Availability: maximal unwritable intervals after the warm-up.
-	Intervals      int64   `col:"intervals"`        // unwritable intervals, censored included
-	Censored       int64   `col:"censored"`         // of them, still open at the run's end
+	Intervals      int64   `col:"intervals"`        // unwritable intervals after the warm-up, censored included
+	Censored       int64   `col:"censored"`         // of the intervals, those still open at the run's end (cut there)
 	NeverWritable  bool    `col:"never_writable"`   // no writable instant in the whole run
-	UnwritableUS   int64   `col:"unwritable_us"`    // their total length
+	UnwritableUS   int64   `col:"unwritable_us"`    // total length of the intervals
 	UnwritableFrac float64 `col:"unwritable_frac"`  // unwritable_us / measured_us
 	RecoveryMeanUS float64 `col:"recovery_mean_us"` // mean interval length (NaN: no interval)
-	RecoveryP50US  float64 `col:"recovery_p50_us"`  // quantiles: definition 7 (stats.Quantile)
-	RecoveryP95US  float64 `col:"recovery_p95_us"`
-	RecoveryP99US  float64 `col:"recovery_p99_us"`
-	RecoveryMaxUS  float64 `col:"recovery_max_us"`
+	RecoveryP50US  float64 `col:"recovery_p50_us"`  // median interval length (quantiles: definition 7, stats.Quantile)
+	RecoveryP95US  float64 `col:"recovery_p95_us"`  // 95th percentile of the interval lengths
+	RecoveryP99US  float64 `col:"recovery_p99_us"`  // 99th percentile of the interval lengths
+	RecoveryMaxUS  float64 `col:"recovery_max_us"`  // longest interval
 
 	// Election process, over the whole run.
-	Attempts           int64   `col:"attempts"`     // election attempts that ended (won+failed+stepped_down+crashed)
-	Won                int64   `col:"won"`          // ended with became_leader
-	Failed             int64   `col:"failed"`       // ended with election_failed
-	SteppedDown        int64   `col:"stepped_down"` // ended with became_follower
-	Crashed            int64   `col:"crashed"`      // ended by the candidate's crash
-	OpenAttempts       int64   `col:"open_attempts"`
-	SplitVoteRate      float64 `col:"split_vote_rate"` // failed / attempts
-	TimeToLeaderMeanUS float64 `col:"time_to_leader_mean_us"`
-	TimeToLeaderP95US  float64 `col:"time_to_leader_p95_us"`
-	TermsStarted       int64   `col:"terms_started"`      // distinct terms of became_candidate rows
-	TermChurnPerMin    float64 `col:"term_churn_per_min"` // terms_started per simulated minute
-	// Attempts started while the system was writable: a leader had majority
-	// support, so the timeout was a false suspicion (the neuro-symbolic
-	// post's "unnecessary leader elections").
-	Unnecessary       int64   `col:"unnecessary_elections"`
-	UnnecessaryPerMin float64 `col:"unnecessary_per_min"` // per simulated minute
+	Attempts           int64   `col:"attempts"`               // election attempts that ended (won+failed+stepped_down+crashed)
+	Won                int64   `col:"won"`                    // ended with became_leader
+	Failed             int64   `col:"failed"`                 // ended with election_failed
+	SteppedDown        int64   `col:"stepped_down"`           // ended with became_follower
+	Crashed            int64   `col:"crashed"`                // ended by the candidate's crash
+	OpenAttempts       int64   `col:"open_attempts"`          // still running at the run's end (not in attempts)
+	SplitVoteRate      float64 `col:"split_vote_rate"`        // failed / attempts
+	TimeToLeaderMeanUS float64 `col:"time_to_leader_mean_us"` // mean became_candidate -> became_leader of the won attempts
+	TimeToLeaderP95US  float64 `col:"time_to_leader_p95_us"`  // 95th percentile of the won attempts' time to leader
+	TermsStarted       int64   `col:"terms_started"`          // distinct terms of became_candidate rows
+	TermChurnPerMin    float64 `col:"term_churn_per_min"`     // terms_started per simulated minute
+	// An attempt started while the system was writable is unnecessary: a
+	// leader had majority support, so the timeout was a false suspicion
+	// (the neuro-symbolic post's "unnecessary leader elections").
+	Unnecessary       int64   `col:"unnecessary_elections"` // attempts started while the system was writable
+	UnnecessaryPerMin float64 `col:"unnecessary_per_min"`   // unnecessary_elections per simulated minute
 
 	// Failure causes of the failed attempts.
-	FailedNoQuorum   int64   `col:"failed_no_quorum"`
-	FailedLowReach   int64   `col:"failed_low_reach"`
-	FailedContention int64   `col:"failed_contention"`
-	NoQuorumFrac     float64 `col:"no_quorum_frac"` // of failed (NaN: none failed)
-	LowReachFrac     float64 `col:"low_reach_frac"`
-	ContentionFrac   float64 `col:"contention_frac"`
+	FailedNoQuorum   int64   `col:"failed_no_quorum"`  // failed with fewer than a quorum of nodes alive
+	FailedLowReach   int64   `col:"failed_low_reach"`  // failed with its last phase's requests reaching too few peers for a majority
+	FailedContention int64   `col:"failed_contention"` // failed although a majority was reachable
+	NoQuorumFrac     float64 `col:"no_quorum_frac"`    // failed_no_quorum / failed (NaN: none failed)
+	LowReachFrac     float64 `col:"low_reach_frac"`    // failed_low_reach / failed
+	ContentionFrac   float64 `col:"contention_frac"`   // failed_contention / failed
 
 	// Failover after leader crashes (Dynatune, section IV).
-	LeaderCrashes      int64   `col:"leader_crashes"`
-	FailoverCensored   int64   `col:"failover_censored"` // no new leader before the end
-	DetectFirstMeanUS  float64 `col:"detect_first_mean_us"`
-	DetectQuorumMeanUS float64 `col:"detect_quorum_mean_us"`
-	ElectionMeanUS     float64 `col:"election_mean_us"`
-	OutOfServiceMeanUS float64 `col:"out_of_service_mean_us"`
+	LeaderCrashes      int64   `col:"leader_crashes"`         // crashes of the current leader
+	FailoverCensored   int64   `col:"failover_censored"`      // failovers with no new leader before the run's end
+	DetectFirstMeanUS  float64 `col:"detect_first_mean_us"`   // mean crash -> first timeout of another node
+	DetectQuorumMeanUS float64 `col:"detect_quorum_mean_us"`  // mean crash -> a quorum of nodes have timed out
+	ElectionMeanUS     float64 `col:"election_mean_us"`       // mean first timeout -> new leader
+	OutOfServiceMeanUS float64 `col:"out_of_service_mean_us"` // mean crash -> new leader
 
 	// Safety cooldown (forced-safe mode, BALLAST Table A.14).
-	SafetyEpisodes     int64   `col:"safety_episodes"`
-	SafetyCensored     int64   `col:"safety_censored"`
-	SafetyMeanUS       float64 `col:"safety_mean_us"`
+	SafetyEpisodes     int64   `col:"safety_episodes"`      // stays of a node in forced-safe mode
+	SafetyCensored     int64   `col:"safety_censored"`      // episodes still open at the run's end (cut there)
+	SafetyMeanUS       float64 `col:"safety_mean_us"`       // mean episode length
 	SafetyOverlap2Frac float64 `col:"safety_overlap2_frac"` // time with >= 2 nodes in safe mode / duration_us
-	SafetyOverlap3Frac float64 `col:"safety_overlap3_frac"`
+	SafetyOverlap3Frac float64 `col:"safety_overlap3_frac"` // time with >= 3 nodes in safe mode / duration_us
 }
 
 // Interval is one maximal unwritable interval [StartUS, EndUS).

@@ -34,7 +34,7 @@ func (r *Report) CDF(sel Selection, what string) ([]plot.Series, Selection, erro
 	}
 	add := func(runID string, v float64) {
 		if i := owner[runID]; i > 0 {
-			out[i-1].Values = append(out[i-1].Values, v/usPerMS)
+			out[i-1].Values = append(out[i-1].Values, v/metrics.USPerMS)
 		}
 	}
 	switch what {
@@ -62,7 +62,7 @@ func (r *Report) CDF(sel Selection, what string) ([]plot.Series, Selection, erro
 }
 
 // Bars returns the cell means of m with their intervals.
-func (r *Report) Bars(sel Selection, m Metric) ([]plot.Bar, Selection, error) {
+func (r *Report) Bars(sel Selection, m metrics.Metric) ([]plot.Bar, Selection, error) {
 	cells, sel, err := r.Select(sel)
 	if err != nil {
 		return nil, sel, err
@@ -142,7 +142,7 @@ func (r *Report) ArmFractions(sel Selection) ([]plot.ArmPanel, Selection, error)
 // against the numeric value of parameter param in each variant's
 // resolved parameters, sorted by that value. Cells whose parameters lack
 // param are skipped; none having it is an error.
-func (r *Report) Sensitivity(sel Selection, param string, m Metric) ([]plot.Curve, Selection, error) {
+func (r *Report) Sensitivity(sel Selection, param string, m metrics.Metric) ([]plot.Curve, Selection, error) {
 	cells, sel, err := r.Select(sel)
 	if err != nil {
 		return nil, sel, err

@@ -10,7 +10,6 @@ package report
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -169,75 +168,8 @@ func (r *Report) Select(sel Selection) ([]*Cell, Selection, error) {
 	return out, sel, nil
 }
 
-// Metric is a per-run quantity a table cell or figure averages over seeds.
-type Metric struct {
-	Name   string // CLI name
-	Header string // column header
-	Key    string // CSV column (with unit)
-	Get    func(*metrics.RunRow) float64
-}
-
-const usPerMS = 1000
-
-func ms(f func(*metrics.RunRow) float64) func(*metrics.RunRow) float64 {
-	return func(r *metrics.RunRow) float64 { return f(r) / usPerMS }
-}
-
-// Metrics are the per-run metrics tables and figures can show, by name.
-var Metrics = func() map[string]Metric {
-	list := []Metric{
-		{"recovery_mean", "Recovery mean (ms)", "recovery_mean_ms", ms(func(r *metrics.RunRow) float64 { return r.RecoveryMeanUS })},
-		{"recovery_p50", "Recovery p50 (ms)", "recovery_p50_ms", ms(func(r *metrics.RunRow) float64 { return r.RecoveryP50US })},
-		{"recovery_p95", "Recovery p95 (ms)", "recovery_p95_ms", ms(func(r *metrics.RunRow) float64 { return r.RecoveryP95US })},
-		{"recovery_p99", "Recovery p99 (ms)", "recovery_p99_ms", ms(func(r *metrics.RunRow) float64 { return r.RecoveryP99US })},
-		{"recovery_max", "Recovery max (ms)", "recovery_max_ms", ms(func(r *metrics.RunRow) float64 { return r.RecoveryMaxUS })},
-		{"unwritable_frac", "Unwritable frac.", "unwritable_frac", func(r *metrics.RunRow) float64 { return r.UnwritableFrac }},
-		{"intervals", "Unwritable intervals", "intervals", func(r *metrics.RunRow) float64 { return float64(r.Intervals) }},
-		{"time_to_leader_mean", "Time to leader (ms)", "time_to_leader_mean_ms", ms(func(r *metrics.RunRow) float64 { return r.TimeToLeaderMeanUS })},
-		{"time_to_leader_p95", "Time to leader p95 (ms)", "time_to_leader_p95_ms", ms(func(r *metrics.RunRow) float64 { return r.TimeToLeaderP95US })},
-		{"split_vote_rate", "Split-vote rate", "split_vote_rate", func(r *metrics.RunRow) float64 { return r.SplitVoteRate }},
-		{"term_churn", "Term churn (/min)", "term_churn_per_min", func(r *metrics.RunRow) float64 { return r.TermChurnPerMin }},
-		{"unnecessary", "Unnecessary elections (/min)", "unnecessary_per_min", func(r *metrics.RunRow) float64 { return r.UnnecessaryPerMin }},
-		{"no_quorum_frac", "No-quorum frac.", "no_quorum_frac", func(r *metrics.RunRow) float64 { return r.NoQuorumFrac }},
-		{"low_reach_frac", "Low-reach frac.", "low_reach_frac", func(r *metrics.RunRow) float64 { return r.LowReachFrac }},
-		{"contention_frac", "Contention frac.", "contention_frac", func(r *metrics.RunRow) float64 { return r.ContentionFrac }},
-		{"detect_first", "Detection (ms)", "detect_first_ms", ms(func(r *metrics.RunRow) float64 { return r.DetectFirstMeanUS })},
-		{"detect_quorum", "Detection, quorum (ms)", "detect_quorum_ms", ms(func(r *metrics.RunRow) float64 { return r.DetectQuorumMeanUS })},
-		{"election", "Election (ms)", "election_ms", ms(func(r *metrics.RunRow) float64 { return r.ElectionMeanUS })},
-		{"out_of_service", "Out of service (ms)", "out_of_service_ms", ms(func(r *metrics.RunRow) float64 { return r.OutOfServiceMeanUS })},
-		{"safety_episodes", "Episodes", "safety_episodes", func(r *metrics.RunRow) float64 { return float64(r.SafetyEpisodes) }},
-		{"safety_mean", "Mean dur. (ms)", "safety_mean_ms", ms(func(r *metrics.RunRow) float64 { return r.SafetyMeanUS })},
-		{"safety_overlap2", "Overlap 2", "safety_overlap2_frac", func(r *metrics.RunRow) float64 { return r.SafetyOverlap2Frac }},
-		{"safety_overlap3", "Overlap 3", "safety_overlap3_frac", func(r *metrics.RunRow) float64 { return r.SafetyOverlap3Frac }},
-	}
-	m := map[string]Metric{}
-	for _, x := range list {
-		m[x.Name] = x
-	}
-	return m
-}()
-
-// MetricNames lists Metrics' names, sorted.
-func MetricNames() []string {
-	var n []string
-	for k := range Metrics {
-		n = append(n, k)
-	}
-	slices.Sort(n)
-	return n
-}
-
-// LookupMetric finds a metric by name; the error names the flag.
-func LookupMetric(flag, name string) (Metric, error) {
-	m, ok := Metrics[name]
-	if !ok {
-		return m, fmt.Errorf("%s %q: unknown metric; allowed: %s", flag, name, strings.Join(MetricNames(), ", "))
-	}
-	return m, nil
-}
-
 // Values returns m per run of c, NaN where undefined.
-func (c *Cell) Values(m Metric) []float64 {
+func (c *Cell) Values(m metrics.Metric) []float64 {
 	v := make([]float64, len(c.Runs))
 	for i, r := range c.Runs {
 		v[i] = m.Get(r)
@@ -248,13 +180,13 @@ func (c *Cell) Values(m Metric) []float64 {
 // CI is the cell's mean of m over the seeds where it is defined, with its
 // percentile-bootstrap interval. The bootstrap seed depends only on the
 // base seed and the cell and metric names.
-func (r *Report) CI(c *Cell, m Metric) stats.CI {
+func (r *Report) CI(c *Cell, m metrics.Metric) stats.CI {
 	bs := stats.Bootstrap{B: r.Opt.Resamples, Level: r.Opt.Level}
 	return bs.Mean(stats.Defined(c.Values(m)), stats.Seed(r.Opt.Seed, c.Experiment, c.Scenario, c.Policy, c.Variant, m.Name))
 }
 
 // MaxOverSeeds is the largest per-seed value of m (Table A.1).
-func (c *Cell) MaxOverSeeds(m Metric) float64 {
+func (c *Cell) MaxOverSeeds(m metrics.Metric) float64 {
 	return stats.Max(stats.Defined(c.Values(m)))
 }
 
@@ -278,5 +210,3 @@ func seedRanges(seeds []int64) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-func nan() float64 { return math.NaN() }

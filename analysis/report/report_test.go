@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -13,9 +12,8 @@ import (
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/analysis/table"
+	"github.com/ballast-bench/ballast/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 // fixture is a small fixed experiment: three methods on three seeds of
 // wan_main, and an ablation of "bandit" with a base, a variant that
@@ -69,23 +67,6 @@ func render(t *testing.T, tb *table.Table) map[string]string {
 	return out
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n got:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 func TestGoldenTables(t *testing.T) {
 	r, err := New(fixture(), Options{Seed: 1})
 	if err != nil {
@@ -109,7 +90,7 @@ func TestGoldenTables(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		for ext, s := range render(t, tb) {
-			golden(t, c.name+"."+ext, s)
+			golden.Check(t, filepath.Join("testdata", c.name+"."+ext), []byte(s))
 		}
 		if c.name == "ablation" {
 			if len(invalid) != 1 || invalid[0].Variant != "window_100" || invalid[0].Seeds != 2 {

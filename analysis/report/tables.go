@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/analysis/stats"
 	"github.com/ballast-bench/ballast/analysis/table"
 )
@@ -12,12 +13,12 @@ import (
 // col is a table column and how a cell's value is computed.
 type col struct {
 	table.Column
-	metric *Metric // CI columns: the averaged metric (for the undefined-seeds note)
+	metric *metrics.Metric // CI columns: the averaged metric (for the undefined-seeds note)
 	value  func(*Cell) table.Value
 }
 
 func (r *Report) ciCol(name string, f table.Format) col {
-	m := Metrics[name]
+	m := metrics.MustMetric(name)
 	return col{
 		Column: table.Column{Header: m.Header, Key: m.Key, Format: f, CI: true},
 		metric: &m,
@@ -29,7 +30,7 @@ func (r *Report) ciCol(name string, f table.Format) col {
 }
 
 func maxCol(name, header string, f table.Format) col {
-	m := Metrics[name]
+	m := metrics.MustMetric(name)
 	return col{
 		Column: table.Column{Header: header, Key: m.Key + "_max_over_seeds", Format: f},
 		value:  func(c *Cell) table.Value { return table.Value{V: c.MaxOverSeeds(m)} },
@@ -91,7 +92,7 @@ func (r *Report) provenance(name string, sel Selection, cells []*Cell) []string 
 		seedSets[s] = append(seedSets[s], c.Method())
 		for _, run := range c.Runs {
 			versions = append(versions, run.CodeVersion)
-			settings = append(settings, fmt.Sprintf("grace %g ms, warm-up rule %s", float64(run.GraceUS)/usPerMS, run.WarmupRule))
+			settings = append(settings, fmt.Sprintf("grace %g ms, warm-up rule %s", float64(run.GraceUS)/metrics.USPerMS, run.WarmupRule))
 		}
 	}
 	slices.Sort(versions)
@@ -288,7 +289,7 @@ func (r *Report) ablation(sel Selection, cells []*Cell, base string) (*table.Tab
 		value:  func(c *Cell) table.Value { return table.Value{Text: label(c)} },
 	}}
 	for _, am := range ablationMetrics {
-		m := Metrics[am.name]
+		m := metrics.MustMetric(am.name)
 		cols = append(cols, col{
 			Column: table.Column{Header: am.header, Key: am.key, Format: table.Pct1},
 			value: func(c *Cell) table.Value {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/analysis/plot"
 	"github.com/ballast-bench/ballast/analysis/report"
 )
@@ -61,9 +62,9 @@ func plotCommand() *cli.Command {
 					return usage(err)
 				}
 			case "bars", "sensitivity":
-				m, err := report.LookupMetric("--metric", cmd.String("metric"))
-				if err != nil {
-					return usage(err)
+				m, ok := metrics.LookupMetric(cmd.String("metric"))
+				if !ok {
+					return usage(fmt.Errorf("--metric %q: unknown metric; allowed: %s", cmd.String("metric"), strings.Join(metrics.MetricNames(), ", ")))
 				}
 				if name == "bars" {
 					bars, s, err := r.Bars(sel, m)
