@@ -6,11 +6,13 @@ GO      ?= go
 BIN     := bin/ballast
 # Parallel runs of make reproduce (default: one per CPU).
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
-# actionlint checks .github/workflows in make test; run with 'go run' at a
-# pinned version so that it stays out of go.mod.
-ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+# actionlint checks .github/workflows and staticcheck the Go code in make
+# test; both run with 'go run' at a pinned version so that they stay out of
+# go.mod.
+ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test vet lint-workflows reproduce reproduce-quick paper sweep-check bench swarm fuzz duckdb clean
+.PHONY: all build test vet lint-go lint-workflows reproduce reproduce-quick paper sweep-check bench swarm fuzz duckdb clean
 
 all: build
 
@@ -23,11 +25,15 @@ vet:
 # Unit, golden, invariant and determinism tests; then the determinism and
 # engine packages again under the race detector; the workflows; the
 # shard-merge-analyse sequence of the sweep workflow.
-test: vet lint-workflows
+test: vet lint-go lint-workflows
 	$(GO) test ./...
 	$(GO) test -race ./harness/... ./sim/fast/... ./sim/etcdraft/...
 	$(GO) test -race -run 'TestSameSeedSameEvents|TestTimelineIdenticalAcrossPolicies|TestHeartbeatTunerHooks' ./sim
 	$(MAKE) --no-print-directory sweep-check
+
+lint-go:
+	$(GO) run $(STATICCHECK) ./...
+	@echo "lint-go: staticcheck finds nothing"
 
 # The GitHub workflows cannot run here; actionlint checks their syntax,
 # expressions, action inputs and the shell of every run: step.

@@ -1,0 +1,46 @@
+// Package layers states how ballast's packages are ranked by dependency,
+// and its test keeps the tree that way: every import points down.
+//
+// Layers lists the packages from the bottom up. A package may import only
+// packages of lower layers, and its in-package tests likewise; an external
+// test package (package x_test) is a client of x and may import anything.
+// Packages under sim/ may import from policies/ only the policy interface
+// (policies/policy), never an implementation. docs/architecture.md draws
+// the same layers; TestLayers checks that too.
+package layers
+
+// Module is the module path the package paths below are relative to; "."
+// is the package at the module root.
+const Module = "github.com/ballast-bench/ballast"
+
+// Layer is one rank of packages.
+type Layer struct {
+	Name     string
+	Doc      string
+	Packages []string
+}
+
+// Layers ranks every package of the module, bottom first.
+var Layers = []Layer{
+	{"foundation", "no ballast imports: the code identity (the module root), configuration files, atomic output files, golden files and test seeds, the embedded configs, seeded streams, statistics, table rendering, the LSTM's numerics, the agreement rule, the analysis overview (doc only)",
+		[]string{".", "internal/configfile", "internal/atomicfile", "internal/golden", "internal/testseed", "configs", "analysis", "sim/stream", "analysis/stats", "analysis/table", "policies/lstm", "reproduce/agree"}},
+	{"contracts", "the event format (the contract between simulation and analysis), the policy interface (the contract between engines and policies), the table codec, delay distributions",
+		[]string{"eventlog", "policies/policy", "internal/tablefile", "sim/dist"}},
+	{"models and codecs", "the events file format, scenarios and their timelines, the independent log checker, figures, published reference numbers",
+		[]string{"eventlog/pq", "sim/scenario", "sim/invariant", "analysis/plot", "reproduce/published"}},
+	{"kernel, policies, metrics", "the engine host; the policies; metrics derived from event logs; the swarm's case generator",
+		[]string{"sim", "policies", "analysis/metrics", "sim/swarm"}},
+	{"engines, reports", "the two protocols on the host; tables and figure data from analysed runs; traces from event logs",
+		[]string{"sim/fast", "sim/etcdraft", "analysis/report", "reproduce/trace"}},
+	{"harness", "runs, their identity, experiments, sweeps, merges",
+		[]string{"harness"}},
+	{"tuning", "grid search of baseline parameters on tuning seeds",
+		[]string{"tuning"}},
+	{"training", "training the neuro-symbolic policy's LSTM", []string{"tuning/neurosym"}},
+	{"reproduction", "every table and figure of the papers",
+		[]string{"reproduce"}},
+	{"command", "the ballast command line",
+		[]string{"cmd/ballast"}},
+	{"checks", "this package, whose tests check the others",
+		[]string{"internal/layers"}},
+}

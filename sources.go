@@ -1,0 +1,64 @@
+// Package ballast holds the code identity of ballast's simulation: a
+// content hash of every source file that decides what a run computes (the
+// engines and their kernel, the scenario model, the policies and their arm
+// sets, the event format, the harness that builds runs, the config
+// decoder), of the module's dependencies and of the Go version. Two
+// binaries with the same identity simulate alike; a run made by other
+// code is never reused silently (harness.Complete). Changes to analysis,
+// reports, the command line, tests or documentation keep the identity, so
+// a rebuild after them reuses every run.
+package ballast
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"io/fs"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+)
+
+//go:embed go.mod go.sum
+//go:embed sim/*.go sim/*/*.go policies/*.go policies/*/*.go eventlog/*.go eventlog/*/*.go
+//go:embed harness/*.go internal/configfile/*.go configs/arms.yaml
+var sources embed.FS
+
+// CodeID is the code identity: "sim-" and the first 12 hex digits of the
+// SHA-256 over the embedded sources (tests excluded), the Go version and
+// the dependencies' module sums.
+var CodeID = sync.OnceValue(func() string {
+	toolchain := []string{runtime.Version()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			toolchain = append(toolchain, d.Path+"@"+d.Version+" "+d.Sum)
+		}
+	}
+	return identity(sources, toolchain)
+})
+
+// identity hashes every file of fsys but tests, in name order, then the
+// toolchain's lines.
+func identity(fsys fs.FS, toolchain []string) string {
+	h := sha256.New()
+	var files []string
+	fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.HasSuffix(p, "_test.go") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	slices.Sort(files)
+	for _, p := range files {
+		data, _ := fs.ReadFile(fsys, p)
+		h.Write([]byte(p + "\x00"))
+		h.Write(data)
+		h.Write([]byte{0})
+	}
+	for _, t := range toolchain {
+		h.Write([]byte("\x00" + t))
+	}
+	return "sim-" + hex.EncodeToString(h.Sum(nil))[:12]
+}

@@ -1,0 +1,40 @@
+package ballast
+
+import (
+	"regexp"
+	"testing"
+	"testing/fstest"
+)
+
+func TestCodeID(t *testing.T) {
+	if id := CodeID(); !regexp.MustCompile(`^sim-[0-9a-f]{12}$`).MatchString(id) || id != CodeID() {
+		t.Fatalf("CodeID %q", id)
+	}
+	base := fstest.MapFS{
+		"sim/host.go":        {Data: []byte("package sim")},
+		"sim/host_test.go":   {Data: []byte("package sim // a test")},
+		"policies/policy.go": {Data: []byte("package policies")},
+		"configs/arms.yaml":  {Data: []byte("arms: []")},
+	}
+	id := identity(base, []string{"go1.26"})
+	change := func(name, data string) string {
+		m := fstest.MapFS{}
+		for k, v := range base {
+			m[k] = v
+		}
+		m[name] = &fstest.MapFile{Data: []byte(data)}
+		return identity(m, []string{"go1.26"})
+	}
+	if change("sim/host.go", "package sim // changed") == id {
+		t.Error("a changed source kept the identity")
+	}
+	if change("configs/arms.yaml", "arms: [1]") == id {
+		t.Error("a changed arm set kept the identity")
+	}
+	if change("sim/host_test.go", "package sim // another test") != id {
+		t.Error("a changed test changed the identity")
+	}
+	if identity(base, []string{"go1.27"}) == id {
+		t.Error("another Go version kept the identity")
+	}
+}
