@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/ballast-bench/ballast/eventlog"
@@ -15,6 +16,21 @@ type Config struct {
 	RunID    string // named in errors
 	Policy   policy.Factory
 	Sink     eventlog.Sink // nil: logging off (events are still counted)
+	// Context, if set, cancels the run (checked every few thousand events).
+	Context context.Context
+	// MaxEvents stops a run that logs more events: a policy or scenario
+	// far more costly than its estimate (scenario.Estimate). 0: four times
+	// the scenario's limit (scenario.Caps), which no accepted scenario
+	// reaches with a sane policy.
+	MaxEvents int64
+}
+
+// maxEvents is the run's event guard.
+func (c *Config) maxEvents() int64 {
+	if c.MaxEvents > 0 {
+		return c.MaxEvents
+	}
+	return 4 * scenario.Caps.Events
 }
 
 // Result summarises a finished run.
@@ -39,7 +55,13 @@ type RunError struct {
 	Seed  uint64
 	AtUS  int64
 	Msg   string
+	// Cause is the error behind Msg, if any (the context's, for a
+	// cancelled run), for errors.Is.
+	Cause error
 }
+
+// Unwrap returns the cause.
+func (e *RunError) Unwrap() error { return e.Cause }
 
 func (e *RunError) Error() string {
 	id := e.RunID

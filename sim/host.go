@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/ballast-bench/ballast/eventlog"
@@ -202,7 +203,28 @@ func (h *Host[M]) Boot() {
 // whole run; earlier for a test that steps the run). The Result's EndUS is
 // endUS, or the failure's time.
 func (h *Host[M]) Until(endUS int64) (Result, error) {
-	for h.err == nil {
+	maxEvents := h.cfg.maxEvents()
+	var done <-chan struct{}
+	if h.cfg.Context != nil {
+		done = h.cfg.Context.Done()
+	}
+	for n := 0; h.err == nil; n++ {
+		if n&4095 == 0 {
+			// Bounded work: a cancelled run stops within a few thousand
+			// events, and a run far beyond its estimate stops at the guard.
+			select {
+			case <-done:
+				h.Fail("cancelled: %v", context.Cause(h.cfg.Context))
+				h.err.Cause = h.cfg.Context.Err()
+				continue
+			default:
+			}
+			if h.Log.Count > maxEvents {
+				h.Fail("more than %d events (the scenario's estimate is %d): a policy or scenario far more costly than estimated; allowed: fewer events, or raise the limit with --max-events",
+					maxEvents, h.S.Estimate().Events)
+				continue
+			}
+		}
 		it, ok := h.q.PopBefore(endUS)
 		if !ok {
 			break

@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -22,6 +24,29 @@ import (
 
 	"go.yaml.in/yaml/v3"
 )
+
+// ReadFile reads a config file of at most maxBytes: a larger one is refused
+// before it is decoded (decoding YAML takes many times the file's size in
+// memory).
+func ReadFile(path string, maxBytes int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &FieldError{File: path, Msg: fmt.Sprintf("%v; allowed: a readable file", err)}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
+	if err != nil {
+		return nil, &FieldError{File: path, Msg: fmt.Sprintf("%v; allowed: a readable file", err)}
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, &FieldError{File: path, Msg: fmt.Sprintf("more than %d bytes; allowed: a config file of at most %d bytes", maxBytes, maxBytes)}
+	}
+	return data, nil
+}
 
 // FieldError is a problem with one field of a config.
 type FieldError struct {
@@ -103,8 +128,18 @@ var (
 	lineMsg      = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 )
 
-// yamlError rewrites the decoder's first error in our one-line format.
+// yamlError rewrites the decoder's first error in our one-line format. A
+// FieldError from a type's own UnmarshalYAML gets the file and the path of
+// its line.
 func yamlError(file string, root *yaml.Node, v any, err error) error {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		fe.File = file
+		if fe.Path == "" {
+			fe.Path = pathOfValueAtLine(root, fe.Line)
+		}
+		return fe
+	}
 	var te *yaml.TypeError
 	msg := err.Error()
 	if errors.As(err, &te) && len(te.Errors) > 0 {

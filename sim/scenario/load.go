@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -27,9 +26,9 @@ func Parse(file string, data []byte) (*Scenario, error) {
 func Load(nameOrFile string) (*Scenario, error) {
 	if strings.ContainsRune(nameOrFile, os.PathSeparator) || strings.ContainsRune(nameOrFile, '/') ||
 		strings.HasSuffix(nameOrFile, ".yaml") || strings.HasSuffix(nameOrFile, ".yml") {
-		data, err := os.ReadFile(nameOrFile)
+		data, err := configfile.ReadFile(nameOrFile, maxFileBytes)
 		if err != nil {
-			return nil, fmt.Errorf("scenario %s: %w", nameOrFile, unwrapPathError(err))
+			return nil, err
 		}
 		s, err := Parse(nameOrFile, data)
 		if err != nil {
@@ -55,14 +54,6 @@ func Load(nameOrFile string) (*Scenario, error) {
 		return nil, fmt.Errorf("configs/%s:1: name: %q differs from the file name; allowed: %q", p, s.Name, nameOrFile)
 	}
 	return s, nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // Names lists the built-in scenarios, sorted.

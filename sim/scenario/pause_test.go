@@ -46,7 +46,7 @@ func TestPauseValidation(t *testing.T) {
 			"x.yaml:10: pauses[0].duration: has mean 0 ms: no pause would last; allowed: a distribution with a mean > 0 ms"},
 		{"too many pauses",
 			"pauses:\n  - nodes: [0]\n    gap: {dist: constant, value_ms: 0.01}\n    duration: {dist: constant, value_ms: 0.01}\n",
-			"x.yaml:9: pauses[0].gap: a mean gap of 0.01 ms (plus a mean pause of 0.01 ms) gives about 3000000 pauses per node in 60 s; allowed: at most 1000000, so a longer mean gap"},
+			"x.yaml:9: pauses[0].gap: a run would inject about 6e+06 timeline events (6e+06 from here); allowed: at most 4000000 per run (fewer or rarer faults, a shorter run, or raise the limit with --max-events)"},
 		{"same node twice in one entry",
 			"pauses:\n  - nodes: [1, 1]\n    gap: {dist: exponential, mean_ms: 2000}\n    duration: {dist: constant, value_ms: 5}\n",
 			"x.yaml:8: pauses[0].nodes[1]: node 1 already pauses at pauses[0].nodes[0]; allowed: each node in at most one pauses entry (its pauses must not overlap)"},

@@ -193,11 +193,6 @@ func (p *Pause) PausedNodes(n int) []int {
 	return all
 }
 
-// maxPausesPerNode bounds the expected number of pauses of one node in a
-// run (run length over mean gap plus mean duration), as Repeat.Count is
-// bounded: the timeline holds every pause before the run starts.
-const maxPausesPerNode = 1_000_000
-
 // Partition cuts the cluster into groups for an interval. Exactly one of
 // Groups, Isolate or IsolateLeader says who is cut off; nodes in no group
 // form one more group together.
@@ -291,17 +286,19 @@ func (s *Scenario) Validate() *configfile.FieldError {
 	if s.Nodes < 1 || s.Nodes > 1000 {
 		return e("nodes", "%d is not allowed; allowed: an integer in [1, 1000]", s.Nodes)
 	}
-	if !finite(s.DurationS) || s.DurationS <= 0 || s.DurationS > 1e6 {
+	if !finite(s.DurationS) || s.DurationS <= 0 || s.DurationS > maxDurationS {
 		return e("duration_s", "%v is not allowed; allowed: seconds in (0, 1000000]", s.DurationS)
 	}
-	if !finite(s.Raft.HeartbeatMS) || s.Raft.HeartbeatMS <= 0 {
-		return e("raft.heartbeat_ms", "%v is not allowed; allowed: milliseconds > 0", s.Raft.HeartbeatMS)
+	if fe := interval("raft.heartbeat_ms", s.Raft.HeartbeatMS, false); fe != nil {
+		return fe
 	}
-	if s.Raft.LeaseMS != nil && (!finite(*s.Raft.LeaseMS) || *s.Raft.LeaseMS <= 0) {
-		return e("raft.lease_ms", "%v is not allowed; allowed: milliseconds > 0", *s.Raft.LeaseMS)
+	if s.Raft.LeaseMS != nil {
+		if fe := interval("raft.lease_ms", *s.Raft.LeaseMS, false); fe != nil {
+			return fe
+		}
 	}
-	if !finite(s.Raft.ProposalIntervalMS) || s.Raft.ProposalIntervalMS < 0 {
-		return e("raft.proposal_interval_ms", "%v is not allowed; allowed: milliseconds >= 0 (0: no proposals)", s.Raft.ProposalIntervalMS)
+	if fe := interval("raft.proposal_interval_ms", s.Raft.ProposalIntervalMS, true); fe != nil {
+		return fe
 	}
 	if b := s.Raft.ProposalBytes; b != nil && (*b < 0 || *b > maxProposalBytes) {
 		return e("raft.proposal_bytes", "%d is not allowed; allowed: bytes in [0, %d]", *b, maxProposalBytes)
@@ -335,6 +332,14 @@ func (s *Scenario) Validate() *configfile.FieldError {
 	if fe := s.validatePartitions(); fe != nil {
 		return fe
 	}
+	for _, l := range []struct {
+		path string
+		n    int
+	}{{"crashes", len(s.Crashes)}, {"partitions", len(s.Partitions)}, {"network.regimes", len(s.Network.Regimes)}, {"network.links", len(s.Network.Links)}} {
+		if l.n > maxEntries {
+			return e(l.path, "%d entries; allowed: at most %d (use repeat for periodic faults)", l.n, maxEntries)
+		}
+	}
 	for i := range s.Crashes {
 		c := &s.Crashes[i]
 		path := fmt.Sprintf("crashes[%d]", i)
@@ -350,17 +355,17 @@ func (s *Scenario) Validate() *configfile.FieldError {
 		if fe := s.time(path+".at_s", c.AtS); fe != nil {
 			return fe
 		}
-		if c.RestartAfterMS != nil && (!finite(*c.RestartAfterMS) || *c.RestartAfterMS <= 0) {
-			return e(path+".restart_after_ms", "%v is not allowed; allowed: milliseconds > 0, or leave it out to keep the node down", *c.RestartAfterMS)
+		if c.RestartAfterMS != nil && (!finite(*c.RestartAfterMS) || *c.RestartAfterMS < minIntervalMS || *c.RestartAfterMS > maxAfterMS) {
+			return e(path+".restart_after_ms", "%v is not allowed; allowed: milliseconds in [%v, %v], or leave it out to keep the node down", *c.RestartAfterMS, minIntervalMS, float64(maxAfterMS))
 		}
 		if c.Phase != "" && c.Phase != "heartbeat" {
 			return e(path+".phase", "%q is not allowed; allowed: heartbeat, or leave it out", c.Phase)
 		}
-		if fe := validateRepeat(path+".repeat", c.Repeat); fe != nil {
+		if fe := s.validateRepeat(path+".repeat", c.Repeat); fe != nil {
 			return fe
 		}
 	}
-	return nil
+	return s.checkLimits()
 }
 
 func (s *Scenario) validateNetwork() *configfile.FieldError {
@@ -429,11 +434,11 @@ func (s *Scenario) validateNetwork() *configfile.FieldError {
 		}
 	}
 	if b := n.Bursts; b != nil {
-		if !finite(b.MeanGoodS) || b.MeanGoodS <= 0 {
-			return e("network.bursts.mean_good_s", "%v is not allowed; allowed: seconds > 0", b.MeanGoodS)
+		if !finite(b.MeanGoodS) || b.MeanGoodS < 1/usPerS || b.MeanGoodS > maxDurationS {
+			return e("network.bursts.mean_good_s", "%v is not allowed; allowed: seconds in [0.000001, 1000000]", b.MeanGoodS)
 		}
-		if !finite(b.MeanBadMS) || b.MeanBadMS <= 0 {
-			return e("network.bursts.mean_bad_ms", "%v is not allowed; allowed: milliseconds > 0", b.MeanBadMS)
+		if !finite(b.MeanBadMS) || b.MeanBadMS < minIntervalMS || b.MeanBadMS > maxAfterMS {
+			return e("network.bursts.mean_bad_ms", "%v is not allowed; allowed: milliseconds in [%v, %v]", b.MeanBadMS, minIntervalMS, float64(maxAfterMS))
 		}
 		if fe := probability("network.bursts.loss", b.Loss); fe != nil {
 			return fe
@@ -505,13 +510,8 @@ func (s *Scenario) validatePauses() *configfile.FieldError {
 		if fe := p.Duration.Validate(path + ".duration"); fe != nil {
 			return fe
 		}
-		gap, dur := dist.Compile(p.Gap), dist.Compile(p.Duration)
-		if !(dur.MeanMS() > 0) {
+		if dur := dist.Compile(p.Duration); !(dur.MeanMS() > 0) {
 			return e(path+".duration", "has mean 0 ms: no pause would last; allowed: a distribution with a mean > 0 ms")
-		}
-		if n := s.DurationS * 1000 / (gap.MeanMS() + dur.MeanMS()); n > maxPausesPerNode {
-			return e(path+".gap", "a mean gap of %v ms (plus a mean pause of %v ms) gives about %.0f pauses per node in %v s; allowed: at most %d, so a longer mean gap",
-				gap.MeanMS(), dur.MeanMS(), n, s.DurationS, maxPausesPerNode)
 		}
 	}
 	return nil
@@ -525,8 +525,14 @@ func (s *Scenario) validatePartitions() *configfile.FieldError {
 		if fe := s.time(path+".at_s", p.AtS); fe != nil {
 			return fe
 		}
-		if !finite(p.DurationS) || p.DurationS <= 0 {
-			return e(path+".duration_s", "%v is not allowed; allowed: seconds > 0", p.DurationS)
+		if !finite(p.DurationS) || p.DurationS < 1/usPerS || p.DurationS > maxDurationS {
+			return e(path+".duration_s", "%v is not allowed; allowed: seconds in [0.000001, 1000000]", p.DurationS)
+		}
+		if p.Isolate != nil && len(p.Isolate) == 0 {
+			return e(path+".isolate", "empty: it would cut nobody off; allowed: one or more node indices")
+		}
+		if p.Groups != nil && len(p.Groups) == 0 {
+			return e(path+".groups", "empty: it would cut nobody off; allowed: one or more groups of node indices")
 		}
 		ways := 0
 		if p.Groups != nil {
@@ -567,15 +573,15 @@ func (s *Scenario) validatePartitions() *configfile.FieldError {
 				return fe
 			}
 		}
-		if fe := validateRepeat(path+".repeat", p.Repeat); fe != nil {
+		if fe := s.validateRepeat(path+".repeat", p.Repeat); fe != nil {
 			return fe
 		}
 		if p.Repeat != nil && p.Repeat.Count > 1 && p.Repeat.EveryS <= p.DurationS {
 			return e(path+".repeat.every_s", "%v is not after the partition's own duration %v; allowed: every_s > duration_s so repeats do not overlap", p.Repeat.EveryS, p.DurationS)
 		}
 		if t := p.Turbulence; t != nil {
-			if !finite(t.DurationMS) || t.DurationMS <= 0 {
-				return e(path+".turbulence.duration_ms", "%v is not allowed; allowed: milliseconds > 0", t.DurationMS)
+			if !finite(t.DurationMS) || t.DurationMS < minIntervalMS || t.DurationMS > maxAfterMS {
+				return e(path+".turbulence.duration_ms", "%v is not allowed; allowed: milliseconds in [%v, %v]", t.DurationMS, minIntervalMS, float64(maxAfterMS))
 			}
 			if t.ExtraDelay != nil {
 				if fe := t.ExtraDelay.Validate(path + ".turbulence.extra_delay"); fe != nil {
@@ -619,15 +625,15 @@ func (s *Scenario) validateNoOverlap() *configfile.FieldError {
 	return nil
 }
 
-func validateRepeat(path string, r *Repeat) *configfile.FieldError {
+func (s *Scenario) validateRepeat(path string, r *Repeat) *configfile.FieldError {
 	if r == nil {
 		return nil
 	}
 	if r.Count < 1 || r.Count > 1_000_000 {
 		return configfile.Errorf(path+".count", "%d is not allowed; allowed: an integer in [1, 1000000]", r.Count)
 	}
-	if !finite(r.EveryS) || r.EveryS <= 0 {
-		return configfile.Errorf(path+".every_s", "%v is not allowed; allowed: seconds > 0", r.EveryS)
+	if !finite(r.EveryS) || r.EveryS < 1/usPerS || r.EveryS > maxDurationS {
+		return configfile.Errorf(path+".every_s", "%v is not allowed; allowed: seconds in [0.000001, %v]", r.EveryS, float64(maxDurationS))
 	}
 	return nil
 }
@@ -639,9 +645,12 @@ func (s *Scenario) node(path string, n int) *configfile.FieldError {
 	return nil
 }
 
+// time checks a point in time: bounded like a run's duration, so that
+// every time in µs fits. An event at or after the run's end never fires
+// (a run cut short keeps its later events).
 func (s *Scenario) time(path string, atS float64) *configfile.FieldError {
-	if !finite(atS) || atS < 0 {
-		return configfile.Errorf(path, "%v is not allowed; allowed: seconds >= 0", atS)
+	if !finite(atS) || atS < 0 || atS > maxDurationS {
+		return configfile.Errorf(path, "%v is not allowed; allowed: seconds in [0, %v]", atS, float64(maxDurationS))
 	}
 	return nil
 }

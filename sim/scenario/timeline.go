@@ -149,7 +149,8 @@ func NewTimeline(s *Scenario, seed uint64) *Timeline {
 			pr := stream.New(seed, stream.Pause, n)
 			t := int64(0)
 			for {
-				t += gap.SampleUS(pr)
+				g := gap.SampleUS(pr)
+				t += g
 				if t >= end {
 					break
 				}
@@ -161,6 +162,9 @@ func NewTimeline(s *Scenario, seed uint64) *Timeline {
 					add(t+d, InjPauseEnd, idx)
 				}
 				t += d
+				if g+d == 0 {
+					t++ // every cycle advances time, so the loop ends (Validate bounds how many cycles)
+				}
 			}
 		}
 	}

@@ -224,7 +224,7 @@ func (g *gen) scenario(seed uint64) *scenario.Scenario {
 			c.Phase = "heartbeat"
 		}
 		if g.chance(0.25) {
-			c.Repeat = &scenario.Repeat{Count: 2 + r.IntN(3), EveryS: g.between(0.3, 3)}
+			c.Repeat = &scenario.Repeat{Count: 2 + r.IntN(3), EveryS: min(g.between(0.3, 3), s.DurationS)}
 		}
 		s.Crashes = append(s.Crashes, c)
 	}
@@ -266,8 +266,8 @@ func (g *gen) partitions(s *scenario.Scenario) {
 			}
 		}
 		end := at + p.DurationS
-		if g.chance(0.25) {
-			p.Repeat = &scenario.Repeat{Count: 2 + r.IntN(3), EveryS: p.DurationS + g.between(0.2, 3)}
+		if every := p.DurationS + g.between(0.2, 3); every <= s.DurationS && g.chance(0.25) {
+			p.Repeat = &scenario.Repeat{Count: 2 + r.IntN(3), EveryS: every}
 			end = at + float64(p.Repeat.Count-1)*p.Repeat.EveryS + p.DurationS
 		}
 		if p.Turbulence != nil {
