@@ -102,9 +102,13 @@ SWARM_TIME ?= 10m
 swarm:
 	$(GO) test ./sim/swarm -run '^TestSwarm$$' -swarm.time $(SWARM_TIME) -timeout 0 -v
 
+# Each fuzzer for FUZZTIME (make test runs their seed corpora only).
+FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzSwarm -fuzztime 60s ./sim/swarm
-	$(GO) test -run '^$$' -fuzz FuzzPolicyDeadlines -fuzztime 60s ./policies
+	$(GO) test -run '^$$' -fuzz FuzzSwarm -fuzztime $(FUZZTIME) ./sim/swarm
+	$(GO) test -run '^$$' -fuzz FuzzScenarioFile -fuzztime $(FUZZTIME) ./sim/scenario
+	$(GO) test -run '^$$' -fuzz FuzzExperimentFile -fuzztime $(FUZZTIME) ./harness
+	$(GO) test -run '^$$' -fuzz FuzzPolicyDeadlines -fuzztime $(FUZZTIME) ./policies
 
 # Installs DuckDB for the independent-reader test (needs npm).
 duckdb:

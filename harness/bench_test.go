@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,7 +19,7 @@ func BenchmarkSimulateParquet(b *testing.B) {
 			for b.Loop() {
 				seed++
 				path := filepath.Join(dir, "e.parquet")
-				info, err := resolve(b, name, "random", seed).WriteParquet(path)
+				info, err := resolve(b, name, "random", seed).WriteParquet(context.Background(), path)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -46,6 +47,9 @@ func (pv *PolicyVariant) Candidates() ([][]string, error) {
 			if !d.Integer || d.Choices != nil || d.Max-d.Min > 64 {
 				return nil, fmt.Errorf("%s: all is only allowed for integer list parameters with a small range", n)
 			}
+			if size := math.Pow(d.Max-d.Min+1, float64(len(d.Default))); size > maxGridPoints {
+				return nil, fmt.Errorf("%s: all gives %.3g values; allowed: at most %d grid points", n, size, maxGridPoints)
+			}
 			axes[i] = allIntegerLists(n, int(d.Min), int(d.Max), len(d.Default))
 			hasAll = true
 		case []any:
@@ -62,6 +66,15 @@ func (pv *PolicyVariant) Candidates() ([][]string, error) {
 		default:
 			return nil, fmt.Errorf("%s: allowed: a list of candidate values, or all", n)
 		}
+	}
+	// The grid's size before it is built: a grid of 40^5 x 8 points took
+	// gigabytes before its size was checked.
+	size := 1.0
+	for _, axis := range axes {
+		size *= float64(len(axis))
+	}
+	if size > maxGridPoints {
+		return nil, fmt.Errorf("%.0f grid points; allowed: at most %d", size, maxGridPoints)
 	}
 	out := [][]string{nil}
 	for _, axis := range axes {
@@ -92,11 +105,11 @@ func (pv *PolicyVariant) Candidates() ([][]string, error) {
 		}
 		out = valid
 	}
-	if len(out) > 10_000 {
-		return nil, fmt.Errorf("%d grid points; allowed: at most 10000", len(out))
-	}
 	return out, nil
 }
+
+// maxGridPoints bounds one variant's tuning grid.
+const maxGridPoints = 10_000
 
 // allIntegerLists lists every name=v1,...,vk with each v in [lo, hi].
 func allIntegerLists(name string, lo, hi, k int) []string {

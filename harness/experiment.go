@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -17,6 +16,7 @@ import (
 	"github.com/ballast-bench/ballast/policies"
 	"github.com/ballast-bench/ballast/sim/scenario"
 	"github.com/ballast-bench/ballast/sim/stream"
+	"go.yaml.in/yaml/v3"
 )
 
 // Experiment is one experiment file (configs/experiments/*.yaml): a grid of
@@ -75,19 +75,21 @@ type SeedSet struct {
 	List  []uint64
 }
 
-// UnmarshalYAML accepts a count or a list of seeds.
-func (s *SeedSet) UnmarshalYAML(unmarshal func(any) error) error {
-	var n int
-	if err := unmarshal(&n); err == nil {
-		s.Count = n
-		return nil
+// UnmarshalYAML accepts a count or a list of seeds, whole numbers only (a
+// fraction is refused, not truncated).
+func (s *SeedSet) UnmarshalYAML(n *yaml.Node) error {
+	switch {
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int":
+		return n.Decode(&s.Count)
+	case n.Kind == yaml.SequenceNode:
+		for _, c := range n.Content {
+			if c.ShortTag() != "!!int" {
+				return &configfile.FieldError{Line: c.Line, Msg: fmt.Sprintf("%q is not a seed; allowed: a count, or a list of whole-number seeds", c.Value)}
+			}
+		}
+		return n.Decode(&s.List)
 	}
-	var list []uint64
-	if err := unmarshal(&list); err != nil {
-		return fmt.Errorf("a seed set is a count or a list of seeds")
-	}
-	s.List = list
-	return nil
+	return &configfile.FieldError{Line: n.Line, Msg: fmt.Sprintf("%q is not a seed set; allowed: a count, or a list of whole-number seeds", n.Value)}
 }
 
 // The seed-set labels.
@@ -95,6 +97,13 @@ const (
 	SetTuning = "tuning"
 	SetReport = "report"
 )
+
+// maxExperimentBytes bounds an experiment file.
+const maxExperimentBytes = 1 << 20
+
+// MaxGridRuns bounds an experiment's grid (scenarios x variants, tuning
+// points included, x seeds): it is held in memory, about a kilobyte a run.
+const MaxGridRuns = 200_000
 
 // maxSeed keeps seeds below 2^63 so they fit the runs table's int64 column.
 const maxSeed = math.MaxInt64
@@ -129,8 +138,8 @@ func (e *Experiment) SeedList(label string) []uint64 {
 // Validate implements configfile.Validator.
 func (e *Experiment) Validate() *configfile.FieldError {
 	errf := configfile.Errorf
-	if e.Name == "" {
-		return errf("name", "missing; allowed: a short identifier such as table1_main")
+	if !validName(e.Name) {
+		return errf("name", "%q is not allowed; allowed: a short identifier such as table1_main (letters, digits, '_', '-', '.'; not starting with '.')", e.Name)
 	}
 	if e.Engine == "" {
 		e.Engine = "fast"
@@ -142,20 +151,27 @@ func (e *Experiment) Validate() *configfile.FieldError {
 		return errf("scenarios", "empty; allowed: one or more scenario names or files")
 	}
 	e.scenarios = nil
+	scenarioAt := map[string]int{}
 	for i, name := range e.Scenarios {
 		s, err := scenario.Load(e.resolvePath(name))
 		if err != nil {
 			return errf(fmt.Sprintf("scenarios[%d]", i), "%v", err)
 		}
+		if j, dup := scenarioAt[s.Name]; dup {
+			return errf(fmt.Sprintf("scenarios[%d]", i), "scenario %s is already scenarios[%d]; allowed: each scenario once (it would run every run twice)", s.Name, j)
+		}
+		scenarioAt[s.Name] = i
 		e.scenarios = append(e.scenarios, s)
 	}
 	if len(e.Policies) == 0 {
 		return errf("policies", "empty; allowed: one or more {policy, variant, set} entries")
 	}
 	seen := map[string]int{}
+	gridPoints := 0 // policy variants, each tune grid point counted
 	for i := range e.Policies {
 		pv := &e.Policies[i]
 		p := fmt.Sprintf("policies[%d]", i)
+		gridPoints++
 		if pv.Variant == "" {
 			pv.Variant = "default"
 		}
@@ -182,6 +198,7 @@ func (e *Experiment) Validate() *configfile.FieldError {
 					return errf(p+".tune", "candidate %v: %v", c, err)
 				}
 			}
+			gridPoints += len(cands)
 		}
 		key := pv.Policy + "/" + pv.Variant
 		if j, dup := seen[key]; dup {
@@ -213,6 +230,11 @@ func (e *Experiment) Validate() *configfile.FieldError {
 			seen[s] = true
 		}
 	}
+	// The grid is held in memory (one resolved run each): bound it.
+	if runs := len(e.Scenarios) * gridPoints * max(len(e.SeedList(SetReport)), len(e.SeedList(SetTuning))); runs > MaxGridRuns {
+		return errf("seeds", "the grid has %d scenarios x %d policy variants and tuning points x seeds = %d runs; allowed: at most %d per experiment (split it into several experiments)",
+			len(e.Scenarios), gridPoints, runs, MaxGridRuns)
+	}
 	tuning := map[uint64]bool{}
 	for _, s := range e.SeedList(SetTuning) {
 		tuning[s] = true
@@ -235,13 +257,16 @@ func (e *Experiment) Validate() *configfile.FieldError {
 	return nil
 }
 
+// validName reports whether s can name an experiment, a variant or a
+// metric: letters, digits, '_', '-' and '.', not starting with '.' (so
+// that it is never "..", nor a hidden file, when it names a directory).
 func validName(s string) bool {
 	for _, r := range s {
 		if !(r == '_' || r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
 			return false
 		}
 	}
-	return s != ""
+	return s != "" && s[0] != '.'
 }
 
 // resolvePath makes scenario file paths relative to the experiment file.
@@ -278,11 +303,6 @@ func formatValue(v any) (string, error) {
 		return strconv.FormatFloat(x, 'g', -1, 64), nil
 	case string:
 		return x, nil
-	case bool:
-		if x {
-			return "1", nil
-		}
-		return "0", nil
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
@@ -304,9 +324,9 @@ func LoadExperiment(nameOrFile string) (*Experiment, error) {
 	var err error
 	if strings.ContainsRune(nameOrFile, '/') || strings.HasSuffix(nameOrFile, ".yaml") {
 		file = nameOrFile
-		data, err = os.ReadFile(nameOrFile)
+		data, err = configfile.ReadFile(nameOrFile, maxExperimentBytes)
 		if err != nil {
-			return nil, fmt.Errorf("experiment %s: %w", nameOrFile, err)
+			return nil, err
 		}
 	} else {
 		p := path.Join("experiments", nameOrFile+".yaml")
@@ -316,14 +336,24 @@ func LoadExperiment(nameOrFile string) (*Experiment, error) {
 		}
 		file = "configs/" + p
 	}
-	e := &Experiment{file: file}
-	if err := configfile.Decode(file, data, e); err != nil {
+	e, err := ParseExperiment(file, data)
+	if err != nil {
 		return nil, err
 	}
 	base := strings.TrimSuffix(filepath.Base(file), ".yaml")
 	if e.Name != base {
 		return nil, &configfile.FieldError{File: file, Line: 1, Path: "name",
 			Msg: fmt.Sprintf("%q differs from the file name; allowed: %q", e.Name, base)}
+	}
+	return e, nil
+}
+
+// ParseExperiment decodes and validates an experiment file's content;
+// file names it in errors and anchors its relative scenario paths.
+func ParseExperiment(file string, data []byte) (*Experiment, error) {
+	e := &Experiment{file: file}
+	if err := configfile.Decode(file, data, e); err != nil {
+		return nil, err
 	}
 	return e, nil
 }

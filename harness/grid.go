@@ -62,12 +62,10 @@ func (e *Experiment) Grid(label string, maxSeeds int) ([]*Job, error) {
 
 // NewJob resolves one run of the experiment.
 func (e *Experiment) NewJob(index int, s *scenario.Scenario, policy, variant string, set []string, seed uint64, label string) (*Job, error) {
-	r, err := Resolve(Spec{Scenario: s, Policy: policy, Set: set, Seed: seed, SeedSet: label, Engine: e.Engine})
+	r, err := Resolve(Spec{Scenario: s, Policy: policy, Set: set, Seed: seed, SeedSet: label, Engine: e.Engine, Experiment: e.Name, Variant: variant})
 	if err != nil {
 		return nil, fmt.Errorf("experiment %s, scenario %s, policy %s/%s: %w", e.Name, s.Name, policy, variant, err)
 	}
-	r.Info.Experiment = e.Name
-	r.Info.Variant = variant
 	return &Job{Index: index, Run: r}, nil
 }
 

@@ -45,6 +45,11 @@ func ReadManifest(dir string) ([]ManifestEntry, error) {
 // A run present in several inputs must be byte-identical in all of them.
 // Nothing is written if any check fails.
 func Merge(out string, inputs []string) (int, error) {
+	unlock, err := Lock(out)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	type src struct {
 		dir string
 		m   ManifestEntry

@@ -1,17 +1,20 @@
 package harness
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"sync"
 
+	"github.com/ballast-bench/ballast"
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/eventlog/pq"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 	"github.com/ballast-bench/ballast/policies"
 	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
@@ -31,12 +34,14 @@ func EngineNames() []string { return []string{"fast", "etcd"} }
 
 // Spec describes one run.
 type Spec struct {
-	Scenario *scenario.Scenario
-	Policy   string
-	Set      []string // parameter overrides, "name=value"
-	Seed     uint64
-	SeedSet  string
-	Engine   string
+	Scenario   *scenario.Scenario
+	Policy     string
+	Set        []string // parameter overrides, "name=value"
+	Seed       uint64
+	SeedSet    string
+	Engine     string
+	Experiment string // "" for a single run
+	Variant    string // the experiment's name of the parameter variant; "" for a single run
 }
 
 // Run is a resolved Spec, ready to simulate.
@@ -74,7 +79,9 @@ func Resolve(spec Spec) (*Run, error) {
 	info := eventlog.RunInfo{
 		Scenario:      s.Name,
 		ScenarioHash:  s.Hash(),
+		Experiment:    spec.Experiment,
 		Policy:        spec.Policy,
+		Variant:       spec.Variant,
 		Params:        params.String(),
 		Seed:          spec.Seed,
 		SeedSet:       spec.SeedSet,
@@ -96,11 +103,14 @@ func ConfigHash(info eventlog.RunInfo) string {
 	return hash16(info.ScenarioHash, info.Policy, info.Params, info.Engine, fmt.Sprint(info.SchemaVersion))
 }
 
-// RunID identifies one run: the config hash and the seed. It does not
-// depend on the code version, the seed set's label, sharding or
-// parallelism, so the same run has the same id everywhere.
+// RunID identifies one run: the config hash, the variant's name and the
+// seed. Two variants with equal parameters are two runs (an ablation that
+// changes nothing must still have its own rows, so the self-check can
+// find it). The id does not depend on the code (a run made by other code
+// is told apart by its code version: Complete), the seed set's label,
+// sharding or parallelism, so the same run has the same id everywhere.
 func RunID(info eventlog.RunInfo) string {
-	return hash16(info.ConfigHash, fmt.Sprint(info.Seed))
+	return hash16(info.ConfigHash, info.Variant, fmt.Sprint(info.Seed))
 }
 
 func hash16(parts ...string) string {
@@ -111,46 +121,31 @@ func hash16(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-var codeVersion = sync.OnceValue(func() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	var rev, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "-dirty"
-			}
-		}
-	}
-	if rev != "" {
-		if len(rev) > 12 {
-			rev = rev[:12]
-		}
-		return v + "+" + rev + dirty
-	}
-	return v
-})
+// CodeVersion is the code identity of this binary's simulation
+// (ballast.CodeID): a content hash of the sources that decide what a run
+// computes. Runs record it; a run made by another is redone, or reused
+// only when asked (Options.ReuseOld).
+func CodeVersion() string { return ballast.CodeID() }
 
-// CodeVersion is the module version and VCS revision of this binary.
-func CodeVersion() string { return codeVersion() }
-
-// Simulate runs r into sink (nil: logging off).
-func (r *Run) Simulate(sink eventlog.Sink) (sim.Result, error) {
-	cfg := &sim.Config{Scenario: r.Spec.Scenario, Seed: r.Spec.Seed, RunID: r.Info.RunID, Policy: r.Factory, Sink: sink}
+// Simulate runs r into sink (nil: logging off); cancelling ctx stops it.
+func (r *Run) Simulate(ctx context.Context, sink eventlog.Sink) (sim.Result, error) {
+	cfg := &sim.Config{Scenario: r.Spec.Scenario, Seed: r.Spec.Seed, RunID: r.Info.RunID, Policy: r.Factory, Sink: sink, Context: ctx}
 	return r.protect(cfg)
 }
 
-// protect runs the engine and turns a panic into an error naming the run.
+// protect runs the engine and turns a panic into a one-line error naming
+// the run; the stack goes to a file the error names.
 func (r *Run) protect(cfg *sim.Config) (res sim.Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = &sim.RunError{RunID: r.Info.RunID, Seed: r.Spec.Seed, Msg: fmt.Sprintf("panic: %v\n%s", p, debug.Stack())}
+			msg := fmt.Sprintf("panic: %v", p)
+			path := filepath.Join(os.TempDir(), fmt.Sprintf("ballast-panic-%s-%d.txt", r.Info.RunID, os.Getpid()))
+			trace := fmt.Sprintf("run %s (seed %d, scenario %s, policy %s %s)\n%s\n\n%s", r.Info.RunID, r.Spec.Seed,
+				r.Info.Scenario, r.Info.Policy, r.Info.Params, msg, debug.Stack())
+			if _, _, werr := atomicfile.WriteFile(path, []byte(trace)); werr == nil {
+				msg += " (stack trace in " + path + ")"
+			}
+			err = &sim.RunError{RunID: r.Info.RunID, Seed: r.Spec.Seed, Msg: strings.ReplaceAll(msg, "\n", " ")}
 		}
 	}()
 	return r.Engine.Run(cfg)
@@ -159,18 +154,18 @@ func (r *Run) protect(cfg *sim.Config) (res sim.Result, err error) {
 // WriteEvents simulates r and writes its events to path atomically: on any
 // error no file exists at path. The run's RunInfo is stored in the file's
 // metadata ("ballast.run"), so an events file describes itself.
-func (r *Run) WriteEvents(path string) (eventlog.RunInfo, error) {
-	info, _, err := r.writeEvents(path)
+func (r *Run) WriteEvents(ctx context.Context, path string) (eventlog.RunInfo, error) {
+	info, _, err := r.writeEvents(ctx, path)
 	return info, err
 }
 
 // writeEvents is WriteEvents that also returns the file's size and SHA-256.
-func (r *Run) writeEvents(path string) (eventlog.RunInfo, digest, error) {
+func (r *Run) writeEvents(ctx context.Context, path string) (eventlog.RunInfo, digest, error) {
 	w, err := pq.Create(path, r.Info.RunID)
 	if err != nil {
 		return r.Info, digest{}, fmt.Errorf("run %s (seed %d): %w", r.Info.RunID, r.Info.Seed, err)
 	}
-	res, err := r.Simulate(w)
+	res, err := r.Simulate(ctx, w)
 	if err != nil {
 		w.Abort()
 		return r.Info, digest{}, err
@@ -194,8 +189,8 @@ type digest struct {
 
 // WriteParquet is WriteEvents plus the run's one-row runs table at
 // RunsPath(path); on any error neither file exists.
-func (r *Run) WriteParquet(path string) (eventlog.RunInfo, error) {
-	info, err := r.WriteEvents(path)
+func (r *Run) WriteParquet(ctx context.Context, path string) (eventlog.RunInfo, error) {
+	info, err := r.WriteEvents(ctx, path)
 	if err != nil {
 		return info, err
 	}

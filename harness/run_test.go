@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +28,7 @@ func resolve(t testing.TB, scen, policy string, seed uint64, set ...string) *Run
 
 func write(t testing.TB, r *Run, path string) {
 	t.Helper()
-	if _, err := r.WriteParquet(path); err != nil {
+	if _, err := r.WriteParquet(context.Background(), path); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -64,7 +65,7 @@ func TestMain(m *testing.M) {
 		if err == nil {
 			var r *Run
 			if r, err = Resolve(Spec{Scenario: s, Policy: "random", Seed: 11}); err == nil {
-				_, err = r.WriteParquet(out)
+				_, err = r.WriteParquet(context.Background(), out)
 			}
 		}
 		if err != nil {
@@ -114,7 +115,7 @@ func mustRead(t *testing.T, p string) []byte {
 func TestParquetRoundTrip(t *testing.T) {
 	r := resolve(t, "partition_recovery", "static", 3)
 	path := filepath.Join(t.TempDir(), "e.parquet")
-	info, err := r.WriteParquet(path)
+	info, err := r.WriteParquet(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestAbortLeavesNothing(t *testing.T) {
 	r.Factory = nil // the engine panics on first use; Simulate turns it into an error
 	dir := t.TempDir()
 	path := filepath.Join(dir, "e.parquet")
-	_, err := r.WriteParquet(path)
+	_, err := r.WriteParquet(context.Background(), path)
 	if err == nil {
 		t.Fatal("no error from a panicking run")
 	}

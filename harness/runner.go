@@ -41,6 +41,11 @@ type Options struct {
 	Workers   int    // parallel runs (>= 1)
 	Shard     Shard
 	KeepGoing bool // finish the other runs after a failure instead of stopping
+	// Force redoes every run, complete or not.
+	Force bool
+	// ReuseOld keeps complete runs that another code version made (their
+	// rows say which); by default they are redone.
+	ReuseOld bool
 	// Progress receives progress; nil for none. It is only ever told counts,
 	// never anything that reaches the outputs.
 	Progress Progress
@@ -57,44 +62,86 @@ type Progress interface {
 type Summary struct {
 	Total   int // jobs in this shard
 	Skipped int // already complete
-	Ran     int
-	Failed  int
-	Events  int64
+	// ReusedOld are skipped runs that another code version made
+	// (Options.ReuseOld); Redone are ones redone for that reason.
+	ReusedOld, Redone int
+	Ran               int
+	Failed            int
+	Events            int64
 }
 
-// Complete reports whether the job's run is recorded and intact.
-func Complete(outDir string, j *Job) bool {
+// State is what an output directory holds of a job's run.
+type State uint8
+
+const (
+	Missing   State = iota // no complete run: not recorded, or its file does not match its record
+	Done                   // recorded, intact, made by this code version
+	OtherCode              // recorded and intact, made by another code version
+)
+
+// Status says whether the job's run is recorded and intact, and by which
+// code. A run counts as complete only if its manifest entry exists and its
+// events file still has the recorded size and SHA-256: a file alone may be
+// a leftover of a machine crash.
+func Status(outDir string, j *Job) State {
 	data, err := os.ReadFile(ManifestPath(outDir, j.Run.Info.RunID))
 	if err != nil {
-		return false
+		return Missing
 	}
 	var m ManifestEntry
 	if json.Unmarshal(data, &m) != nil || m.Run.RunID != j.Run.Info.RunID || m.Path != j.EventsPath() {
-		return false
+		return Missing
 	}
 	size, sum, err := atomicfile.Sum(filepath.Join(outDir, m.Path))
-	return err == nil && size == m.Bytes && sum == m.SHA256
+	if err != nil || size != m.Bytes || sum != m.SHA256 {
+		return Missing
+	}
+	if m.Run.CodeVersion != j.Run.Info.CodeVersion {
+		return OtherCode
+	}
+	return Done
 }
+
+// Complete reports whether the job's run is recorded, intact and made by
+// this code version.
+func Complete(outDir string, j *Job) bool { return Status(outDir, j) == Done }
 
 // Sweep runs the jobs of opt.Shard that are not complete yet, opt.Workers at
 // a time. Each run writes its events file and then its manifest entry, both
 // atomically, so a sweep killed at any point can be re-run: complete runs
 // are skipped, interrupted ones redone. Errors name the run and its seed.
 func Sweep(ctx context.Context, jobs []*Job, opt Options) (Summary, error) {
-	var todo []*Job
 	var sum Summary
+	unlock, err := Lock(opt.OutDir)
+	if err != nil {
+		return sum, err
+	}
+	defer unlock()
+	var todo []*Job
 	for _, j := range jobs {
 		if !opt.Shard.Has(j.Index) {
 			continue
 		}
 		sum.Total++
-		if Complete(opt.OutDir, j) {
-			sum.Skipped++
-			continue
+		if !opt.Force {
+			switch Status(opt.OutDir, j) {
+			case Done:
+				sum.Skipped++
+				continue
+			case OtherCode:
+				if opt.ReuseOld {
+					sum.Skipped++
+					sum.ReusedOld++
+					continue
+				}
+				sum.Redone++
+			}
 		}
 		todo = append(todo, j)
 	}
 	if len(todo) > 0 {
+		// Only this process writes here (the lock): every temporary file
+		// is a leftover of a killed one.
 		removeStaleTemps(opt.OutDir)
 	}
 	if opt.Progress != nil {
@@ -115,7 +162,7 @@ func Sweep(ctx context.Context, jobs []*Job, opt Options) (Summary, error) {
 			break
 		}
 		g.Go(func() error {
-			n, err := runJob(opt.OutDir, j)
+			n, err := runJob(gctx, opt.OutDir, j)
 			if opt.Progress != nil {
 				opt.Progress.Done(err == nil)
 			}
@@ -137,8 +184,14 @@ func Sweep(ctx context.Context, jobs []*Job, opt Options) (Summary, error) {
 	sum.Ran = int(ran.Load())
 	sum.Events = events.Load()
 	sum.Failed = len(errs)
-	if gerr == nil && len(errs) == 0 && ctx.Err() != nil {
-		return sum, ctx.Err()
+	if ctx.Err() != nil {
+		// Interrupted: the runs in flight were stopped, not failed.
+		sum.Failed = 0
+		why := ""
+		if cause := context.Cause(ctx); cause != ctx.Err() {
+			why = fmt.Sprintf(" (%v)", cause)
+		}
+		return sum, fmt.Errorf("interrupted%s after %d of %d runs (complete runs are kept: run again to resume): %w", why, sum.Skipped+sum.Ran, sum.Total, ctx.Err())
 	}
 	switch {
 	case len(errs) == 0:
@@ -151,13 +204,13 @@ func Sweep(ctx context.Context, jobs []*Job, opt Options) (Summary, error) {
 }
 
 // runJob writes one run's events file and then its manifest entry.
-func runJob(outDir string, j *Job) (int64, error) {
+func runJob(ctx context.Context, outDir string, j *Job) (int64, error) {
 	rel := j.EventsPath()
 	path := filepath.Join(outDir, rel)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return 0, runErr(j, err)
 	}
-	info, d, err := j.Run.writeEvents(path)
+	info, d, err := j.Run.writeEvents(ctx, path)
 	if err != nil {
 		return 0, err // already names the run and seed
 	}

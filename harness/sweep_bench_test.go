@@ -52,7 +52,7 @@ func BenchmarkRunnerOverhead(b *testing.B) {
 			out := b.TempDir()
 			for _, j := range jobs {
 				path := filepath.Join(out, j.Run.Info.RunID+".parquet")
-				if _, err := j.Run.WriteEvents(path); err != nil {
+				if _, err := j.Run.WriteEvents(context.Background(), path); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -38,7 +38,10 @@ type Options struct {
 	// NoRun skips tuning and sweeping: every run must already be complete
 	// (the merge job of the sweep workflow analyses shards it merged).
 	NoRun bool
-	Log   io.Writer // progress lines (nil: none); never part of an output
+	// Force redoes every run; ReuseOld keeps complete runs made by another
+	// code version (the tables then list every code version of their runs).
+	Force, ReuseOld bool
+	Log             io.Writer // progress lines (nil: none); never part of an output
 }
 
 // Default output roots.
@@ -154,6 +157,13 @@ type Summary struct {
 // then build every artifact and write all outputs together.
 func Run(ctx context.Context, opt Options) (*Summary, error) {
 	opt.defaults()
+	// One reproduction writes an output root at a time (its runs
+	// directories are locked by each sweep too).
+	unlock, err := harness.Lock(opt.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	env, results, err := build(ctx, &opt)
 	if err != nil {
 		return nil, err
@@ -282,8 +292,11 @@ func prepare(ctx context.Context, opt *Options, x *Experiment) (*expData, error)
 					runs, j.Run.Info.RunID, j.Run.Info.Scenario, j.Run.Info.Policy, j.Run.Info.Variant, j.Run.Info.Seed)
 			}
 		}
-	} else if _, err := harness.Sweep(ctx, jobs, harness.Options{OutDir: runs, Workers: opt.Jobs, Shard: harness.All, Progress: progress(opt.Log)}); err != nil {
+	} else if sum, err := harness.Sweep(ctx, jobs, harness.Options{OutDir: runs, Workers: opt.Jobs, Shard: harness.All,
+		Force: opt.Force, ReuseOld: opt.ReuseOld, Progress: progress(opt.Log)}); err != nil {
 		return nil, err
+	} else if sum.Redone > 0 {
+		fmt.Fprintf(opt.Log, "%s: %d runs made by another code version were redone\n", x.Name, sum.Redone)
 	}
 	seen := map[uint64]bool{}
 	files := make([]string, len(jobs))
@@ -317,6 +330,9 @@ func prepare(ctx context.Context, opt *Options, x *Experiment) (*expData, error)
 	if d.report, err = report.New(d.tables, bootstrap); err != nil {
 		return nil, err
 	}
+	// Runs of another code version are here only with --reuse-old or
+	// --no-run; the tables' comments list every version, and so does the
+	// log.
 	stale := 0
 	for _, r := range d.tables.Runs {
 		d.versions = append(d.versions, r.CodeVersion)
@@ -326,13 +342,9 @@ func prepare(ctx context.Context, opt *Options, x *Experiment) (*expData, error)
 	}
 	slices.Sort(d.versions)
 	d.versions = slices.Compact(d.versions)
-	// A run's identity is its inputs, not the code that ran it, so a sweep
-	// resumed after a change to the simulator or a policy keeps the old
-	// runs. Say so; the tables' comments list the versions too. (Builds
-	// without VCS stamping all read "(devel)" and cannot be told apart.)
 	if stale > 0 {
-		fmt.Fprintf(opt.Log, "warning: %d of %d runs of %s were made by code version %s, this binary is %s; runs are reused by identity, not by code version: delete %s to rerun them\n",
-			stale, len(d.tables.Runs), x.Name, strings.Join(d.versions, ", "), harness.CodeVersion(), runs)
+		fmt.Fprintf(opt.Log, "note: %d of %d runs of %s were made by code version %s, this binary is %s (kept by --reuse-old or --no-run)\n",
+			stale, len(d.tables.Runs), x.Name, strings.Join(d.versions, ", "), harness.CodeVersion())
 	}
 	return d, nil
 }

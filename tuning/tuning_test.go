@@ -69,7 +69,7 @@ func TestTunePicksBruteForceChoice(t *testing.T) {
 					t.Fatal(err)
 				}
 				var mem eventlog.Memory
-				if _, err := r.Simulate(&mem); err != nil {
+				if _, err := r.Simulate(context.Background(), &mem); err != nil {
 					t.Fatal(err)
 				}
 				m := countMetrics(mem.Events)

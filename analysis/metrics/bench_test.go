@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -28,7 +29,7 @@ func simFiles(b *testing.B, dir, policy string, durationS float64, seeds int) (p
 			b.Fatal(err)
 		}
 		p := filepath.Join(dir, fmt.Sprintf("%s-%d.parquet", policy, seed))
-		info, err := r.WriteParquet(p)
+		info, err := r.WriteParquet(context.Background(), p)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -25,6 +25,9 @@ const (
 	// MaxNodes bounds the cluster size the deriver accepts (its per-pair
 	// bookkeeping is nodes²).
 	MaxNodes = 1024
+	// MaxGraceHeartbeats bounds the grace window, so that it fits in µs
+	// (1e308 intervals overflowed and made every run never writable).
+	MaxGraceHeartbeats = 10_000
 )
 
 // Options are the analysis settings.
@@ -45,8 +48,8 @@ func (o Options) Check() (Options, error) {
 	if o.GraceHeartbeats == 0 {
 		o.GraceHeartbeats = DefaultGraceHeartbeats
 	}
-	if !(o.GraceHeartbeats > 0) || math.IsInf(o.GraceHeartbeats, 0) {
-		return o, fmt.Errorf("grace %v heartbeat intervals: allowed: a positive number", o.GraceHeartbeats)
+	if !(o.GraceHeartbeats > 0) || o.GraceHeartbeats > MaxGraceHeartbeats {
+		return o, fmt.Errorf("grace %v heartbeat intervals: allowed: a number in (0, %d]", o.GraceHeartbeats, MaxGraceHeartbeats)
 	}
 	switch o.Warmup {
 	case "":

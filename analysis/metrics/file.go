@@ -85,7 +85,8 @@ func AnalyzeFile(path string, opt Options, also ...Also) (*Run, error) {
 
 // EventFiles expands files and directories into the sorted list of events
 // files: a directory is walked recursively and contributes its *.parquet
-// files except runs tables (*.runs.parquet) and analysed tables
+// files except runs tables (*.runs.parquet, and the runs.parquet of a
+// merged directory) and analysed tables
 // (*.metrics.parquet, so an analysis directory inside the runs is no
 // input); names starting with "." (the
 // writer's temporary files) are skipped. A file named explicitly must be
@@ -136,7 +137,7 @@ func EventFiles(args []string) ([]string, error) {
 }
 
 func isEventsFile(name string) bool {
-	return strings.HasSuffix(name, ".parquet") && !strings.HasSuffix(name, ".runs.parquet") &&
+	return strings.HasSuffix(name, ".parquet") && name != "runs.parquet" && !strings.HasSuffix(name, ".runs.parquet") &&
 		!strings.HasSuffix(name, TableSuffix) && !strings.HasPrefix(name, ".")
 }
 

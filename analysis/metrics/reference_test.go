@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -145,7 +146,7 @@ func TestReferenceWritability(t *testing.T) {
 					t.Fatal(err)
 				}
 				path := filepath.Join(dir, name+".parquet")
-				info, err := r.WriteParquet(path)
+				info, err := r.WriteParquet(context.Background(), path)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -196,12 +197,12 @@ func TestScanMatchesPQ(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := filepath.Join(dir, c.policy+".parquet")
-		info, err := r.WriteParquet(path)
+		info, err := r.WriteParquet(context.Background(), path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var mem eventlog.Memory
-		if _, err := r.Simulate(&mem); err != nil {
+		if _, err := r.Simulate(context.Background(), &mem); err != nil {
 			t.Fatal(err)
 		}
 		er, err := pq.OpenEvents(path)

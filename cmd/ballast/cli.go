@@ -11,13 +11,15 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/ballast-bench/ballast/internal/configfile"
+	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
 // Exit codes.
 const (
-	ExitOK     = 0
-	ExitFailed = 1 // a run failed
-	ExitUsage  = 2 // bad flag, config or file: nothing was written
+	ExitOK          = 0
+	ExitFailed      = 1   // a run failed
+	ExitUsage       = 2   // bad flag, config or file: nothing was written
+	ExitInterrupted = 130 // Ctrl-C (128 + SIGINT), as a shell reports a killed command
 )
 
 // usageError marks errors caused by bad input (exit code 2).
@@ -29,19 +31,43 @@ func (e usageError) Unwrap() error { return e.err }
 func usage(err error) error { return usageError{err} }
 
 // Main runs the command line and returns the process exit code. Errors are
-// printed to stderr as one line prefixed "ballast: ".
+// printed to stderr as one line prefixed "ballast: ". A failure to write
+// the output (a full disk, a closed pipe) is an error too.
 func Main(ctx context.Context, stdout, stderr io.Writer, args []string) int {
-	err := Run(ctx, stdout, stderr, args)
+	out := &checkedWriter{w: stdout}
+	err := Run(ctx, out, stderr, args)
+	if err == nil && out.err != nil {
+		err = fmt.Errorf("writing the output: %w", out.err)
+	}
 	if err == nil {
 		return ExitOK
 	}
 	fmt.Fprintf(stderr, "ballast: %v\n", err)
 	var ue usageError
 	var fe *configfile.FieldError
-	if errors.As(err, &ue) || errors.As(err, &fe) {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	case errors.As(err, &ue) || errors.As(err, &fe):
 		return ExitUsage
 	}
 	return ExitFailed
+}
+
+// checkedWriter keeps the first write error, so that output a command
+// could not write is not reported as success.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	c.err = err
+	return n, err
 }
 
 // Run runs the command line and returns its error.
@@ -51,6 +77,9 @@ func Run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 
 // onUsage turns a flag-parsing error into a one-line usage error.
 func onUsage(_ context.Context, cmd *cli.Command, err error, _ bool) error {
+	if cmd.Root() == cmd {
+		return usage(fmt.Errorf("%w (see 'ballast --help')", err))
+	}
 	return usage(fmt.Errorf("%s: %w (see 'ballast %s --help')", cmd.Name, err, cmd.Name))
 }
 
@@ -82,8 +111,28 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 		HideVersion:    true,
 		OnUsageError:   onUsage,
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
-		CommandNotFound: func(_ context.Context, cmd *cli.Command, name string) {
-			fmt.Fprintf(stderr, "ballast: unknown command %q; see 'ballast --help'\n", name)
+		Flags: []cli.Flag{
+			&cli.Int64Flag{Name: "max-events", Usage: "the most events one run may be estimated to log; a larger scenario is refused (docs/scenarios.md, Limits)", Value: scenario.DefaultLimits.Events},
+		},
+		Before: func(ctx context.Context, cmd *cli.Command) (context.Context, error) {
+			n := cmd.Int64("max-events")
+			if n < 1 {
+				return ctx, usage(fmt.Errorf("--max-events %d: allowed: 1 or more", n))
+			}
+			// Process-wide: scenarios are validated as they are loaded.
+			scenario.Caps = scenario.DefaultLimits.Scaled(n)
+			return ctx, nil
+		},
+		// A name that is no command: one line and exit 2, not the help.
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if cmd.Args().Len() == 0 {
+				return cli.ShowAppHelp(cmd)
+			}
+			names := make([]string, len(subs))
+			for i, c := range subs {
+				names[i] = c.Name
+			}
+			return usage(fmt.Errorf("unknown command %q; allowed: %s (see 'ballast --help')", cmd.Args().First(), strings.Join(names, ", ")))
 		},
 		Commands: subs,
 	}

@@ -12,8 +12,15 @@ import (
 	"os/signal"
 )
 
+// main: the first Ctrl-C cancels what runs (runs in flight stop, complete
+// ones are kept) and the command exits 130; a second one, while it winds
+// down, kills the process at once.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	go func() {
+		<-ctx.Done()
+		stop() // the next interrupt is the default one: immediate exit
+	}()
 	code := Main(ctx, os.Stdout, os.Stderr, os.Args)
 	stop()
 	os.Exit(code)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v3"
@@ -26,11 +28,21 @@ func reportFlags() []cli.Flag {
 	}
 }
 
+// maxResamples bounds the bootstrap: each cell's resample means are held
+// in memory (8 bytes each), and intervals stop moving long before.
+const maxResamples = 1_000_000
+
 // openReport reads the analysed tables and the selection from the flags.
 func openReport(cmd *cli.Command) (*report.Report, report.Selection, error) {
 	var sel report.Selection
-	if cmd.Int("resamples") < 1 {
-		return nil, sel, usage(fmt.Errorf("--resamples %d: allowed: 1 or more", cmd.Int("resamples")))
+	if b := cmd.Int("resamples"); b < 1 || b > maxResamples {
+		return nil, sel, usage(fmt.Errorf("--resamples %d: allowed: 1 to %d", b, maxResamples))
+	}
+	// The outputs are staged beside the prefix: its directory must exist.
+	if dir := filepath.Dir(cmd.String("out")); dir != "." {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, sel, usage(fmt.Errorf("--out %s: directory %s does not exist; allowed: a path prefix in an existing directory", cmd.String("out"), dir))
+		}
 	}
 	t, err := metrics.ReadTables(cmd.String("metrics"))
 	if err != nil {

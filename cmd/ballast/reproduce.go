@@ -33,6 +33,8 @@ func reproduceCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "output root (default artifacts, or artifacts/quick with --quick)"},
 			&cli.BoolFlag{Name: "no-run", Usage: "do not tune or sweep: analyse the runs already under DIR/runs"},
 			&cli.BoolFlag{Name: "list", Usage: "list the artifacts and experiments and exit"},
+			&cli.BoolFlag{Name: "force", Usage: "redo every run, complete or not"},
+			&cli.BoolFlag{Name: "reuse-old", Usage: "keep complete runs made by another code version (by default they are redone); the tables list every code version of their runs"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			w := cmd.Root().Writer
@@ -63,8 +65,16 @@ func reproduceCommand() *cli.Command {
 			if _, _, err := reproduce.Select(cmd.StringSlice("only")); err != nil {
 				return usage(err)
 			}
+			if cmd.Bool("force") && cmd.Bool("reuse-old") {
+				return usage(fmt.Errorf("--force and --reuse-old: allowed: one of them"))
+			}
+			if out := cmd.String("out"); out != "" {
+				if err := outDir("--out", out); err != nil {
+					return err
+				}
+			}
 			sum, err := reproduce.Run(ctx, reproduce.Options{Quick: cmd.Bool("quick"), Only: cmd.StringSlice("only"), Out: cmd.String("out"),
-				Jobs: cmd.Int("jobs"), NoRun: cmd.Bool("no-run"), Log: cmd.Root().ErrWriter})
+				Jobs: cmd.Int("jobs"), NoRun: cmd.Bool("no-run"), Force: cmd.Bool("force"), ReuseOld: cmd.Bool("reuse-old"), Log: cmd.Root().ErrWriter})
 			if err != nil {
 				return err
 			}

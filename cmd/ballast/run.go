@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,6 +41,8 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "keep-going", Usage: "after a failed run, finish the others instead of stopping"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the grid size and an estimate of events and time; run nothing"},
 			&cli.StringFlag{Name: "tuned", Usage: "tuned parameters for the experiment's tune: variants (default configs/tuned/EXPERIMENT.yaml, written by 'ballast tune')"},
+			&cli.BoolFlag{Name: "force", Usage: "redo every run, complete or not"},
+			&cli.BoolFlag{Name: "reuse-old", Usage: "keep complete runs made by another code version (by default they are redone; their rows say which code made them)"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if cmd.Args().Len() != 1 {
@@ -66,6 +69,8 @@ func runCommand() *cli.Command {
 			tunedPath := cmd.String("tuned")
 			if tunedPath == "" {
 				tunedPath = tuning.Path(e.Name)
+			} else if _, err := os.Stat(tunedPath); err != nil {
+				return usage(fmt.Errorf("--tuned %s: %w; allowed: a tuned file written by 'ballast tune'", tunedPath, unwrapPath(err)))
 			}
 			tuned, err := tuning.Load(tunedPath)
 			if err != nil {
@@ -80,15 +85,28 @@ func runCommand() *cli.Command {
 			if out == "" {
 				out = filepath.Join("artifacts", "runs", e.Name)
 			}
+			if err := outDir("--out", out); err != nil {
+				return err
+			}
+			if cmd.Bool("force") && cmd.Bool("reuse-old") {
+				return usage(fmt.Errorf("--force and --reuse-old: allowed: one of them"))
+			}
 			w := cmd.Root().Writer
 			if cmd.Bool("dry-run") {
 				return dryRun(w, e, jobs, shard, out, cmd.Int("jobs"))
 			}
 			opt := harness.Options{OutDir: out, Workers: cmd.Int("jobs"), Shard: shard, KeepGoing: cmd.Bool("keep-going"),
-				Progress: newProgress(cmd.Root().ErrWriter)}
+				Force: cmd.Bool("force"), ReuseOld: cmd.Bool("reuse-old"), Progress: newProgress(cmd.Root().ErrWriter)}
 			sum, err := harness.Sweep(ctx, jobs, opt)
-			fmt.Fprintf(w, "experiment %s, seed set %s, shard %s: %d runs, %d already complete, %d ran (%d events), %d failed -> %s\n",
-				e.Name, set, shard, sum.Total, sum.Skipped, sum.Ran, sum.Events, sum.Failed, out)
+			old := ""
+			switch {
+			case sum.ReusedOld > 0:
+				old = fmt.Sprintf(" (%d of them made by another code version, kept by --reuse-old)", sum.ReusedOld)
+			case sum.Redone > 0:
+				old = fmt.Sprintf(" (%d runs of another code version redone)", sum.Redone)
+			}
+			fmt.Fprintf(w, "experiment %s, seed set %s, shard %s: %d runs, %d already complete%s, %d ran (%d events), %d failed -> %s\n",
+				e.Name, set, shard, sum.Total, sum.Skipped, old, sum.Ran, sum.Events, sum.Failed, out)
 			return err
 		},
 	}
@@ -113,7 +131,23 @@ func dryRun(w io.Writer, e *harness.Experiment, jobs []*harness.Job, shard harne
 	fmt.Fprintf(w, "experiment %s: %d scenarios x %d policy variants x %d seeds = %d runs; shard %s has %d, %d already complete\n",
 		e.Name, len(e.Scenarios), len(e.Policies), len(jobs)/max(1, len(e.Scenarios)*len(e.Policies)), len(jobs), shard, n, done)
 	fmt.Fprintf(w, "estimate: about %d events, %v with %d workers (at ~3 M events/s per worker) -> %s\n", events, est, workers, out)
+	return nil // a write error is Main's (checkedWriter)
+}
+
+// outDir checks an output directory flag: a directory, or nothing yet.
+func outDir(flag, dir string) error {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return usage(fmt.Errorf("%s %s: a file; allowed: a directory (it is created if missing)", flag, dir))
+	}
 	return nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func defaultJobs() int { return runtime.NumCPU() }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,17 @@ func simCommand() *cli.Command {
 			if !strings.HasSuffix(out, ".parquet") {
 				return usage(fmt.Errorf("--out %q: allowed: a file name ending in .parquet", out))
 			}
+			if seed := cmd.Uint64("seed"); seed > math.MaxInt64 {
+				return usage(fmt.Errorf("--seed %d: allowed: a seed below 2^63 (the runs table stores seeds as int64)", seed))
+			}
+			seen := map[string]bool{}
+			for _, kv := range cmd.StringSlice("set") {
+				name, _, _ := strings.Cut(kv, "=")
+				if seen[name] {
+					return usage(fmt.Errorf("--set %s: the parameter is set twice; allowed: each parameter once", name))
+				}
+				seen[name] = true
+			}
 			s, err := scenario.Load(cmd.String("scenario"))
 			if err != nil {
 				return usage(err)
@@ -54,7 +66,7 @@ func simCommand() *cli.Command {
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return usage(fmt.Errorf("--out %q: cannot create its directory: %v; allowed: a writable path", out, err))
 			}
-			info, err := r.WriteParquet(out)
+			info, err := r.WriteParquet(ctx, out)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package trace_test
 
 import (
+	"context"
 	"math"
 	"path/filepath"
 	"testing"
@@ -26,7 +27,7 @@ func TestSimulatedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "run.parquet")
-	if _, err := run.WriteEvents(path); err != nil {
+	if _, err := run.WriteEvents(context.Background(), path); err != nil {
 		t.Fatal(err)
 	}
 	m, err := metrics.AnalyzeFile(path, metrics.Options{}, trace.Also(1_000_000))
