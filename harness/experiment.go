@@ -84,12 +84,12 @@ func (s *SeedSet) UnmarshalYAML(n *yaml.Node) error {
 	case n.Kind == yaml.SequenceNode:
 		for _, c := range n.Content {
 			if c.ShortTag() != "!!int" {
-				return &configfile.FieldError{Line: c.Line, Msg: fmt.Sprintf("%q is not a seed; allowed: a count, or a list of whole-number seeds", c.Value)}
+				return &configfile.FieldError{Line: c.Line, Column: c.Column, Msg: fmt.Sprintf("%q is not a seed; allowed: a count, or a list of whole-number seeds", c.Value)}
 			}
 		}
 		return n.Decode(&s.List)
 	}
-	return &configfile.FieldError{Line: n.Line, Msg: fmt.Sprintf("%q is not a seed set; allowed: a count, or a list of whole-number seeds", n.Value)}
+	return &configfile.FieldError{Line: n.Line, Column: n.Column, Msg: fmt.Sprintf("%q is not a seed set; allowed: a count, or a list of whole-number seeds", n.Value)}
 }
 
 // The seed-set labels.

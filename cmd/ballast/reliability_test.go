@@ -96,3 +96,21 @@ func TestInterrupted(t *testing.T) {
 		t.Fatalf("resume: exit %d, %s", code, stdout)
 	}
 }
+
+// TestAnalyzeMergedDirectory: 'ballast analyze' reads what 'ballast merge'
+// writes (it used to read the merged runs.parquet as an events file), as
+// docs/scale-out.md says.
+func TestAnalyzeMergedDirectory(t *testing.T) {
+	dir := t.TempDir()
+	shard, merged := filepath.Join(dir, "shard"), filepath.Join(dir, "merged")
+	if code, _, stderr := run(t, "run", "smoke", "--seeds", "1", "--out", shard); code != 0 {
+		t.Fatalf("run: %s", stderr)
+	}
+	if code, _, stderr := run(t, "merge", shard, "--out", merged); code != 0 {
+		t.Fatalf("merge: %s", stderr)
+	}
+	code, stdout, stderr := run(t, "analyze", merged, "--out", filepath.Join(dir, "metrics"))
+	if code != 0 || !strings.Contains(stdout, "analysed 6 runs") {
+		t.Fatalf("analyze of a merged directory: exit %d, %s%s", code, stdout, stderr)
+	}
+}

@@ -54,6 +54,9 @@ type FieldError struct {
 	Line int    // set by Decode when the field is present in the file; 0 otherwise
 	Path string // dotted path, sequence indices in brackets: "network.links[2].loss"
 	Msg  string // what is wrong and what is allowed
+	// Column, with Line, locates the value when Path is empty (a type's
+	// own UnmarshalYAML knows its node, not its path); not printed.
+	Column int
 }
 
 func (e *FieldError) Error() string {
@@ -136,7 +139,7 @@ func yamlError(file string, root *yaml.Node, v any, err error) error {
 	if errors.As(err, &fe) {
 		fe.File = file
 		if fe.Path == "" {
-			fe.Path = pathOfValueAtLine(root, fe.Line)
+			fe.Path = pathOfNode(root, fe.Line, fe.Column)
 		}
 		return fe
 	}
@@ -410,6 +413,44 @@ func pathAtLine(root *yaml.Node, line int, key string) string {
 	walk(root, "")
 	if found == "" {
 		return key
+	}
+	return found
+}
+
+// pathOfNode finds the path of the value node at line and column (the
+// first value on the line if column is 0).
+func pathOfNode(root *yaml.Node, line, column int) string {
+	if column == 0 {
+		return pathOfValueAtLine(root, line)
+	}
+	var found string
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		if found != "" {
+			return
+		}
+		if n.Line == line && n.Column == column && path != "" {
+			found = path
+			return
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(n.Content[i+1], join(path, n.Content[i].Value))
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		}
+	}
+	walk(root, "")
+	if found == "" {
+		return pathOfValueAtLine(root, line)
 	}
 	return found
 }
