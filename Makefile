@@ -16,8 +16,13 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 all: build
 
+# The build's version, stamped into the binary ('ballast --version'): the
+# git description where there is one. Every run also records the code
+# version, a content hash of the simulation sources (docs/experiments.md).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/ballast
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/ballast
 
 vet:
 	$(GO) vet ./...

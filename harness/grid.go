@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
@@ -71,14 +70,3 @@ func (e *Experiment) NewJob(index int, s *scenario.Scenario, policy, variant str
 
 // ScenarioList returns the experiment's resolved scenarios, in file order.
 func (e *Experiment) ScenarioList() []*scenario.Scenario { return e.scenarios }
-
-// EstimateEvents is a rough count of the events a run logs, for --dry-run:
-// per heartbeat interval each follower produces about five rows (heartbeat
-// sent, received, timer reset, response sent and received).
-func EstimateEvents(info eventlog.RunInfo) int64 {
-	if info.HeartbeatUS <= 0 {
-		return 0
-	}
-	beats := info.DurationUS / info.HeartbeatUS
-	return beats * (info.Nodes - 1) * 5
-}

@@ -79,7 +79,6 @@ func Merge(out string, inputs []string) (int, error) {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	runs := make([]eventlog.RunInfo, 0, len(ids))
 	for _, id := range ids {
 		s := byID[id]
 		if filepath.Clean(s.dir) != filepath.Clean(out) {
@@ -90,12 +89,38 @@ func Merge(out string, inputs []string) (int, error) {
 				return 0, err
 			}
 		}
-		runs = append(runs, s.m.Run)
 	}
-	if err := pq.WriteRuns(filepath.Join(out, "runs.parquet"), runs); err != nil {
+	if _, err := writeRunsTable(out); err != nil {
 		return 0, err
 	}
-	return len(runs), nil
+	return len(ids), nil
+}
+
+// RunsTable is the file in an output directory that lists its runs.
+const RunsTable = "runs.parquet"
+
+// WriteRunsTable writes dir/runs.parquet, the runs table of every run
+// recorded in dir's manifest, sorted by run id; it returns how many. It
+// takes dir's lock.
+func WriteRunsTable(dir string) (int, error) {
+	unlock, err := Lock(dir)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	return writeRunsTable(dir)
+}
+
+func writeRunsTable(dir string) (int, error) {
+	entries, err := ReadManifest(dir)
+	if err != nil {
+		return 0, err
+	}
+	runs := make([]eventlog.RunInfo, len(entries))
+	for i, m := range entries {
+		runs[i] = m.Run
+	}
+	return len(runs), pq.WriteRuns(filepath.Join(dir, RunsTable), runs)
 }
 
 // copyFile copies an events file into the merged tree, atomically.

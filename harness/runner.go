@@ -249,8 +249,11 @@ func removeStaleTemps(outDir string) {
 	})
 }
 
-// LineProgress prints a plain line every interval (and at the end): for
-// logs and CI, where a redrawn bar would be noise.
+// LineProgress prints a plain line every Interval, whether runs completed
+// or not (so a long run still shows the sweep is alive), and a last line
+// with the elapsed time: for logs and CI, where a redrawn bar would be
+// noise. A rate is shown once there is one to show (a second of work and
+// a completed run), not extrapolated from the first instant.
 type LineProgress struct {
 	W        io.Writer
 	Interval time.Duration
@@ -259,12 +262,33 @@ type LineProgress struct {
 	done     int
 	failed   int
 	start    time.Time
-	last     time.Time
+	stop     chan struct{}
+	wg       sync.WaitGroup
 }
 
 func (p *LineProgress) Start(total, skipped int) {
-	p.total, p.start, p.last = total-skipped, time.Now(), time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total, p.start = total-skipped, time.Now()
 	fmt.Fprintf(p.W, "sweep: %d runs, %d already complete, %d to run\n", total, skipped, total-skipped)
+	if p.total == 0 || p.Interval <= 0 {
+		return
+	}
+	p.stop = make(chan struct{})
+	p.wg.Go(func() {
+		t := time.NewTicker(p.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-t.C:
+				p.mu.Lock()
+				p.line("")
+				p.mu.Unlock()
+			}
+		}
+	})
 }
 
 func (p *LineProgress) Done(ok bool) {
@@ -274,24 +298,33 @@ func (p *LineProgress) Done(ok bool) {
 	if !ok {
 		p.failed++
 	}
-	if now := time.Now(); now.Sub(p.last) >= p.Interval {
-		p.last = now
-		p.line()
-	}
 }
 
-func (p *LineProgress) line() {
+// line prints the state; prefix "" for a progress line.
+func (p *LineProgress) line(prefix string) {
 	el := time.Since(p.start)
-	rate := float64(p.done) / el.Seconds()
-	eta := "?"
-	if rate > 0 {
-		eta = time.Duration(float64(p.total-p.done) / rate * float64(time.Second)).Round(time.Second).String()
+	rate, eta := "-", "?"
+	if p.done > 0 && el >= time.Second {
+		r := float64(p.done) / el.Seconds()
+		rate = fmt.Sprintf("%.3g", r)
+		eta = time.Duration(float64(p.total-p.done) / r * float64(time.Second)).Round(time.Second).String()
 	}
-	fmt.Fprintf(p.W, "sweep: %d/%d done, %d failed, %.1f runs/s, eta %s\n", p.done, p.total, p.failed, rate, eta)
+	if prefix == "" {
+		fmt.Fprintf(p.W, "sweep: %d/%d done, %d failed, %s elapsed, %s runs/s, eta %s\n", p.done, p.total, p.failed, el.Round(time.Second), rate, eta)
+		return
+	}
+	if p.done > 0 {
+		rate = fmt.Sprintf("%.3g", float64(p.done)/el.Seconds()) // over the whole sweep: no first-instant artefact
+	}
+	fmt.Fprintf(p.W, "sweep: %s %d/%d runs in %s, %d failed, %s runs/s\n", prefix, p.done, p.total, el.Round(time.Millisecond), p.failed, rate)
 }
 
 func (p *LineProgress) Finish() {
+	if p.stop != nil {
+		close(p.stop)
+		p.wg.Wait()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.line()
+	p.line("finished")
 }

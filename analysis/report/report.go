@@ -142,6 +142,9 @@ func (r *Report) Select(sel Selection) ([]*Cell, Selection, error) {
 	if sel.Experiment == "" && len(exps) == 1 {
 		sel.Experiment = exps[0]
 	}
+	if sel.Experiment == "" && len(exps) > 1 {
+		return nil, sel, fmt.Errorf("--experiment: the runs hold %d experiments, name one; allowed: %s", len(exps), quoteAll(exps))
+	}
 	if !slices.Contains(exps, sel.Experiment) {
 		return nil, sel, fmt.Errorf("--experiment %q: allowed: %s", sel.Experiment, quoteAll(exps))
 	}
@@ -149,6 +152,9 @@ func (r *Report) Select(sel Selection) ([]*Cell, Selection, error) {
 	scens := distinct(cells, func(c *Cell) string { return c.Scenario })
 	if sel.Scenario == "" && len(scens) == 1 {
 		sel.Scenario = scens[0]
+	}
+	if sel.Scenario == "" && len(scens) > 1 {
+		return nil, sel, fmt.Errorf("--scenario: experiment %s has %d scenarios, name one; allowed: %s", sel.Experiment, len(scens), quoteAll(scens))
 	}
 	if !slices.Contains(scens, sel.Scenario) {
 		return nil, sel, fmt.Errorf("--scenario %q: allowed: %s", sel.Scenario, quoteAll(scens))

@@ -17,7 +17,7 @@ func analyzeCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "analyze",
 		Usage:     "derive per-run metrics from events files",
-		UsageText: "ballast analyze RUNS... --out DIR [--grace 3] [--warmup first-writable|none] [--arm-bin 1s] [--jobs N]",
+		UsageText: "ballast analyze RUNS... --out DIR [--grace 3] [--warmup first-writable|none] [--arm-bin 1s] [-j N]",
 		Description: "RUNS are events files and directories (walked recursively; *.runs.parquet and\n" +
 			"*.metrics.parquet are skipped). Runs are identified and grouped by their\n" +
 			"ballast.run metadata, never by path; the same run read twice is kept once,\n" +
@@ -32,7 +32,7 @@ func analyzeCommand() *cli.Command {
 			&cli.Float64Flag{Name: "grace", Usage: "writability grace window, in heartbeat intervals of each run", Value: metrics.DefaultGraceHeartbeats},
 			&cli.StringFlag{Name: "warmup", Usage: "warm-up excluded from availability metrics: first-writable or none", Value: metrics.WarmupFirstWritable},
 			&cli.DurationFlag{Name: "arm-bin", Usage: "time bin of arm fractions", Value: time.Duration(metrics.DefaultArmBinUS) * time.Microsecond},
-			&cli.IntFlag{Name: "jobs", Usage: "files analysed in parallel (0: one per CPU)"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "files analysed in parallel", Value: defaultJobs()},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			opt := metrics.Options{GraceHeartbeats: cmd.Float64("grace"), Warmup: cmd.String("warmup"), ArmBinUS: cmd.Duration("arm-bin").Microseconds()}
@@ -45,8 +45,8 @@ func analyzeCommand() *cli.Command {
 			if _, err := opt.Check(); err != nil {
 				return usage(fmt.Errorf("--%w", err))
 			}
-			if cmd.Int("jobs") < 0 {
-				return usage(fmt.Errorf("--jobs %d: allowed: 0 (one per CPU) or more", cmd.Int("jobs")))
+			if cmd.Int("jobs") < 1 {
+				return usage(fmt.Errorf("--jobs %d: allowed: 1 or more", cmd.Int("jobs")))
 			}
 			files, err := metrics.EventFiles(cmd.Args().Slice())
 			if err != nil {

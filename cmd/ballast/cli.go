@@ -97,6 +97,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 		if cmd.OnUsageError == nil {
 			cmd.OnUsageError = onUsage
 		}
+		cmd.DisableSliceFlagSeparator = true // see the root's
 		subs = append(subs, cmd)
 	}
 	slices.SortFunc(subs, func(a, b *cli.Command) int { return strings.Compare(a.Name, b.Name) })
@@ -106,11 +107,16 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 		Description: "ballast simulates Raft leader elections at message granularity under\n" +
 			"long-tail delay, loss, bursts, partitions and crashes, logs every protocol\n" +
 			"event to Parquet, and compares election-timeout policies on identical seeds.",
-		Writer:         stdout,
-		ErrWriter:      stderr,
-		HideVersion:    true,
-		OnUsageError:   onUsage,
-		ExitErrHandler: func(context.Context, *cli.Command, error) {},
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Version:   strings.TrimPrefix(versionLine(), "ballast "),
+		// "--set thr=40,180" is one list parameter, not two flags: a value
+		// is split at commas only where a flag says so (listFlag).
+		DisableSliceFlagSeparator: true,
+		// 'ballast completion bash|zsh|fish' prints a completion script.
+		EnableShellCompletion: true,
+		OnUsageError:          onUsage,
+		ExitErrHandler:        func(context.Context, *cli.Command, error) {},
 		Flags: []cli.Flag{
 			&cli.Int64Flag{Name: "max-events", Usage: "the most events one run may be estimated to log; a larger scenario is refused (docs/scenarios.md, Limits)", Value: scenario.DefaultLimits.Events},
 		},
@@ -136,6 +142,20 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 		},
 		Commands: subs,
 	}
+}
+
+// listFlag is a repeatable flag whose values may also be comma-separated
+// lists of names ("--only a,b --only c").
+func listFlag(cmd *cli.Command, name string) []string {
+	var out []string
+	for _, v := range cmd.StringSlice(name) {
+		for _, x := range strings.Split(v, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
 }
 
 func joinNames(names []string) string {

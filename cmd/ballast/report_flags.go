@@ -23,7 +23,7 @@ func reportFlags() []cli.Flag {
 		&cli.StringFlag{Name: "experiment", Usage: "experiment to show (default: the only one)"},
 		&cli.StringFlag{Name: "scenario", Usage: "scenario to show (default: the only one)"},
 		&cli.StringSliceFlag{Name: "methods", Usage: "methods (policy or policy/variant) in row order (default: all, sorted)"},
-		&cli.Uint64Flag{Name: "seed", Usage: "bootstrap seed", Value: 1},
+		&cli.Uint64Flag{Name: "bootstrap-seed", Usage: "seed of the bootstrap resampling of the intervals (not a run seed)", Value: 1},
 		&cli.IntFlag{Name: "resamples", Usage: "bootstrap resamples B", Value: stats.DefaultResamples},
 	}
 }
@@ -48,15 +48,13 @@ func openReport(cmd *cli.Command) (*report.Report, report.Selection, error) {
 	if err != nil {
 		return nil, sel, usage(fmt.Errorf("--metrics: %w", err))
 	}
-	r, err := report.New(t, report.Options{Seed: cmd.Uint64("seed"), Resamples: cmd.Int("resamples")})
+	r, err := report.New(t, report.Options{Seed: cmd.Uint64("bootstrap-seed"), Resamples: cmd.Int("resamples")})
 	if err != nil {
 		return nil, sel, usage(err)
 	}
 	sel = report.Selection{Experiment: cmd.String("experiment"), Scenario: cmd.String("scenario")}
 	if cmd.IsSet("methods") {
-		for _, m := range cmd.StringSlice("methods") {
-			sel.Methods = append(sel.Methods, strings.Split(m, ",")...)
-		}
+		sel.Methods = listFlag(cmd, "methods")
 	}
 	return r, sel, nil
 }

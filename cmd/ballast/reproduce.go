@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/urfave/cli/v3"
@@ -33,6 +34,7 @@ func reproduceCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "output root (default artifacts, or artifacts/quick with --quick)"},
 			&cli.BoolFlag{Name: "no-run", Usage: "do not tune or sweep: analyse the runs already under DIR/runs"},
 			&cli.BoolFlag{Name: "list", Usage: "list the artifacts and experiments and exit"},
+			jsonFlag,
 			&cli.BoolFlag{Name: "force", Usage: "redo every run, complete or not"},
 			&cli.BoolFlag{Name: "reuse-old", Usage: "keep complete runs made by another code version (by default they are redone); the tables list every code version of their runs"},
 		},
@@ -42,27 +44,12 @@ func reproduceCommand() *cli.Command {
 				return usage(fmt.Errorf("reproduce: takes no arguments, got %q; allowed: flags only (see --help)", strings.Join(cmd.Args().Slice(), " ")))
 			}
 			if cmd.Bool("list") {
-				for _, a := range reproduce.Catalog {
-					fmt.Fprintf(w, "%-20s %-8s %-24s %s\n", a.ID, a.Doc, a.Label, strings.Join(a.Experiments, ","))
-				}
-				// What --only EXPERIMENT builds (the sweep workflow asks).
-				for _, x := range reproduce.Experiments {
-					ids := "(nothing alone)"
-					if arts, _, err := reproduce.Select([]string{x.Name}); err == nil {
-						var s []string
-						for _, a := range arts {
-							s = append(s, a.ID)
-						}
-						ids = strings.Join(s, " ")
-					}
-					fmt.Fprintf(w, "experiment %s -> %s\n", x.Name, ids)
-				}
-				return nil
+				return listArtifacts(w, cmd.Bool("json"))
 			}
 			if cmd.Int("jobs") < 1 {
 				return usage(fmt.Errorf("--jobs %d: allowed: 1 or more", cmd.Int("jobs")))
 			}
-			if _, _, err := reproduce.Select(cmd.StringSlice("only")); err != nil {
+			if _, _, err := reproduce.Select(listFlag(cmd, "only")); err != nil {
 				return usage(err)
 			}
 			if cmd.Bool("force") && cmd.Bool("reuse-old") {
@@ -73,7 +60,7 @@ func reproduceCommand() *cli.Command {
 					return err
 				}
 			}
-			sum, err := reproduce.Run(ctx, reproduce.Options{Quick: cmd.Bool("quick"), Only: cmd.StringSlice("only"), Out: cmd.String("out"),
+			sum, err := reproduce.Run(ctx, reproduce.Options{Quick: cmd.Bool("quick"), Only: listFlag(cmd, "only"), Out: cmd.String("out"),
 				Jobs: cmd.Int("jobs"), NoRun: cmd.Bool("no-run"), Force: cmd.Bool("force"), ReuseOld: cmd.Bool("reuse-old"), Log: cmd.Root().ErrWriter})
 			if err != nil {
 				return err
@@ -86,4 +73,52 @@ func reproduceCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// listArtifacts prints the catalog: each artifact with its source, label
+// and experiments, and what --only EXPERIMENT builds (the sweep workflow
+// asks).
+func listArtifacts(w io.Writer, asJSON bool) error {
+	type artifact struct {
+		ID          string   `json:"id"`
+		Source      string   `json:"source"`
+		Label       string   `json:"label"`
+		Title       string   `json:"title"`
+		Experiments []string `json:"experiments"`
+	}
+	type experiment struct {
+		Name   string   `json:"name"`
+		Builds []string `json:"builds"` // artifacts --only NAME builds alone
+	}
+	var arts []artifact
+	for _, a := range reproduce.Catalog {
+		arts = append(arts, artifact{a.ID, a.Doc, a.Label, a.Title, a.Experiments})
+	}
+	var exps []experiment
+	for _, x := range reproduce.Experiments {
+		e := experiment{Name: x.Name, Builds: []string{}}
+		if sel, _, err := reproduce.Select([]string{x.Name}); err == nil {
+			for _, a := range sel {
+				e.Builds = append(e.Builds, a.ID)
+			}
+		}
+		exps = append(exps, e)
+	}
+	if asJSON {
+		return writeJSON(w, struct {
+			Artifacts   []artifact   `json:"artifacts"`
+			Experiments []experiment `json:"experiments"`
+		}{arts, exps})
+	}
+	for _, a := range arts {
+		fmt.Fprintf(w, "%-20s %-8s %-24s %s\n", a.ID, a.Source, a.Label, strings.Join(a.Experiments, ","))
+	}
+	for _, e := range exps {
+		ids := "(nothing alone)"
+		if len(e.Builds) > 0 {
+			ids = strings.Join(e.Builds, " ")
+		}
+		fmt.Fprintf(w, "experiment %s -> %s\n", e.Name, ids)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -39,7 +40,8 @@ func runCommand() *cli.Command {
 			&cli.IntFlag{Name: "seeds", Usage: "run only the first N seeds of the set (0: all)"},
 			&cli.StringFlag{Name: "out", Usage: "output directory (default artifacts/runs/EXPERIMENT)"},
 			&cli.BoolFlag{Name: "keep-going", Usage: "after a failed run, finish the others instead of stopping"},
-			&cli.BoolFlag{Name: "dry-run", Usage: "print the grid size and an estimate of events and time; run nothing"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "print the grid size and an estimate of events and time, measured by simulating the start of each scenario x policy variant; run nothing"},
+			jsonFlag,
 			&cli.StringFlag{Name: "tuned", Usage: "tuned parameters for the experiment's tune: variants (default configs/tuned/EXPERIMENT.yaml, written by 'ballast tune')"},
 			&cli.BoolFlag{Name: "force", Usage: "redo every run, complete or not"},
 			&cli.BoolFlag{Name: "reuse-old", Usage: "keep complete runs made by another code version (by default they are redone; their rows say which code made them)"},
@@ -93,11 +95,16 @@ func runCommand() *cli.Command {
 			}
 			w := cmd.Root().Writer
 			if cmd.Bool("dry-run") {
-				return dryRun(w, e, jobs, shard, out, cmd.Int("jobs"))
+				return dryRun(ctx, w, e, jobs, shard, out, cmd.Int("jobs"), cmd.Bool("json"))
 			}
 			opt := harness.Options{OutDir: out, Workers: cmd.Int("jobs"), Shard: shard, KeepGoing: cmd.Bool("keep-going"),
 				Force: cmd.Bool("force"), ReuseOld: cmd.Bool("reuse-old"), Progress: newProgress(cmd.Root().ErrWriter)}
+			start := time.Now()
 			sum, err := harness.Sweep(ctx, jobs, opt)
+			if err == nil {
+				// The directory's runs table, as merge writes one.
+				_, err = harness.WriteRunsTable(out)
+			}
 			old := ""
 			switch {
 			case sum.ReusedOld > 0:
@@ -105,16 +112,30 @@ func runCommand() *cli.Command {
 			case sum.Redone > 0:
 				old = fmt.Sprintf(" (%d runs of another code version redone)", sum.Redone)
 			}
-			fmt.Fprintf(w, "experiment %s, seed set %s, shard %s: %d runs, %d already complete%s, %d ran (%d events), %d failed -> %s\n",
-				e.Name, set, shard, sum.Total, sum.Skipped, old, sum.Ran, sum.Events, sum.Failed, out)
+			fmt.Fprintf(w, "experiment %s, seed set %s, shard %s: %d runs, %d already complete%s, %d ran (%d events) in %s, %d failed -> %s\n",
+				e.Name, set, shard, sum.Total, sum.Skipped, old, sum.Ran, sum.Events, time.Since(start).Round(time.Millisecond), sum.Failed, out)
 			return err
 		},
 	}
 }
 
-func dryRun(w io.Writer, e *harness.Experiment, jobs []*harness.Job, shard harness.Shard, out string, workers int) error {
+// dryRun prints the grid and an estimate of its events and time. The
+// estimate is measured, not guessed: each scenario x policy variant of the
+// shard's remaining runs is simulated here twice, for its first 2 and 20
+// simulated seconds, events written to Parquet as a sweep writes them.
+// Their events per simulated second scale to the whole run; the two wall
+// times give a per-run cost and a per-event cost (a line through the two
+// points); the runs' times are summed and divided among the workers.
+func dryRun(ctx context.Context, w io.Writer, e *harness.Experiment, jobs []*harness.Job, shard harness.Shard, out string, workers int, asJSON bool) error {
+	rates := map[string]cost{}
+	tmp, err := os.MkdirTemp("", "ballast-dry-run-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
 	var n, done int
-	var events int64
+	var events, seconds float64
+	warm := false
 	for _, j := range jobs {
 		if !shard.Has(j.Index) {
 			continue
@@ -124,14 +145,89 @@ func dryRun(w io.Writer, e *harness.Experiment, jobs []*harness.Job, shard harne
 			done++
 			continue
 		}
-		events += harness.EstimateEvents(j.Run.Info)
+		info := &j.Run.Info
+		key := strings.Join([]string{info.Scenario, info.Policy, info.Variant, info.Params, info.Engine}, "\x00")
+		c, ok := rates[key]
+		if !ok {
+			if !warm {
+				// The first simulation of a process also warms its
+				// caches and buffer pools, which a sweep pays once.
+				if _, err := calibrate(ctx, j.Run, tmp); err != nil {
+					return err
+				}
+				warm = true
+			}
+			if c, err = calibrate(ctx, j.Run, tmp); err != nil {
+				return err
+			}
+			rates[key] = c
+		}
+		ev := c.eventsPerS * float64(info.DurationUS) / 1e6
+		events += ev
+		seconds += c.perRunS + ev*c.perEventS
 	}
-	// 3 M events/s per core with the Parquet sink (BENCHMARKS.md).
-	est := time.Duration(float64(events) / 3e6 / float64(workers) * float64(time.Second)).Round(time.Second / 10)
+	est := time.Duration(seconds / float64(workers) * float64(time.Second)).Round(time.Second / 10)
+	seeds := len(jobs) / max(1, len(e.Scenarios)*len(e.Policies))
+	if asJSON {
+		return writeJSON(w, struct {
+			Experiment   string  `json:"experiment"`
+			Scenarios    int     `json:"scenarios"`
+			Variants     int     `json:"policy_variants"`
+			Seeds        int     `json:"seeds"`
+			Runs         int     `json:"runs"`
+			Shard        string  `json:"shard"`
+			ShardRuns    int     `json:"shard_runs"`
+			Complete     int     `json:"complete"`
+			Events       int64   `json:"estimated_events"`
+			Seconds      float64 `json:"estimated_seconds"`
+			Workers      int     `json:"workers"`
+			Calibrations int     `json:"calibrations"`
+			OutputDir    string  `json:"out"`
+		}{e.Name, len(e.Scenarios), len(e.Policies), seeds, len(jobs), shard.String(), n, done, int64(events),
+			est.Seconds(), workers, len(rates), out})
+	}
 	fmt.Fprintf(w, "experiment %s: %d scenarios x %d policy variants x %d seeds = %d runs; shard %s has %d, %d already complete\n",
-		e.Name, len(e.Scenarios), len(e.Policies), len(jobs)/max(1, len(e.Scenarios)*len(e.Policies)), len(jobs), shard, n, done)
-	fmt.Fprintf(w, "estimate: about %d events, %v with %d workers (at ~3 M events/s per worker) -> %s\n", events, est, workers, out)
-	return nil // a write error is Main's (checkedWriter)
+		e.Name, len(e.Scenarios), len(e.Policies), seeds, len(jobs), shard, n, done)
+	fmt.Fprintf(w, "estimate: about %.3g events, %v with %d workers (measured by simulating the first 2 and 20 s of each of %d scenario x policy variants here) -> %s\n",
+		events, est, workers, len(rates), out)
+	return nil
+}
+
+// cost is what a dry run measured of one scenario x policy variant.
+type cost struct {
+	eventsPerS float64 // events per simulated second
+	perRunS    float64 // wall seconds per run (files, setup)
+	perEventS  float64 // wall seconds per event
+}
+
+// calibrate simulates the first 2 and 20 seconds of run r (or its whole
+// length, if shorter) into Parquet files under dir.
+func calibrate(ctx context.Context, r *harness.Run, dir string) (cost, error) {
+	var ev, wall [2]float64
+	var simS float64
+	for i, prefixS := range []float64{2, 20} {
+		s := *r.Spec.Scenario
+		s.DurationS = min(s.DurationS, prefixS)
+		simS = s.DurationS
+		spec := r.Spec
+		spec.Scenario = &s
+		short, err := harness.Resolve(spec)
+		if err != nil {
+			return cost{}, err
+		}
+		start := time.Now()
+		info, err := short.WriteEvents(ctx, filepath.Join(dir, fmt.Sprintf("calibration-%d.parquet", i)))
+		if err != nil {
+			return cost{}, err
+		}
+		ev[i], wall[i] = float64(info.Events), time.Since(start).Seconds()
+	}
+	c := cost{eventsPerS: ev[1] / simS, perEventS: wall[1] / max(ev[1], 1)}
+	if ev[1] > ev[0] && wall[1] > wall[0] {
+		c.perEventS = (wall[1] - wall[0]) / (ev[1] - ev[0])
+		c.perRunS = max(0, wall[0]-c.perEventS*ev[0])
+	}
+	return c, nil
 }
 
 // outDir checks an output directory flag: a directory, or nothing yet.
@@ -162,16 +258,24 @@ func newProgress(w io.Writer) harness.Progress {
 }
 
 type barProgress struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	start time.Time
 }
 
+// Start draws a bar with counts, elapsed time and an ETA (no rate: the
+// bar's first rate, from the first instant, was absurd).
 func (b *barProgress) Start(total, skipped int) {
+	b.start = time.Now()
 	b.bar = progressbar.NewOptions(total-skipped, progressbar.OptionSetWriter(b.w), progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(), progressbar.OptionSetItsString("runs"), progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish(),
 		progressbar.OptionSetDescription(fmt.Sprintf("sweep (%d already complete)", skipped)),
 		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 }
 
 func (b *barProgress) Done(bool) { b.bar.Add(1) }
-func (b *barProgress) Finish()   { b.bar.Finish() }
+
+func (b *barProgress) Finish() {
+	b.bar.Finish()
+	fmt.Fprintf(b.w, "sweep: finished in %s\n", time.Since(b.start).Round(time.Millisecond))
+}

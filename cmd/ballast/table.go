@@ -19,7 +19,7 @@ func tableCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "table",
 		Usage:     "render a results table (LaTeX, Markdown, CSV) from analysed metrics",
-		UsageText: "ballast table NAME --metrics DIR --out PREFIX [--experiment E] [--scenario S] [--methods m1,m2] [--base VARIANT] [--seed N] [--resamples B]",
+		UsageText: "ballast table NAME --metrics DIR --out PREFIX [--experiment E] [--scenario S] [--methods m1,m2] [--base VARIANT] [--bootstrap-seed N] [--resamples B]",
 		Description: "NAME is one of: " + strings.Join(report.Tables, ", ") + ".\n" +
 			"  main      recovery mean/p95/p99/max and unwritable fraction [95% CI] (BALLAST Table 1)\n" +
 			"  tails     worst per-seed p99, max and unwritable fraction (Table A.1)\n" +
