@@ -25,8 +25,14 @@ func TestCodeID(t *testing.T) {
 		m[name] = &fstest.MapFile{Data: []byte(data)}
 		return identity(m, []string{"go1.26"})
 	}
-	if change("sim/host.go", "package sim // changed") == id {
+	if change("sim/host.go", "package sim; const x = 1") == id {
 		t.Error("a changed source kept the identity")
+	}
+	if change("sim/host.go", "// Package sim.\npackage  sim\n") != id {
+		t.Error("a comment or layout change changed the identity")
+	}
+	if change("sim/host.go", "package sim2") == id || change("sim/host.go", "package sim\nconst s = `a b`") == change("sim/host.go", "package sim\nconst s = `a  b`") {
+		t.Error("a changed identifier or string kept the identity")
 	}
 	if change("configs/arms.yaml", "arms: [1]") == id {
 		t.Error("a changed arm set kept the identity")

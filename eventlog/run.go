@@ -21,7 +21,7 @@ type RunInfo struct {
 	SeedSet       string `col:"seed_set" json:"seed_set"`         // label of the seed set the seed came from ("" for a single run)
 	Engine        string `col:"engine" json:"engine"`             // "fast" or "etcd"
 	ConfigHash    string `col:"config_hash" json:"config_hash"`   // hash over scenario content, policy, params, engine and schema version
-	CodeVersion   string `col:"code_version" json:"code_version"` // module version and VCS revision of the binary
+	CodeVersion   string `col:"code_version" json:"code_version"` // the simulation code's identity (sim-..., a content hash of its sources)
 	SchemaVersion int64  `col:"schema_version" json:"schema_version"`
 	Nodes         int64  `col:"nodes" json:"nodes"`
 	DurationUS    int64  `col:"duration_us" json:"duration_us"`   // simulated run length

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/ballast-bench/ballast/internal/tablefile"
 )
 
 // Unit is how a metric is shown in tables and figures. A catalog metric
@@ -156,7 +158,7 @@ var numericColumns = func() map[string]column {
 	t := reflect.TypeFor[RunRow]()
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name := f.Tag.Get("col")
+		name := tablefile.ColumnName(f)
 		if name == "" || name == "-" {
 			continue
 		}

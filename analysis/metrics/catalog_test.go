@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ballast-bench/ballast/internal/golden"
+	"github.com/ballast-bench/ballast/internal/tablefile"
 )
 
 // TestCatalogGet: every catalog metric reads its own column, converted
@@ -21,7 +22,7 @@ func TestCatalogGet(t *testing.T) {
 	v := reflect.ValueOf(&r).Elem()
 	want := map[string]float64{}
 	for i := range v.NumField() {
-		name := v.Type().Field(i).Tag.Get("col")
+		name := tablefile.ColumnName(v.Type().Field(i))
 		switch f := v.Field(i); f.Kind() {
 		case reflect.Int64:
 			f.SetInt(int64(1000 * (i + 1)))
@@ -82,11 +83,23 @@ func catalogDoc(t *testing.T) string {
 	for _, m := range Catalog {
 		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s | %s |\n", m.Name, m.Column, m.Key, m.Unit, cell(m.Doc))
 	}
-	b.WriteString("\n### Runs table columns\n\n")
-	b.WriteString("Every column of `runs.metrics.parquet` and `runs.csv` (`metrics.RunRow`), one row per run.\n\n")
-	b.WriteString("| Column | Type | Definition |\n|---|---|---|\n")
-	for _, f := range runRowFields(t) {
-		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f.col, f.typ, cell(f.doc))
+	b.WriteString("\n### Table columns\n\n")
+	b.WriteString("Every column of every table `ballast analyze` writes (`NAME.metrics.parquet` and `NAME.csv`).\n")
+	b.WriteString("**NULL** marks a column that can be NULL in Parquet and an empty cell in CSV (schema version\n")
+	fmt.Fprintf(&b, "%d, key-value metadata `%s`): an undefined value, never a sentinel. Times are µs.\n", SchemaVersion, MetaSchema)
+	for _, tb := range []struct{ name, typ, what string }{
+		{"runs", "RunRow", "one row per run"},
+		{"intervals", "Interval", "one row per unwritable interval"},
+		{"elections", "Election", "one row per election attempt"},
+		{"failovers", "Failover", "one row per crash of the current leader"},
+		{"safety", "SafetyEpisode", "one row per stay of a node in forced-safe mode"},
+		{"arms", "ArmBin", "one row per run, time bin and arm with decisions"},
+	} {
+		fmt.Fprintf(&b, "\n#### %s\n\n`%s.metrics.parquet`, `%s.csv` (`metrics.%s`): %s.\n\n", tb.name, tb.name, tb.name, tb.typ, tb.what)
+		b.WriteString("| Column | Type | Definition |\n|---|---|---|\n")
+		for _, f := range tableFields(t, tb.typ) {
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f.col, f.typ, cell(f.doc))
+		}
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -94,28 +107,32 @@ func catalogDoc(t *testing.T) string {
 
 type fieldDoc struct{ col, typ, doc string }
 
-// runRowFields reads RunRow's columns from rows.go with their comments:
-// the line comment, or else the doc comment above the field (a comment
-// above a field that has a line comment heads a group of fields).
-func runRowFields(t *testing.T) []fieldDoc {
+// parquetTypes names the Parquet type of each Go field type.
+var parquetTypes = map[string]string{"string": "STRING", "int64": "INT64", "float64": "DOUBLE", "bool": "BOOLEAN"}
+
+// tableFields reads the columns of the row type typ from rows.go with
+// their comments: the line comment, or else the doc comment above the
+// field (a comment above a field that has a line comment heads a group of
+// fields). The type is the Parquet type, with NULL if the column can be.
+func tableFields(t *testing.T, typ string) []fieldDoc {
 	f, err := parser.ParseFile(token.NewFileSet(), "rows.go", nil, parser.ParseComments)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var row *ast.StructType
 	ast.Inspect(f, func(n ast.Node) bool {
-		if s, ok := n.(*ast.TypeSpec); ok && s.Name.Name == "RunRow" {
+		if s, ok := n.(*ast.TypeSpec); ok && s.Name.Name == typ {
 			row = s.Type.(*ast.StructType)
 		}
 		return row == nil
 	})
 	if row == nil {
-		t.Fatal("rows.go: no type RunRow")
+		t.Fatalf("rows.go: no type %s", typ)
 	}
 	var out []fieldDoc
 	for _, fld := range row.Fields.List {
 		tag, _ := strconv.Unquote(fld.Tag.Value)
-		col := reflect.StructTag(tag).Get("col")
+		col, opt, _ := strings.Cut(reflect.StructTag(tag).Get("col"), ",")
 		if col == "-" {
 			continue
 		}
@@ -125,9 +142,13 @@ func runRowFields(t *testing.T) []fieldDoc {
 		}
 		text := strings.Join(strings.Fields(doc.Text()), " ")
 		if text == "" {
-			t.Errorf("RunRow column %s has no comment", col)
+			t.Errorf("%s column %s has no comment", typ, col)
 		}
-		out = append(out, fieldDoc{col: col, typ: fld.Type.(*ast.Ident).Name, doc: text})
+		ptype := parquetTypes[fld.Type.(*ast.Ident).Name]
+		if opt != "" || ptype == "DOUBLE" {
+			ptype += ", NULL"
+		}
+		out = append(out, fieldDoc{col: col, typ: ptype, doc: text})
 	}
 	return out
 }

@@ -28,7 +28,7 @@ type RunRow struct {
 	SeedSet      string `col:"seed_set"`      // seed set the seed came from ("" for a single run)
 	Engine       string `col:"engine"`        // "fast" or "etcd"
 	ConfigHash   string `col:"config_hash"`   // hash over scenario content, policy, params, engine and schema version
-	CodeVersion  string `col:"code_version"`  // module version and VCS revision of the simulating binary
+	CodeVersion  string `col:"code_version"`  // the simulation code's identity (sim-..., a content hash of its sources; runs of other code are redone)
 	Nodes        int64  `col:"nodes"`         // cluster size N
 	DurationUS   int64  `col:"duration_us"`   // simulated run length
 	HeartbeatUS  int64  `col:"heartbeat_us"`  // the scenario's base heartbeat interval
@@ -52,7 +52,7 @@ type RunRow struct {
 	NeverWritable  bool    `col:"never_writable"`   // no writable instant in the whole run
 	UnwritableUS   int64   `col:"unwritable_us"`    // total length of the intervals
 	UnwritableFrac float64 `col:"unwritable_frac"`  // unwritable_us / measured_us
-	RecoveryMeanUS float64 `col:"recovery_mean_us"` // mean interval length (NaN: no interval)
+	RecoveryMeanUS float64 `col:"recovery_mean_us"` // mean interval length (NULL: no interval)
 	RecoveryP50US  float64 `col:"recovery_p50_us"`  // median interval length (quantiles: definition 7, stats.Quantile)
 	RecoveryP95US  float64 `col:"recovery_p95_us"`  // 95th percentile of the interval lengths
 	RecoveryP99US  float64 `col:"recovery_p99_us"`  // 99th percentile of the interval lengths
@@ -80,7 +80,7 @@ type RunRow struct {
 	FailedNoQuorum   int64   `col:"failed_no_quorum"`  // failed with fewer than a quorum of nodes alive
 	FailedLowReach   int64   `col:"failed_low_reach"`  // failed with its last phase's requests reaching too few peers for a majority
 	FailedContention int64   `col:"failed_contention"` // failed although a majority was reachable
-	NoQuorumFrac     float64 `col:"no_quorum_frac"`    // failed_no_quorum / failed (NaN: none failed)
+	NoQuorumFrac     float64 `col:"no_quorum_frac"`    // failed_no_quorum / failed (NULL: none failed)
 	LowReachFrac     float64 `col:"low_reach_frac"`    // failed_low_reach / failed
 	ContentionFrac   float64 `col:"contention_frac"`   // failed_contention / failed
 
@@ -102,10 +102,10 @@ type RunRow struct {
 
 // Interval is one maximal unwritable interval [StartUS, EndUS).
 type Interval struct {
-	RunID      string `col:"run_id"`
-	StartUS    int64  `col:"start_us"`
-	EndUS      int64  `col:"end_us"`
-	RecoveryUS int64  `col:"recovery_us"` // EndUS - StartUS
+	RunID      string `col:"run_id"`      // the run (runs.run_id)
+	StartUS    int64  `col:"start_us"`    // the system stopped being writable (or the warm-up ended)
+	EndUS      int64  `col:"end_us"`      // it was writable again, or the run's end
+	RecoveryUS int64  `col:"recovery_us"` // end_us - start_us
 	Censored   bool   `col:"censored"`    // still open at the run's end, cut there
 }
 
@@ -128,52 +128,52 @@ const (
 // Election is one election attempt of one node: from the timeout that
 // starts it (its became_precandidate or became_candidate row) to its end.
 type Election struct {
-	RunID   string `col:"run_id"`
-	Node    int64  `col:"node"`
-	StartUS int64  `col:"start_us"`
-	EndUS   int64  `col:"end_us"` // the run's end for an open attempt
-	Outcome string `col:"outcome"`
-	Term    int64  `col:"term"`              // the node's term at the end
-	Phase   string `col:"phase"`             // "prevote" or "vote": the phase it ended in
-	CandUS  int64  `col:"candidate_us"`      // its became_candidate time; -1 if it never got there
-	TTLUS   int64  `col:"time_to_leader_us"` // became_candidate -> became_leader; -1 unless won
-	Reached int64  `col:"reached"`           // distinct peers that received a request of the last phase
-	Alive   int64  `col:"alive"`             // nodes alive when it failed (-1 unless failed)
-	Cause   string `col:"cause"`             // failure cause ("" unless failed)
+	RunID   string `col:"run_id"`                    // the run (runs.run_id)
+	Node    int64  `col:"node"`                      // the node, 0-based
+	StartUS int64  `col:"start_us"`                  // the timeout that started it
+	EndUS   int64  `col:"end_us"`                    // its end; the run's end for an open attempt
+	Outcome string `col:"outcome"`                   // won, failed, stepped_down, crashed or open
+	Term    int64  `col:"term"`                      // the node's term at the end
+	Phase   string `col:"phase"`                     // "prevote" or "vote": the phase it ended in
+	CandUS  int64  `col:"candidate_us,null=-1"`      // its became_candidate time; -1 (NULL in files) if it never got there
+	TTLUS   int64  `col:"time_to_leader_us,null=-1"` // became_candidate -> became_leader; -1 (NULL) unless won
+	Reached int64  `col:"reached"`                   // distinct peers that received a request of the last phase
+	Alive   int64  `col:"alive,null=-1"`             // nodes alive when it failed; -1 (NULL) unless failed
+	Cause   string `col:"cause"`                     // failure cause: no_quorum_alive, low_reachability or contention ("" unless failed)
 }
 
 // Failover is one crash of the current leader.
 type Failover struct {
-	RunID          string `col:"run_id"`
-	Leader         int64  `col:"leader"`
-	Term           int64  `col:"term"`
-	CrashUS        int64  `col:"crash_us"`
-	DetectFirstUS  int64  `col:"detect_first_us"`   // crash -> first timeout of another node
-	DetectQuorumUS int64  `col:"detect_quorum_us"`  // crash -> a quorum of nodes have timed out
-	ElectionUS     int64  `col:"election_us"`       // first timeout -> new leader
-	OutOfServiceUS int64  `col:"out_of_service_us"` // crash -> new leader
-	Detected       bool   `col:"detected"`          // false: detect_first_us is cut at the end
-	QuorumDetected bool   `col:"quorum_detected"`
-	Recovered      bool   `col:"recovered"` // false: censored, cut at the run's end
+	RunID          string `col:"run_id"`                   // the run (runs.run_id)
+	Leader         int64  `col:"leader"`                   // the crashed leader, 0-based
+	Term           int64  `col:"term"`                     // the term it led
+	CrashUS        int64  `col:"crash_us"`                 // when it crashed
+	DetectFirstUS  int64  `col:"detect_first_us,null=-1"`  // crash -> first timeout of another node; -1 (NULL) if none before the new leader
+	DetectQuorumUS int64  `col:"detect_quorum_us,null=-1"` // crash -> a quorum of nodes have timed out; -1 (NULL) if they did not
+	ElectionUS     int64  `col:"election_us,null=-1"`      // first timeout -> new leader; -1 (NULL) if not detected
+	OutOfServiceUS int64  `col:"out_of_service_us"`        // crash -> next became_leader of any node; cut at the run's end if none
+	Detected       bool   `col:"detected"`                 // some node timed out before the new leader
+	QuorumDetected bool   `col:"quorum_detected"`          // a quorum of nodes timed out before the new leader
+	Recovered      bool   `col:"recovered"`                // a new leader before the run's end; false: censored
 }
 
 // SafetyEpisode is one stay of one node in forced-safe mode.
 type SafetyEpisode struct {
-	RunID      string `col:"run_id"`
-	Node       int64  `col:"node"`
-	StartUS    int64  `col:"start_us"`
-	EndUS      int64  `col:"end_us"`
-	DurationUS int64  `col:"duration_us"`
-	Censored   bool   `col:"censored"`
+	RunID      string `col:"run_id"`      // the run (runs.run_id)
+	Node       int64  `col:"node"`        // the node, 0-based
+	StartUS    int64  `col:"start_us"`    // its safety_enter row
+	EndUS      int64  `col:"end_us"`      // its safety_exit row, or the run's end
+	DurationUS int64  `col:"duration_us"` // end_us - start_us
+	Censored   bool   `col:"censored"`    // still open at the run's end, cut there
 }
 
 // ArmBin counts one arm's policy decisions in one time bin of one run.
 type ArmBin struct {
-	RunID     string `col:"run_id"`
-	BinUS     int64  `col:"bin_start_us"`
-	BinLenUS  int64  `col:"bin_us"`
-	Arm       int64  `col:"arm"`
-	Decisions int64  `col:"decisions"`
+	RunID     string `col:"run_id"`       // the run (runs.run_id)
+	BinUS     int64  `col:"bin_start_us"` // the bin's start
+	BinLenUS  int64  `col:"bin_us"`       // the bin's length
+	Arm       int64  `col:"arm"`          // the arm, 0-based (arm 0 is A1 in docs/policies.md)
+	Decisions int64  `col:"decisions"`    // policy_decision rows of any node with this arm in the bin
 }
 
 // Run is everything derived from one run's events.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/ballast-bench/ballast/internal/atomicfile"
 	"github.com/ballast-bench/ballast/internal/tablefile"
@@ -40,6 +41,14 @@ func Collect(runs []*Run) *Tables {
 	return t
 }
 
+// SchemaVersion is the version of the analysed tables' columns, in every
+// table's key-value metadata (MetaSchema). Version 2: undefined values
+// are NULL (Parquet) and empty cells (CSV), no longer NaN and -1.
+const SchemaVersion = 2
+
+// MetaSchema is the metadata key of SchemaVersion.
+const MetaSchema = "ballast.metrics_schema_version"
+
 // TableNames are the base names of the tables in an analysis directory.
 var TableNames = []string{"runs", "intervals", "elections", "failovers", "safety", "arms"}
 
@@ -60,13 +69,14 @@ func (t *Tables) Write(dir string) error {
 	}
 	p := func(name string) string { return filepath.Join(dir, name+TableSuffix) }
 	c := func(name string) string { return filepath.Join(dir, name+".csv") }
+	schema := tablefile.KV{Key: MetaSchema, Value: strconv.Itoa(SchemaVersion)}
 	err := errors.Join(
-		add(tablefile.StageParquet(p("runs"), t.Runs)), add(tablefile.StageCSV(c("runs"), t.Runs)),
-		add(tablefile.StageParquet(p("intervals"), t.Intervals)), add(tablefile.StageCSV(c("intervals"), t.Intervals)),
-		add(tablefile.StageParquet(p("elections"), t.Elections)), add(tablefile.StageCSV(c("elections"), t.Elections)),
-		add(tablefile.StageParquet(p("failovers"), t.Failovers)), add(tablefile.StageCSV(c("failovers"), t.Failovers)),
-		add(tablefile.StageParquet(p("safety"), t.Safety)), add(tablefile.StageCSV(c("safety"), t.Safety)),
-		add(tablefile.StageParquet(p("arms"), t.Arms)), add(tablefile.StageCSV(c("arms"), t.Arms)),
+		add(tablefile.StageParquet(p("runs"), t.Runs, schema)), add(tablefile.StageCSV(c("runs"), t.Runs)),
+		add(tablefile.StageParquet(p("intervals"), t.Intervals, schema)), add(tablefile.StageCSV(c("intervals"), t.Intervals)),
+		add(tablefile.StageParquet(p("elections"), t.Elections, schema)), add(tablefile.StageCSV(c("elections"), t.Elections)),
+		add(tablefile.StageParquet(p("failovers"), t.Failovers, schema)), add(tablefile.StageCSV(c("failovers"), t.Failovers)),
+		add(tablefile.StageParquet(p("safety"), t.Safety, schema)), add(tablefile.StageCSV(c("safety"), t.Safety)),
+		add(tablefile.StageParquet(p("arms"), t.Arms, schema)), add(tablefile.StageCSV(c("arms"), t.Arms)),
 	)
 	if err != nil {
 		atomicfile.AbortAll(files...)

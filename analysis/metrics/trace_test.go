@@ -14,6 +14,7 @@ import (
 
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/eventlog/pq"
+	"github.com/ballast-bench/ballast/internal/tablefile"
 )
 
 // A trace file (testdata/traces/*.trace) is a hand-built run: "@ key value"
@@ -129,7 +130,7 @@ func writeRun(t testing.TB, path string, info eventlog.RunInfo, events []eventlo
 func colValue(r *RunRow, name string) (reflect.Value, bool) {
 	v := reflect.ValueOf(r).Elem()
 	for i := range v.NumField() {
-		if v.Type().Field(i).Tag.Get("col") == name {
+		if tablefile.ColumnName(v.Type().Field(i)) == name {
 			return v.Field(i), true
 		}
 	}

@@ -196,4 +196,11 @@ func (t *Table) CSV(w io.Writer) error {
 	return cw.Error()
 }
 
-func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+// num formats a CSV value at full precision; an undefined one (NaN) is an
+// empty cell, as in the analysed tables, so that readers skip it.
+func num(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
+	"github.com/ballast-bench/ballast/internal/tablefile"
 )
 
 // duckDBView is what testdata/duckdb/inspect.mjs prints about a file.
@@ -21,8 +24,9 @@ type duckDBView struct {
 	Columns  [][2]string       `json:"columns"` // name, DuckDB type
 	Count    int               `json:"count"`
 	Metadata map[string]string `json:"metadata"` // keys "ballast.*"
-	Rows     [][]string        `json:"rows"`
-	Kinds    map[string]int    `json:"kinds"` // count per kind
+	Rows     [][]string        `json:"rows"`     // NULL reads as ""
+	Nulls    map[string]int    `json:"nulls"`    // NULLs per column
+	Kinds    map[string]int    `json:"kinds"`    // count per kind
 }
 
 // inspectWithDuckDB runs the DuckDB script on path, or skips the test if
@@ -115,7 +119,7 @@ func TestDuckDB(t *testing.T) {
 			if rt.Field(i).Type.Kind() == reflect.String {
 				typ = "VARCHAR"
 			}
-			wantCols = append(wantCols, [2]string{rt.Field(i).Tag.Get("col"), typ})
+			wantCols = append(wantCols, [2]string{tablefile.ColumnName(rt.Field(i)), typ})
 		}
 		if !slices.Equal(v.Columns, wantCols) {
 			t.Errorf("columns = %v, want %v", v.Columns, wantCols)
@@ -134,6 +138,29 @@ func TestDuckDB(t *testing.T) {
 		}
 		compareRows(t, v.Rows, wantRows)
 	})
+}
+
+// TestDuckDBNulls: an undefined value (NaN, an int64 column's sentinel)
+// is a NULL to DuckDB, so SQL aggregates skip it instead of averaging a
+// sentinel in; a column without a sentinel keeps its -1.
+func TestDuckDBNulls(t *testing.T) {
+	type row struct {
+		DetectUS int64   `col:"detect_us,null=-1"`
+		Ratio    float64 `col:"ratio"`
+		Delta    int64   `col:"delta"`
+	}
+	rows := []row{{DetectUS: -1, Ratio: math.NaN(), Delta: -1}, {DetectUS: 300, Ratio: 0.25, Delta: 2}, {DetectUS: 500, Ratio: 0.75, Delta: -1}}
+	path := filepath.Join(t.TempDir(), "nulls.parquet")
+	f, err := tablefile.StageParquet(path, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	atomicfile.CommitAll(f)
+	v := inspectWithDuckDB(t, path)
+	if want := map[string]int{"detect_us": 1, "ratio": 1, "delta": 0}; !maps.Equal(v.Nulls, want) {
+		t.Errorf("NULLs per column = %v, want %v", v.Nulls, want)
+	}
+	compareRows(t, v.Rows, [][]string{{"", "", "-1"}, {"300", "0.25", "2"}, {"500", "0.75", "-1"}})
 }
 
 func compareRows(t *testing.T, got, want [][]string) {

@@ -4,10 +4,13 @@
 // 'ballast analyze' use it; files are written through package atomicfile,
 // so a reader never sees a partial file.
 //
-// Field types: string, int64, float64 (NaN allowed: "undefined"), bool,
-// and uint64, stored as int64 (values must be below 2^63). Fields tagged
+// Field types: string, int64, float64, bool, and uint64, stored as int64
+// (values must be below 2^63). An undefined value is NULL in Parquet and
+// an empty cell in CSV, so that SQL's avg() and pandas skip it: a float's
+// NaN, and an int64's sentinel where the field's tag names one
+// (`col:"detect_first_us,null=-1"`); reading gives them back. Fields tagged
 // `col:"-"` or untagged are not stored. Parquet files are zstd-compressed
-// with dictionaries, every column required.
+// with dictionaries; only the nullable columns are optional.
 package tablefile
 
 import (
@@ -19,6 +22,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -35,13 +39,36 @@ type column struct {
 	name  string
 	index int
 	kind  reflect.Kind
+	// Undefined values are stored as NULL (Parquet) and an empty cell
+	// (CSV): a float's NaN always, an int64's sentinel where the tag says
+	// `col:"name,null=-1"`. Reading gives the NaN or the sentinel back.
+	nullable bool
+	sentinel int64
+}
+
+// isNull reports whether field value v of c is undefined.
+func (c column) isNull(v reflect.Value) bool {
+	switch {
+	case c.kind == reflect.Float64:
+		return math.IsNaN(v.Float())
+	case c.kind == reflect.Int64 && c.nullable:
+		return v.Int() == c.sentinel
+	}
+	return false
+}
+
+// ColumnName is the column a struct field is stored in ("" or "-": none):
+// its col tag without options.
+func ColumnName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("col"), ",")
+	return name
 }
 
 func columns(t reflect.Type) ([]column, error) {
 	var cols []column
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name := f.Tag.Get("col")
+		name, opt, _ := strings.Cut(f.Tag.Get("col"), ",")
 		if name == "" || name == "-" {
 			continue
 		}
@@ -50,7 +77,17 @@ func columns(t reflect.Type) ([]column, error) {
 		default:
 			return nil, fmt.Errorf("tablefile: %s.%s: unsupported type %s", t.Name(), f.Name, f.Type)
 		}
-		cols = append(cols, column{name: name, index: i, kind: f.Type.Kind()})
+		c := column{name: name, index: i, kind: f.Type.Kind(), nullable: f.Type.Kind() == reflect.Float64}
+		if v, ok := strings.CutPrefix(opt, "null="); ok && c.kind == reflect.Int64 {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("tablefile: %s.%s: bad null sentinel %q", t.Name(), f.Name, v)
+			}
+			c.nullable, c.sentinel = true, n
+		} else if opt != "" {
+			return nil, fmt.Errorf("tablefile: %s.%s: unknown col option %q; allowed: null=N on int64 fields", t.Name(), f.Name, opt)
+		}
+		cols = append(cols, c)
 	}
 	return cols, nil
 }
@@ -95,7 +132,7 @@ func WriteParquet[T any](w io.Writer, rows []T, meta ...KV) error {
 	}
 	fields := make([]arrow.Field, len(cols))
 	for i, c := range cols {
-		fields[i] = arrow.Field{Name: c.name, Type: arrowType(c.kind)}
+		fields[i] = arrow.Field{Name: c.name, Type: arrowType(c.kind), Nullable: c.nullable}
 	}
 	schema := arrow.NewSchema(fields, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
@@ -104,6 +141,10 @@ func WriteParquet[T any](w io.Writer, rows []T, meta ...KV) error {
 		v := reflect.ValueOf(&rows[r]).Elem()
 		for i, c := range cols {
 			fv := v.Field(c.index)
+			if c.isNull(fv) {
+				b.Field(i).AppendNull()
+				continue
+			}
 			switch c.kind {
 			case reflect.String:
 				b.Field(i).(*array.StringBuilder).Append(fv.String())
@@ -158,6 +199,10 @@ func StageCSV[T any](path string, rows []T) (*atomicfile.File, error) {
 			v := reflect.ValueOf(&rows[r]).Elem()
 			for i, c := range cols {
 				fv := v.Field(c.index)
+				if c.isNull(fv) {
+					rec[i] = ""
+					continue
+				}
 				switch c.kind {
 				case reflect.String:
 					rec[i] = fv.String()
@@ -207,11 +252,19 @@ func ReadParquet[T any](path string) ([]T, error) {
 		}
 		row := 0
 		for _, chunk := range tbl.Column(idx[0]).Data().Chunks() {
-			if chunk.NullN() > 0 {
-				return nil, fmt.Errorf("%s: column %s has nulls", path, c.name)
+			if chunk.NullN() > 0 && !c.nullable {
+				return nil, fmt.Errorf("%s: column %s has nulls; allowed: values in every row", path, c.name)
 			}
 			for i := range chunk.Len() {
 				fv := reflect.ValueOf(&rows[row+i]).Elem().Field(c.index)
+				if chunk.IsNull(i) {
+					if c.kind == reflect.Float64 {
+						fv.SetFloat(math.NaN())
+					} else {
+						fv.SetInt(c.sentinel)
+					}
+					continue
+				}
 				switch a := chunk.(type) {
 				case *array.String:
 					if c.kind != reflect.String {

@@ -100,3 +100,34 @@ func TestReadWrongType(t *testing.T) {
 		t.Error("reading a missing column did not fail")
 	}
 }
+
+// TestNulls: undefined values (NaN, an int64's sentinel) are NULLs in
+// Parquet and read back as they were; a column without a sentinel never
+// is one.
+func TestNulls(t *testing.T) {
+	type r struct {
+		At  int64   `col:"at_us,null=-1"`
+		V   float64 `col:"v"`
+		Cnt int64   `col:"count"`
+	}
+	in := []r{{At: -1, V: math.NaN(), Cnt: -1}, {At: 5, V: 0.5, Cnt: 2}}
+	path := filepath.Join(t.TempDir(), "n.parquet")
+	f, err := StageParquet(path, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	atomicfile.CommitAll(f)
+	back, err := ReadParquet[r](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back[0].At != -1 || !math.IsNaN(back[0].V) || back[0].Cnt != -1 || back[1] != in[1] {
+		t.Fatalf("read back %+v", back)
+	}
+	type bad struct {
+		X int64 `col:"x,nul=-1"`
+	}
+	if _, err := StageParquet(filepath.Join(t.TempDir(), "b.parquet"), []bad{{}}); err == nil {
+		t.Error("an unknown col option was accepted")
+	}
+}
