@@ -31,8 +31,8 @@ func (u Unit) String() string { return unitNames[u] }
 // Metric is a per-run quantity that a table cell or a figure averages over
 // seeds.
 type Metric struct {
-	Name   string // short name: the --metric flags, and part of each cell's bootstrap seed
-	Column string // the runs-table column it is read from
+	Name   string // short name: part of each cell's bootstrap seed; --metric also accepts it
+	Column string // the runs-table column it is read from: what --metric takes
 	Key    string // the CSV column of tables, with its unit
 	Header string // the table header
 	Unit   Unit
@@ -99,14 +99,15 @@ var Catalog = catalog([]Metric{
 // metric that names no numeric column, has no unit, or repeats a name or
 // key is a mistake in the list above: it panics at start-up.
 func catalog(list []Metric) []Metric {
+	// Names and columns share one namespace, as LookupMetric takes both.
 	names, keys := map[string]bool{}, map[string]bool{}
 	for i := range list {
 		m := &list[i]
 		col, ok := numericColumns[m.Column]
-		if !ok || m.Unit.String() == "" || names[m.Name] || keys[m.Key] {
-			panic(fmt.Sprintf("metrics: catalog entry %q: a numeric column, a unit, a new name and a new key are required", m.Name))
+		if !ok || m.Unit.String() == "" || names[m.Name] || keys[m.Key] || (names[m.Column] && m.Column != m.Name) {
+			panic(fmt.Sprintf("metrics: catalog entry %q: a numeric column, a unit, a new name, a new column and a new key are required", m.Name))
 		}
-		names[m.Name], keys[m.Key] = true, true
+		names[m.Name], names[m.Column], keys[m.Key] = true, true, true
 		if m.Unit == UnitMS {
 			m.Get = func(r *RunRow) float64 { return col.value(r) / USPerMS }
 		} else {
@@ -116,9 +117,10 @@ func catalog(list []Metric) []Metric {
 	return list
 }
 
-// LookupMetric finds a catalog metric by name.
+// LookupMetric finds a catalog metric by its runs-table column, as in the
+// files (recovery_mean_us), or by its short name (recovery_mean).
 func LookupMetric(name string) (Metric, bool) {
-	i := slices.IndexFunc(Catalog, func(m Metric) bool { return m.Name == name })
+	i := slices.IndexFunc(Catalog, func(m Metric) bool { return m.Column == name || m.Name == name })
 	if i < 0 {
 		return Metric{}, false
 	}
@@ -135,11 +137,12 @@ func MustMetric(name string) Metric {
 	return m
 }
 
-// MetricNames lists the catalog's names, sorted.
+// MetricNames lists the catalog's columns, sorted: the names the
+// command line shows (the short names are accepted too).
 func MetricNames() []string {
 	n := make([]string, len(Catalog))
 	for i, m := range Catalog {
-		n[i] = m.Name
+		n[i] = m.Column
 	}
 	slices.Sort(n)
 	return n

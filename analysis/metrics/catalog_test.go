@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"strconv"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,6 +58,22 @@ const (
 
 // TestMetricsDoc regenerates the catalog section of docs/metrics.md from
 // the catalog and the comments of RunRow's fields; -update rewrites it.
+// TestLookupMetric: a metric is found by its column, as in the files,
+// and by its short name; the names listed are the columns.
+func TestLookupMetric(t *testing.T) {
+	for _, name := range []string{"recovery_mean_us", "recovery_mean"} {
+		if m, ok := LookupMetric(name); !ok || m.Column != "recovery_mean_us" {
+			t.Errorf("LookupMetric(%q) = %v, %v", name, m.Column, ok)
+		}
+	}
+	if _, ok := LookupMetric("recovery_mean_ms"); ok {
+		t.Error("a table key was taken as a metric")
+	}
+	if names := MetricNames(); !slices.Contains(names, "out_of_service_mean_us") || slices.Contains(names, "out_of_service") {
+		t.Errorf("MetricNames() = %v", names)
+	}
+}
+
 func TestMetricsDoc(t *testing.T) {
 	doc, err := os.ReadFile(docPath)
 	if err != nil {
@@ -77,11 +94,12 @@ func catalogDoc(t *testing.T) string {
 	var b strings.Builder
 	cell := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 	b.WriteString("\n### Table and figure metrics\n\n")
-	b.WriteString("The per-run metrics that tables and figures show (`--metric` takes the name). A table\n")
-	b.WriteString("cell is the metric's mean over seeds; its CSV column is the table key.\n\n")
-	b.WriteString("| Name | Runs column | Table key | Unit | Definition |\n|---|---|---|---|---|\n")
+	b.WriteString("The per-run metrics that tables and figures show. `--metric` takes the runs column\n")
+	b.WriteString("(or the short name, which also seeds each cell's bootstrap). A table cell is the\n")
+	b.WriteString("metric's mean over seeds; its CSV column is the table key.\n\n")
+	b.WriteString("| Runs column | Short name | Table key | Unit | Definition |\n|---|---|---|---|---|\n")
 	for _, m := range Catalog {
-		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s | %s |\n", m.Name, m.Column, m.Key, m.Unit, cell(m.Doc))
+		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s | %s |\n", m.Column, m.Name, m.Key, m.Unit, cell(m.Doc))
 	}
 	b.WriteString("\n### Table columns\n\n")
 	b.WriteString("Every column of every table `ballast analyze` writes (`NAME.metrics.parquet` and `NAME.csv`).\n")

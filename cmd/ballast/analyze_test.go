@@ -152,7 +152,7 @@ func TestTableAndPlotCommands(t *testing.T) {
 		{"table", "main", "--metrics", an, "--out", filepath.Join(outDir, "main")},
 		{"table", "failover", "--metrics", an, "--out", filepath.Join(outDir, "failover"), "--methods", "static,random"},
 		{"plot", "cdf", "--metrics", an, "--out", filepath.Join(outDir, "cdf")},
-		{"plot", "bars", "--metrics", an, "--out", filepath.Join(outDir, "bars"), "--metric", "recovery_mean"},
+		{"plot", "bars", "--metrics", an, "--out", filepath.Join(outDir, "bars"), "--metric", "recovery_mean_us"},
 	} {
 		if code, _, stderr := run(t, args...); code != 0 {
 			t.Fatalf("%v: %s", args, stderr)

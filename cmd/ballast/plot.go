@@ -30,7 +30,7 @@ func plotCommand() *cli.Command {
 			"Writes PREFIX.png (900x600 px; arms: 900 x 330 px per method) and PREFIX.pdf, both or none.",
 		Flags: append(reportFlags(),
 			&cli.StringFlag{Name: "of", Usage: "cdf: what to plot", Value: "recovery"},
-			&cli.StringFlag{Name: "metric", Usage: "bars, sensitivity: the metric", Value: "unwritable_frac"},
+			&cli.StringFlag{Name: "metric", Usage: "bars, sensitivity: the metric, a runs column as in the files (recovery_mean_us; docs/metrics.md)", Value: "unwritable_frac"},
 			&cli.StringFlag{Name: "param", Usage: "sensitivity: the policy parameter on the x axis"},
 			&cli.BoolFlag{Name: "linear", Usage: "cdf: linear instead of logarithmic x axis"},
 		),
