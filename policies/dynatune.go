@@ -15,7 +15,7 @@ import (
 //     dynatune_joint also co-tunes one heartbeat interval;
 //   - dynatune, the protocol of the Dynatune paper (Shiozaki et al., section
 //     III) as its public implementation behaves
-//     (../shared/notes/dynatune.md): per-follower RTT and loss measured
+//     (docs/notes/dynatune.md): per-follower RTT and loss measured
 //     through heartbeat piggybacking, per-follower heartbeat intervals.
 
 // --- dynatune_et and dynatune_joint -----------------------------------------------
@@ -167,7 +167,7 @@ type hbID struct {
 	sentUS int64
 }
 
-// dynatune is the protocol of ../shared/notes/dynatune.md.
+// dynatune is the protocol of docs/notes/dynatune.md.
 //
 // Follower: on each heartbeat it appends the RTT the leader piggybacked to
 // a FIFO (at most policy.Window) and inserts (id, send time) into a list sorted by

@@ -13,7 +13,7 @@ import (
 )
 
 // neurosym is the neuro-symbolic timeout of the blog post
-// ../shared/seeds/003_2365396aabf54bf1.txt: a small LSTM reads one step of
+// [neurosym-post] (docs/sources.md): a small LSTM reads one step of
 // low-overhead signals per heartbeat and predicts how long the next
 // heartbeat may take; a symbolic layer of explicit rules bounds every
 // decision. The post's numbers are unverified claims; this policy is how the

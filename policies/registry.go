@@ -17,7 +17,7 @@ import (
 )
 
 // Provenance says where a default value comes from
-// (../shared/notes/ballast-parameters.md): stated in a paper, inferred
+// (docs/notes/ballast-parameters.md): stated in a paper, inferred
 // from it, or our own choice.
 type Provenance string
 

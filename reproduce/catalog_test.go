@@ -137,7 +137,7 @@ func TestTableA11Parsing(t *testing.T) {
 // printed changes, and unprinted cells left out.
 func TestCompare(t *testing.T) {
 	dir := t.TempDir()
-	body := `source: {document: d, file: f, section: s, table: T, numbering: stated}
+	body := `source: {document: d, cite: ballast, section: s, table: T, numbering: stated}
 title: t
 columns: [{key: rec, label: Rec, unit: ms}, {key: unw, label: Unw, unit: fraction}]
 rows:

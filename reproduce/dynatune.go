@@ -74,7 +74,7 @@ func failover(exp, scenario, pubName string, electionCols bool) func(*Env) (*Res
 		if err != nil {
 			return nil, err
 		}
-		t.Notes = append(t.Notes, "Detection: crash to the first follower's timeout; detection, quorum: until a majority has timed out; election: first timeout to the new leader; out of service: crash to the new leader (docs/metrics.md). Timeout at detection: the mean election timeout in force at the live followers when the first one fires (the paper's lost symbol read as the randomized election timeout, ../shared/notes/dynatune.md); first detector's timeout: the one that fired (reproduce/trace).")
+		t.Notes = append(t.Notes, "Detection: crash to the first follower's timeout; detection, quorum: until a majority has timed out; election: first timeout to the new leader; out of service: crash to the new leader (docs/metrics.md). Timeout at detection: the mean election timeout in force at the live followers when the first one fires (the paper's lost symbol read as the randomized election timeout, docs/notes/dynatune.md); first detector's timeout: the one that fired (reproduce/trace).")
 		// Figure: CDFs of detection and out-of-service time, pooled.
 		methods := []string{raft, dynatune}
 		labels := map[string]string{raft: "Raft", dynatune: "Dynatune"}

@@ -2,7 +2,7 @@
 // LSTM layer with a forget gate (Hochreiter and Schmidhuber 1997; Gers,
 // Schmidhuber and Cummins 2000) and a linear head, the architecture the
 // neuro-symbolic timeout post describes as "a tiny, purpose-built LSTM -
-// just 17K parameters" (../shared/seeds/003_2365396aabf54bf1.txt).
+// just 17K parameters" [neurosym-post].
 //
 // One step reads an input vector x and the previous state (h, c):
 //

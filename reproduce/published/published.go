@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -37,7 +38,7 @@ type File struct {
 // Source says where the numbers are printed.
 type Source struct {
 	Document  string `yaml:"document"`
-	File      string `yaml:"file"`
+	Cite      string `yaml:"cite"` // a key of Sources
 	Section   string `yaml:"section"`
 	Table     string `yaml:"table"`
 	Figure    string `yaml:"figure"`
@@ -94,8 +95,11 @@ func (v *Value) UnmarshalYAML(n *yaml.Node) error {
 // Validate implements configfile.Validator: the schema's rules.
 func (f *File) Validate() *configfile.FieldError {
 	errf := configfile.Errorf
-	if f.Source.File == "" || f.Source.Section == "" || (f.Source.Table == "" && f.Source.Figure == "") {
-		return errf("source", "needs file, section and a table or figure")
+	if f.Source.Section == "" || (f.Source.Table == "" && f.Source.Figure == "") {
+		return errf("source", "needs cite, section and a table or figure")
+	}
+	if _, ok := Cite(f.Source.Cite); !ok {
+		return errf("source.cite", "%q; allowed: %s (docs/sources.md)", f.Source.Cite, strings.Join(SourceKeys(), ", "))
 	}
 	if f.Title == "" {
 		return errf("title", "missing; allowed: what the table shows")

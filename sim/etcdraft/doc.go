@@ -11,7 +11,7 @@
 // from crypto/rand, on every reset; no Config field lets a caller supply it.
 // A simulator that simply called Tick() on every node would neither use the
 // policy's deadline nor be reproducible. The engine therefore splits the
-// clock (../shared/notes/etcd-raft-engine.md):
+// clock (docs/notes/etcd-raft-engine.md):
 //
 //   - One tick is one heartbeat interval of the scenario: HeartbeatTick = 1,
 //     ElectionTick = E = round(lease_ms / heartbeat_ms) (at least 2), so

@@ -221,7 +221,7 @@ func TestPublished(t *testing.T) {
 		var doc struct {
 			Source struct {
 				Document  string `yaml:"document"`
-				File      string `yaml:"file"`
+				Cite      string `yaml:"cite"`
 				Section   string `yaml:"section"`
 				Table     string `yaml:"table"`
 				Figure    string `yaml:"figure"`
@@ -257,8 +257,8 @@ func TestPublished(t *testing.T) {
 			continue
 		}
 		src := doc.Source
-		if src.File == "" || src.Section == "" || (src.Table == "" && src.Figure == "") {
-			t.Errorf("%s: source needs file, section and a table or figure", f)
+		if src.Cite == "" || src.Section == "" || (src.Table == "" && src.Figure == "") {
+			t.Errorf("%s: source needs cite, section and a table or figure", f)
 		}
 		if src.Numbering != "stated" && !strings.HasPrefix(src.Numbering, "inferred: ") {
 			t.Errorf("%s: source.numbering %q; allowed: stated, or inferred: <why>", f, src.Numbering)
