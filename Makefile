@@ -78,7 +78,9 @@ paper:
 # merged, must equal one unsharded sweep file for file; then the sweep
 # workflow's merge job (shards of a reproduction experiment, merged, then
 # 'ballast reproduce --no-run') must render the same tables and figures as
-# an unsharded reproduction.
+# an unsharded reproduction; and the workflow's plan (its shard matrix
+# from the shards input, the experiment's name from a name or a path) must
+# hold.
 SWEEP_CHECK := $(shell mktemp -u /tmp/ballast-sweep-check.XXXXXX)
 sweep-check: build
 	@set -e; d=$(SWEEP_CHECK); \
@@ -94,6 +96,11 @@ sweep-check: build
 	./$(BIN) reproduce --only $$e -j 2 --out $$d/whole-out > /dev/null 2>&1; \
 	for o in tables figures; do diff -r $$d/whole-out/$$o $$d/merged-out/$$o; done && \
 	echo "sweep-check: $$e in 3 shards, merged, analysed with --no-run == unsharded reproduction"; \
+	test "$$(sh .github/scripts/sweep-plan.sh smoke 8 | grep indexes=)" = "indexes=[0,1,2,3,4,5,6,7]"; \
+	test "$$(sh .github/scripts/sweep-plan.sh configs/experiments/$$e.yaml 2)" = "$$(printf 'name=%s\nfile=%s\nindexes=[0,1]' $$e configs/experiments/$$e.yaml)"; \
+	for bad in "smoke 0" "smoke 257" "smoke 2x" "nonesuch 2"; do \
+	  if sh .github/scripts/sweep-plan.sh $$bad 2>/dev/null; then echo "sweep-check: sweep-plan.sh accepted $$bad"; exit 1; fi; done; \
+	echo "sweep-check: the sweep workflow's plan makes one job per shard and refuses bad inputs"; \
 	rm -rf $$d
 
 # Performance targets are checked here, not in unit tests (BENCHMARKS.md).
