@@ -25,7 +25,7 @@ type RunInfo struct {
 	SchemaVersion int64  `col:"schema_version" json:"schema_version"`
 	Nodes         int64  `col:"nodes" json:"nodes"`
 	DurationUS    int64  `col:"duration_us" json:"duration_us"`   // simulated run length
-	HeartbeatUS   int64  `col:"heartbeat_us" json:"heartbeat_us"` // the scenario's base heartbeat interval
+	HeartbeatUS   int64  `col:"heartbeat_us" json:"heartbeat_us"` // the run's base heartbeat interval: its scenario's, or its variant's raft.heartbeat_ms
 	Events        int64  `col:"events" json:"events"`             // rows in the run's event file
 }
 

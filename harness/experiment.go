@@ -49,14 +49,19 @@ var DefaultObjective = []string{"unwritable_frac", "recovery_mean_us"}
 
 // PolicyVariant is one policy with a named set of parameter overrides.
 type PolicyVariant struct {
-	Policy  string         `yaml:"policy"`
-	Variant string         `yaml:"variant,omitempty"` // default "default"
-	Set     map[string]any `yaml:"set,omitempty"`     // parameter overrides: numbers, lists of numbers, or names
+	Policy  string `yaml:"policy"`
+	Variant string `yaml:"variant,omitempty"` // default "default"
+	// Set overrides parameters (numbers, lists of numbers, or names) and
+	// run settings (HeartbeatSetting).
+	Set map[string]any `yaml:"set,omitempty"`
 	// Tune declares a grid searched by 'ballast tune' on the tuning seeds,
-	// per scenario: each parameter maps to a list of candidate values, or to
-	// "all" for every combination of an integer list parameter's range (the
-	// regime-to-arm maps of oracle_best_per_regime). Report runs then use
-	// the chosen values from configs/tuned/<experiment>.yaml.
+	// per scenario (Candidates). Each parameter (or run setting) maps to
+	// a list of candidate values, or to "all" for every combination of an
+	// integer list parameter's range (the regime-to-arm maps of
+	// oracle_best_per_regime); these axes are crossed. Coupled parameters
+	// go in "points" (a list of explicit points) or "together" (lists of
+	// one length that advance together). Report runs then use the chosen
+	// values from configs/tuned/<experiment>.yaml.
 	Tune map[string]any `yaml:"tune,omitempty"`
 }
 
@@ -167,7 +172,8 @@ func (e *Experiment) Validate() *configfile.FieldError {
 		return errf("policies", "empty; allowed: one or more {policy, variant, set} entries")
 	}
 	seen := map[string]int{}
-	gridPoints := 0 // policy variants, each tune grid point counted
+	gridPoints := 0                 // policy variants, each tune grid point counted
+	heartbeats := map[string]bool{} // heartbeat settings checked on every scenario
 	for i := range e.Policies {
 		pv := &e.Policies[i]
 		p := fmt.Sprintf("policies[%d]", i)
@@ -185,16 +191,20 @@ func (e *Experiment) Validate() *configfile.FieldError {
 		if err != nil {
 			return errf(p+".set", "%v", err)
 		}
-		if _, _, err := policies.Build(pv.Policy, set...); err != nil && !trainedLater(err) {
+		if err := e.checkOverrides(pv.Policy, set, heartbeats); err != nil {
 			return errf(p+".set", "%v", err)
 		}
 		if pv.Tune != nil {
 			cands, err := pv.Candidates()
+			var te *tuneError
+			if errors.As(err, &te) {
+				return errf(p+".tune."+te.at, "%s", te.msg)
+			}
 			if err != nil {
 				return errf(p+".tune", "%v", err)
 			}
 			for _, c := range cands {
-				if _, _, err := policies.Build(pv.Policy, c...); err != nil && !trainedLater(err) {
+				if err := e.checkOverrides(pv.Policy, c, heartbeats); err != nil {
 					return errf(p+".tune", "candidate %v: %v", c, err)
 				}
 			}
@@ -253,6 +263,28 @@ func (e *Experiment) Validate() *configfile.FieldError {
 		if o != "events" {
 			return errf(fmt.Sprintf("outputs[%d]", i), "unknown output %q; allowed: events", o)
 		}
+	}
+	return nil
+}
+
+// checkOverrides checks one variant's or grid point's overrides: the
+// policy's parameters, and each run setting on every scenario (once per
+// value: checked records them).
+func (e *Experiment) checkOverrides(policy string, set []string, checked map[string]bool) error {
+	params, hb, err := splitSettings(set)
+	if err != nil {
+		return err
+	}
+	if _, _, err := policies.Build(policy, params...); err != nil && !trainedLater(err) {
+		return err
+	}
+	if hb != "" && !checked[hb] {
+		for _, s := range e.scenarios {
+			if _, err := withHeartbeat(s, e.Engine, hb); err != nil {
+				return err
+			}
+		}
+		checked[hb] = true
 	}
 	return nil
 }

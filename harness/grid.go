@@ -3,7 +3,10 @@ package harness
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
+	"strings"
 
+	"github.com/ballast-bench/ballast/sim/etcdraft"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
@@ -59,13 +62,66 @@ func (e *Experiment) Grid(label string, maxSeeds int) ([]*Job, error) {
 	return jobs, nil
 }
 
-// NewJob resolves one run of the experiment.
+// NewJob resolves one run of the experiment. set holds the policy's
+// overrides and the run settings (HeartbeatSetting).
 func (e *Experiment) NewJob(index int, s *scenario.Scenario, policy, variant string, set []string, seed uint64, label string) (*Job, error) {
 	r, err := Resolve(Spec{Scenario: s, Policy: policy, Set: set, Seed: seed, SeedSet: label, Engine: e.Engine, Experiment: e.Name, Variant: variant})
 	if err != nil {
 		return nil, fmt.Errorf("experiment %s, scenario %s, policy %s/%s: %w", e.Name, s.Name, policy, variant, err)
 	}
 	return &Job{Index: index, Run: r}, nil
+}
+
+// HeartbeatSetting sets a run's heartbeat interval in ms, in place of its
+// scenario's raft.heartbeat_ms, from a variant's set:, its tune: grid or a
+// tuned file's choice. It is a run setting, not a policy parameter (and so
+// distinct from a policy's own heartbeat_ms, Dynatune's first interval):
+// the run simulates a copy of its scenario with this interval, so the
+// interval enters the scenario hash, hence the config hash and the run ID,
+// and everything that follows the scenario's heartbeat follows it too: the
+// engines' heartbeat schedules and raft's tick, the policies' view of the
+// interval, the runs table's heartbeat_us and with it the metrics' grace
+// window. A run without it simulates its scenario itself and keeps its id.
+const HeartbeatSetting = "raft.heartbeat_ms"
+
+// splitSettings separates set into the policy's overrides and the value of
+// HeartbeatSetting ("" when set has none; the last one wins, as for a
+// parameter). Policy parameters have no dot in their names, so any other
+// name with one is a misspelt setting.
+func splitSettings(set []string) (params []string, heartbeat string, err error) {
+	for _, o := range set {
+		name, v, _ := strings.Cut(o, "=")
+		switch {
+		case name == HeartbeatSetting:
+			heartbeat = v
+		case strings.Contains(name, "."):
+			return nil, "", fmt.Errorf("%s: unknown run setting; allowed: %s, or a policy parameter", name, HeartbeatSetting)
+		default:
+			params = append(params, o)
+		}
+	}
+	return params, heartbeat, nil
+}
+
+// withHeartbeat is s with the heartbeat interval hb (ms), checked as the
+// scenario file would be (the interval's range, the work limits) and, on
+// the etcd engine, against the CheckQuorum lease (raft's ElectionTick).
+func withHeartbeat(s *scenario.Scenario, engine, hb string) (*scenario.Scenario, error) {
+	ms, err := strconv.ParseFloat(hb, 64)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %q is not allowed; allowed: milliseconds, one number", HeartbeatSetting, hb)
+	}
+	c := *s
+	c.Raft.HeartbeatMS = ms
+	if fe := c.Validate(); fe != nil {
+		return nil, fmt.Errorf("%s=%s on scenario %s: %s: %s", HeartbeatSetting, hb, s.Name, fe.Path, fe.Msg)
+	}
+	if _, ok := Engines[engine].(etcdraft.Engine); ok {
+		if _, err := etcdraft.ElectionTick(&c); err != nil {
+			return nil, fmt.Errorf("%s=%s on scenario %s: %v; allowed: at most lease_ms/1.5 = %.4g ms on this scenario", HeartbeatSetting, hb, s.Name, err, float64(c.LeaseUS())/1000/1.5)
+		}
+	}
+	return &c, nil
 }
 
 // ScenarioList returns the experiment's resolved scenarios, in file order.

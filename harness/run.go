@@ -53,13 +53,18 @@ type Run struct {
 	Info    eventlog.RunInfo
 }
 
-// Resolve checks the policy, its parameters and the engine and computes the
-// run's identity. Errors name the flag or field and what is allowed.
+// Resolve checks the policy, its parameters, the run settings in Set
+// (HeartbeatSetting) and the engine, and computes the run's identity.
+// Errors name the flag or field and what is allowed.
 func Resolve(spec Spec) (*Run, error) {
 	if _, err := policies.Lookup(spec.Policy); err != nil {
 		return nil, fmt.Errorf("--policy: %w", err)
 	}
-	factory, params, err := policies.Build(spec.Policy, spec.Set...)
+	set, heartbeat, err := splitSettings(spec.Set)
+	if err != nil {
+		return nil, err
+	}
+	factory, params, err := policies.Build(spec.Policy, set...)
 	if err != nil {
 		return nil, err
 	}
@@ -74,6 +79,12 @@ func Resolve(spec Spec) (*Run, error) {
 	eng, ok := Engines[spec.Engine]
 	if !ok {
 		return nil, fmt.Errorf("--engine %q: unknown engine; allowed: %s", spec.Engine, strings.Join(EngineNames(), ", "))
+	}
+	if heartbeat != "" {
+		// The run simulates its scenario with this interval (HeartbeatSetting).
+		if spec.Scenario, err = withHeartbeat(spec.Scenario, spec.Engine, heartbeat); err != nil {
+			return nil, err
+		}
 	}
 	s := spec.Scenario
 	info := eventlog.RunInfo{

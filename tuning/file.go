@@ -29,7 +29,7 @@ type TunedChoice struct {
 	Scenario   string           `yaml:"scenario"`
 	Policy     string           `yaml:"policy"`
 	Variant    string           `yaml:"variant"`
-	Chosen     []string         `yaml:"chosen"` // the winning overrides
+	Chosen     []string         `yaml:"chosen"` // the winning overrides, run settings (raft.heartbeat_ms) included
 	Candidates []TunedCandidate `yaml:"candidates"`
 }
 

@@ -38,7 +38,8 @@ type group struct {
 }
 
 // CandidateVariant names grid point k of a variant in run outputs:
-// "<variant>.c<k>" (its overrides are in the run's params column).
+// "<variant>.c<k>" (its policy overrides are in the run's params column,
+// a heartbeat setting in its heartbeat_us column).
 func CandidateVariant(variant string, k int) string { return fmt.Sprintf("%s.c%d", variant, k) }
 
 // Tune runs every grid point of every tunable policy variant in every

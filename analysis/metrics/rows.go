@@ -31,7 +31,7 @@ type RunRow struct {
 	CodeVersion  string `col:"code_version"`  // the simulation code's identity (sim-..., a content hash of its sources; runs of other code are redone)
 	Nodes        int64  `col:"nodes"`         // cluster size N
 	DurationUS   int64  `col:"duration_us"`   // simulated run length
-	HeartbeatUS  int64  `col:"heartbeat_us"`  // the scenario's base heartbeat interval
+	HeartbeatUS  int64  `col:"heartbeat_us"`  // the run's base heartbeat interval: its scenario's, or its variant's raft.heartbeat_ms
 	Events       int64  `col:"events"`        // rows in the run's events file
 	// Equal hashes mean identical traces: what the ablation self-check
 	// compares.
