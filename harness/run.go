@@ -57,7 +57,8 @@ type Run struct {
 // (HeartbeatSetting) and the engine, and computes the run's identity.
 // Errors name the flag or field and what is allowed.
 func Resolve(spec Spec) (*Run, error) {
-	if _, err := policies.Lookup(spec.Policy); err != nil {
+	ps, err := policies.Lookup(spec.Policy)
+	if err != nil {
 		return nil, fmt.Errorf("--policy: %w", err)
 	}
 	set, heartbeat, err := splitSettings(spec.Set)
@@ -68,7 +69,7 @@ func Resolve(spec Spec) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ps, _ := policies.Lookup(spec.Policy); ps.CheckRun != nil {
+	if ps.CheckRun != nil {
 		if err := ps.CheckRun(params, spec.Seed, spec.SeedSet); err != nil {
 			return nil, fmt.Errorf("seed %d (%s): %w", spec.Seed, spec.SeedSet, err)
 		}
@@ -97,7 +98,7 @@ func Resolve(spec Spec) (*Run, error) {
 		Seed:          spec.Seed,
 		SeedSet:       spec.SeedSet,
 		Engine:        spec.Engine,
-		CodeVersion:   CodeVersion(),
+		CodeVersion:   ps.CodeVersion(CodeVersion()), // an out-of-tree policy adds its own version
 		SchemaVersion: eventlog.SchemaVersion,
 		Nodes:         int64(s.Nodes),
 		DurationUS:    s.DurationUS(),

@@ -3,5 +3,5 @@
 // accrual and quantile detectors, the neuro-symbolic LSTM) and their
 // registry (Lookup, Build), with every parameter's default and provenance.
 // The interface they implement is package policies/policy; docs/policies.md
-// describes each policy and docs/architecture.md how to add one.
+// describes each policy and docs/extending.md how to add one.
 package policies

@@ -63,6 +63,27 @@ type Spec struct {
 	// CheckRun, if set, vets the seed a run uses with these parameters
 	// (trained policies refuse report runs on seeds they were trained on).
 	CheckRun func(p Params, seed uint64, seedSet string) error
+	// Version is the version of the policy's code, for a policy whose
+	// source is outside this module (a program of its own registers it:
+	// docs/extending.md). The code version every run records hashes only
+	// this module's sources (ballast.CodeID), so without a Version a
+	// changed out-of-tree policy would silently reuse the runs of its old
+	// code. Version enters the code version of the policy's runs
+	// (CodeVersion), so a sweep redoes them when it changes: change it with
+	// every change of behaviour, or derive it from the policy's sources
+	// (examples/custompolicy hashes its embedded source). In-tree policies
+	// leave it empty: their sources are hashed already.
+	Version string
+}
+
+// CodeVersion is the code version of a run of this policy made by
+// simulation code whose identity is base (ballast.CodeID): base for an
+// in-tree policy, base+"+"+Name+"@"+Version for one with a Version.
+func (s *Spec) CodeVersion(base string) string {
+	if s.Version == "" {
+		return base
+	}
+	return base + "+" + s.Name + "@" + s.Version
 }
 
 // Value is a resolved parameter: numbers, or a name for choice parameters.
@@ -114,6 +135,9 @@ func Register(s *Spec) {
 	if _, dup := registry[s.Name]; dup {
 		panic("policies: duplicate policy " + s.Name)
 	}
+	if strings.ContainsFunc(s.Version, func(r rune) bool { return !versionRune(r) }) {
+		panic(fmt.Sprintf("policies: %s has version %q; allowed: letters, digits, '.', '_' and '-'", s.Name, s.Version))
+	}
 	for _, d := range s.Params {
 		if d.Provenance != Paper && d.Provenance != Inferred && d.Provenance != Ours {
 			panic(fmt.Sprintf("policies: %s.%s has no provenance", s.Name, d.Name))
@@ -128,6 +152,12 @@ func Register(s *Spec) {
 		}
 	}
 	registry[s.Name] = s
+}
+
+// versionRune: a Version is one word of these, so that a code version
+// reads as one token in file metadata, tables and their comments.
+func versionRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
 }
 
 // Lookup finds a policy by name.

@@ -7,8 +7,8 @@ import (
 	"go/token"
 	"os"
 	"reflect"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 

@@ -1,27 +1,22 @@
 // Command ballast benchmarks Raft election-timeout policies reproducibly.
 // See README.md, or run 'ballast --help'.
 //
-// Each subcommand lives in its own file and registers itself from an init
-// function; Main is the testable entry point (in-memory writers, exit code
-// returned), and main only wires it to the process.
+// The command line lives in package commands, so that a program of one's
+// own can register more policies and run the same command line
+// (docs/extending.md); main only hands it the process.
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
+
+	"github.com/ballast-bench/ballast/cmd/ballast/commands"
 )
 
-// main: the first Ctrl-C cancels what runs (runs in flight stop, complete
-// ones are kept) and the command exits 130; a second one, while it winds
-// down, kills the process at once.
+// version is stamped at link time by the Makefile (-ldflags "-X
+// main.version=..."); empty in a plain 'go build'.
+var version = ""
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	go func() {
-		<-ctx.Done()
-		stop() // the next interrupt is the default one: immediate exit
-	}()
-	code := Main(ctx, os.Stdout, os.Stderr, os.Args)
-	stop()
-	os.Exit(code)
+	commands.Version = version
+	os.Exit(commands.Execute(os.Args))
 }

@@ -5,8 +5,10 @@
 // packages of lower layers, and its in-package tests likewise; an external
 // test package (package x_test) is a client of x and may import anything.
 // Packages under sim/ may import from policies/ only the policy interface
-// (policies/policy), never an implementation. docs/architecture.md draws
-// the same layers; TestLayers checks that too.
+// (policies/policy), never an implementation. Packages under examples/
+// show what a program in another module can do, so they and their tests
+// import no internal/ package (Go would refuse it there).
+// docs/architecture.md draws the same layers; TestLayers checks that too.
 package layers
 
 // Module is the module path the package paths below are relative to; "."
@@ -39,8 +41,10 @@ var Layers = []Layer{
 	{"training", "training the neuro-symbolic policy's LSTM", []string{"tuning/neurosym"}},
 	{"reproduction", "every table and figure of the papers",
 		[]string{"reproduce"}},
-	{"command", "the ballast command line",
-		[]string{"cmd/ballast"}},
+	{"command line", "the ballast command line, importable so that a program of one's own can run it with more policies",
+		[]string{"cmd/ballast/commands"}},
+	{"programs", "the ballast binary; the example of an out-of-tree policy with the whole command line",
+		[]string{"cmd/ballast", "examples/custompolicy"}},
 	{"checks", "this package, whose tests check the others",
 		[]string{"internal/layers"}},
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func rel(path string) (string, bool) {
 
 // TestLayers: every import of every package (and of its in-package tests)
 // points to a lower layer; every package is ranked; sim/ imports only the
-// policy interface of policies/.
+// policy interface of policies/; examples/ import nothing internal/.
 func TestLayers(t *testing.T) {
 	rank := map[string]int{}
 	for i, l := range Layers {
@@ -94,6 +95,13 @@ func TestLayers(t *testing.T) {
 		}
 		check(p.Imports, "")
 		check(p.TestImports, " (its tests)")
+		if strings.HasPrefix(from, "examples/") {
+			for _, imp := range slices.Concat(p.Imports, p.TestImports, p.XTestImports) {
+				if to, ours := rel(imp); ours && strings.HasPrefix(to, "internal/") {
+					t.Errorf("%s (or its tests) imports %s: an example may use only what another module can import", from, to)
+				}
+			}
+		}
 	}
 	for p := range rank {
 		if !seen[p] {

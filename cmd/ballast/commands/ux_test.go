@@ -1,4 +1,4 @@
-package main
+package commands
 
 import (
 	"encoding/json"
@@ -33,8 +33,8 @@ func TestVersion(t *testing.T) {
 	if !strings.Contains(v1, harness.CodeVersion()) || !strings.Contains(v2, harness.CodeVersion()) || strings.Contains(v1+v2, "(devel)") {
 		t.Fatalf("--version %q, version %q", v1, v2)
 	}
-	version = "v1.2.3"
-	defer func() { version = "" }()
+	Version = "v1.2.3"
+	defer func() { Version = "" }()
 	if got := versionLine(); got != "ballast v1.2.3 (code "+harness.CodeVersion()+")" {
 		t.Fatalf("stamped version: %q", got)
 	}
@@ -63,7 +63,7 @@ func TestJSONListings(t *testing.T) {
 		}
 	}
 	_, yaml, _ := run(t, "scenarios", "lan")
-	data, _ := os.ReadFile(filepath.Join("..", "..", "configs", "scenarios", "lan.yaml"))
+	data, _ := os.ReadFile(filepath.Join("..", "..", "..", "configs", "scenarios", "lan.yaml"))
 	if yaml != string(data) {
 		t.Errorf("scenarios lan does not print the file as written")
 	}

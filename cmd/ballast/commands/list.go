@@ -1,4 +1,4 @@
-package main
+package commands
 
 import (
 	"context"
@@ -198,14 +198,16 @@ func policyRows(names []string) []policyRow {
 	return out
 }
 
-// version is the build's version: stamped by the Makefile
-// (-ldflags "-X main.version=..."), else the module's version or VCS
-// revision from the build information.
-var version = ""
+// Version is the build's version, as --version and 'ballast version' print
+// it. The ballast binary's main sets it from its link-time stamp (the
+// Makefile's -ldflags "-X main.version=..."); a program of its own may set
+// it likewise. Left empty, it is the main module's version or VCS revision
+// from the build information.
+var Version = ""
 
 func buildVersion() string {
-	if version != "" {
-		return version
+	if Version != "" {
+		return Version
 	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {

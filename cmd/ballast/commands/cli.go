@@ -1,10 +1,21 @@
-package main
+// Package commands is the ballast command line: every subcommand (sim, run,
+// analyze, table, plot, reproduce, ...) and Main, its entry point with
+// in-memory writers and the exit code returned. The ballast binary
+// (cmd/ballast) is a thin main over it; a program of one's own can be
+// too, and gets the whole command line with the policies it registered
+// (examples/custompolicy; docs/extending.md).
+//
+// Each subcommand lives in its own file and adds itself from an init
+// function (register), so a command is added without touching this file.
+package commands
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"slices"
 	"strings"
 
@@ -52,6 +63,21 @@ func Main(ctx context.Context, stdout, stderr io.Writer, args []string) int {
 		return ExitUsage
 	}
 	return ExitFailed
+}
+
+// Execute runs the command line as the process: on os.Stdout and
+// os.Stderr, args as os.Args gives them (the program's name first). It
+// returns the exit code for os.Exit. The first Ctrl-C cancels what runs
+// (runs in flight stop, complete ones are kept) and the command exits 130;
+// a second one, while it winds down, kills the process at once.
+func Execute(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // the next interrupt is the default one: immediate exit
+	}()
+	return Main(ctx, os.Stdout, os.Stderr, args)
 }
 
 // checkedWriter keeps the first write error, so that output a command
