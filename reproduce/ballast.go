@@ -135,6 +135,9 @@ func cdfFigure(env *Env, exp, scenario, what, title string, methods []string) (F
 		return Figure{}, nil, err
 	}
 	label := map[string]string{"recovery": "recovery time (ms)", "time_to_leader": "time to leader (ms)", "out_of_service": "out-of-service time (ms)"}[what]
+	for i := range series {
+		series[i].Emphasis = series[i].Label == ballastMethod
+	}
 	f, err := plot.CDF(title, label, series, true)
 	if err != nil {
 		return Figure{}, nil, err
@@ -149,6 +152,9 @@ func barsFigure(env *Env, exp, scenario, metric, title string, methods []string)
 	bars, _, err := d.report.Bars(report.Selection{Experiment: d.e.Name, Scenario: scenario, Methods: methods}, m)
 	if err != nil {
 		return Figure{}, nil, err
+	}
+	for i := range bars {
+		bars[i].Emphasis = bars[i].Label == ballastMethod
 	}
 	f, err := plot.Bars(title, m.Header, bars)
 	if err != nil {
@@ -515,6 +521,9 @@ func sensitivityPanel(env *Env, param, metric string, variants []string) (plot.F
 	if err != nil {
 		return plot.Figure{}, nil, err
 	}
+	for i := range curves {
+		curves[i].Emphasis = curves[i].Label == ballastMethod
+	}
 	f, err := plot.Sensitivity("bandit_safe: "+m.Header+" against "+param, param, m.Header, curves)
 	return f, curves, err
 }
@@ -549,7 +558,7 @@ func sensitivityFigure(env *Env, panels []struct {
 		}
 		figs, params, ms, all = append(figs, f), append(params, p.param), append(ms, p.metric), append(all, cs)
 	}
-	return &Result{Figures: []Figure{{Name: env.art.ID, F: stack(figs...), Caption: caption, Data: curvesData(env, params, ms, all)}}}, nil
+	return &Result{Figures: []Figure{{Name: env.art.ID, F: plot.Stack(figs...), Caption: caption, Data: curvesData(env, params, ms, all)}}}, nil
 }
 
 func buildFigureA5(env *Env) (*Result, error) {

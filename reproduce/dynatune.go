@@ -81,7 +81,7 @@ func failover(exp, scenario, pubName string, electionCols bool) func(*Env) (*Res
 		det := make([]plot.Series, len(methods))
 		owner := map[string]int{}
 		for i, m := range methods {
-			det[i].Label = labels[m]
+			det[i].Label, det[i].Method, det[i].Emphasis = labels[m], m, m == dynatune
 			for _, r := range d.runsOf(scenario, m) {
 				owner[r.RunID] = i + 1
 			}
@@ -98,8 +98,8 @@ func failover(exp, scenario, pubName string, electionCols bool) func(*Env) (*Res
 		if err != nil {
 			return nil, err
 		}
-		for i := range ots {
-			ots[i].Label = labels[methods[i]]
+		for i, m := range methods {
+			ots[i].Label, ots[i].Method, ots[i].Emphasis = labels[m], m, m == dynatune
 		}
 		f1, err := plot.CDF(scenario+": detection time", "detection time (ms)", det, true)
 		if err != nil {
@@ -110,7 +110,7 @@ func failover(exp, scenario, pubName string, electionCols bool) func(*Env) (*Res
 			return nil, err
 		}
 		data := quantileData(env, []string{exp}, []string{scenario}, append(relabel(det, "detection "), relabel(ots, "out_of_service ")...))
-		fig := Figure{Name: env.art.ID, F: stack(f1, f2), Data: data,
+		fig := Figure{Name: env.art.ID, F: plot.Stack(f1, f2), Data: data,
 			Caption: fmt.Sprintf("Dynatune %s: CDFs of detection and out-of-service time over every leader failure of every seed, log x.", env.art.Label)}
 
 		pub := env.pub(pubName)
@@ -256,8 +256,8 @@ func buildFigure6(env *Env) (*Result, error) {
 
 	// The figure: one panel per pattern, the first report seed's run of
 	// each method (the paper plots one run), with the RTT schedule.
-	panel := func(title, gradual string, ms []sel) (plot.Figure, []line, error) {
-		var ls []line
+	panel := func(title, gradual string, ms []sel) (plot.Figure, []plot.Line, error) {
+		var ls []plot.Line
 		for i, s := range ms {
 			d := env.exp(s.exp)
 			runs := d.runsOf(s.scenario, s.method)
@@ -272,11 +272,11 @@ func buildFigure6(env *Env) (*Result, error) {
 				rtt = append(rtt, float64(tr.Regime[b]))
 			}
 			if i == 0 {
-				ls = append(ls, line{Label: "RTT (ms)", X: x, Y: rtt})
+				ls = append(ls, plot.Line{Label: "RTT (ms)", Method: "rtt", X: x, Y: rtt})
 			}
-			ls = append(ls, line{Label: s.label, X: x, Y: y})
+			ls = append(ls, plot.Line{Label: s.label, Method: s.method, Emphasis: s.method == dynatune, X: x, Y: y})
 		}
-		f, err := lines(title, "elapsed time (s)", "ms (log)", ls, true)
+		f, err := plot.Lines(title, "elapsed time (s)", "ms (log)", ls, true)
 		return f, ls, err
 	}
 	fa, la, err := panel("(a) gradual: RTT 50 -> 200 -> 50 ms", "gradual", rows[:3])
@@ -292,7 +292,7 @@ func buildFigure6(env *Env) (*Result, error) {
 		{Header: "t", Key: "time_s", Format: table.Sig4}, {Header: "ms", Key: "value_ms", Format: table.Sig4}}
 	for _, p := range []struct {
 		name string
-		ls   []line
+		ls   []plot.Line
 	}{{"a", la}, {"b", lb}} {
 		for _, l := range p.ls {
 			for j := range l.X {
@@ -300,7 +300,7 @@ func buildFigure6(env *Env) (*Result, error) {
 			}
 		}
 	}
-	fig := Figure{Name: env.art.ID, F: stack(fa, fb), Data: data,
+	fig := Figure{Name: env.art.ID, F: plot.Stack(fa, fb), Data: data,
 		Caption: "Dynatune Figure 6: the quorum-th smallest election timeout over time in the first report seed's run of Raft, Dynatune and Raft-Low, with the RTT schedule, log y."}
 
 	// Comparison with the few numbers the text states, and its claims.
@@ -429,7 +429,7 @@ func buildFigure7(env *Env) (*Result, error) {
 
 	// Figures: per N, the interval (a) and the rate (b) over time, each
 	// method's mean over seeds per 10 s bin.
-	series := func(scenario string, m string, f func(tr *trace.Run, b int) float64) line {
+	series := func(scenario string, m string, f func(tr *trace.Run, b int) float64) plot.Line {
 		var x, y []float64
 		runs := d.runsOf(scenario, m)
 		for _, r := range runs {
@@ -441,7 +441,7 @@ func buildFigure7(env *Env) (*Result, error) {
 				y[b] += f(tr, b) / float64(len(runs))
 			}
 		}
-		return line{X: x, Y: y}
+		return plot.Line{Method: m, Emphasis: m == dynatune, X: x, Y: y}
 	}
 	rate := func(tr *trace.Run, b int) float64 { return float64(tr.Heartbeats[b]) / (float64(tr.BinUS) / 1e6) }
 	ival := func(tr *trace.Run, b int) float64 {
@@ -455,7 +455,7 @@ func buildFigure7(env *Env) (*Result, error) {
 		{Header: "t", Key: "time_s", Format: table.Sig4}, {Header: "value", Key: "value", Format: table.Sig4}}
 	var figA, figB []plot.Figure
 	for _, s := range scen {
-		var la, lb []line
+		var la, lb []plot.Line
 		for _, m := range methods {
 			a, b := series(s.name, m.m, ival), series(s.name, m.m, rate)
 			a.Label, b.Label = m.label, m.label
@@ -465,19 +465,19 @@ func buildFigure7(env *Env) (*Result, error) {
 					[]table.Value{{Text: "7b_leader_hb_per_s"}, {V: float64(s.n)}, {Text: m.label}, {V: b.X[j]}, {V: b.Y[j]}})
 			}
 		}
-		fa, err := lines(fmt.Sprintf("N = %d: heartbeat interval per follower", s.n), "elapsed time (s); loss 0 -> 30 -> 0 % in 5 % steps of 180 s", "interval (ms)", la, false)
+		fa, err := plot.Lines(fmt.Sprintf("N = %d: heartbeat interval per follower", s.n), "elapsed time (s); loss 0 -> 30 -> 0 % in 5 % steps of 180 s", "interval (ms)", la, false)
 		if err != nil {
 			return nil, err
 		}
-		fb, err := lines(fmt.Sprintf("N = %d: heartbeats sent by the leader", s.n), "elapsed time (s); loss 0 -> 30 -> 0 % in 5 % steps of 180 s", "heartbeats/s (log)", lb, true)
+		fb, err := plot.Lines(fmt.Sprintf("N = %d: heartbeats sent by the leader", s.n), "elapsed time (s); loss 0 -> 30 -> 0 % in 5 % steps of 180 s", "heartbeats/s (log)", lb, true)
 		if err != nil {
 			return nil, err
 		}
 		figA, figB = append(figA, fa), append(figB, fb)
 	}
 	figs := []Figure{
-		{Name: env.art.ID + "a", F: stack(figA...), Data: data, Caption: "Dynatune Figure 7(a): the mean heartbeat interval per follower over time, Fix-K and Dynatune, mean over seeds per 10 s bin."},
-		{Name: env.art.ID + "b", F: stack(figB...), Caption: "Dynatune Figure 7(b), our CPU proxy: heartbeats the leader sends per second, mean over seeds per 10 s bin, log y (data in dynatune_figure7a.csv)."},
+		{Name: env.art.ID + "a", F: plot.Stack(figA...), Data: data, Caption: "Dynatune Figure 7(a): the mean heartbeat interval per follower over time, Fix-K and Dynatune, mean over seeds per 10 s bin."},
+		{Name: env.art.ID + "b", F: plot.Stack(figB...), Caption: "Dynatune Figure 7(b), our CPU proxy: heartbeats the leader sends per second, mean over seeds per 10 s bin, log y (data in dynatune_figure7a.csv)."},
 	}
 
 	pub := env.pub("dynatune_fig7_loss")

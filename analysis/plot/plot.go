@@ -1,6 +1,8 @@
 // Package plot draws ballast's figures with gonum/plot and writes each as
-// PNG at 150 dpi and as PDF. Sizes are fixed (see Width, Height) so that
-// figures line up in the papers and the PNGs can be checked.
+// PNG at 150 dpi and as PDF with embedded Unicode fonts. Sizes are fixed
+// (see Width, WideWidth, Height) so that figures line up in the papers and
+// the PNGs can be checked; legends sit right of the data (layout.go), and
+// each method keeps one colour in every figure (style.go).
 package plot
 
 import (
@@ -8,6 +10,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -18,58 +21,100 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgpdf"
 
 	"github.com/ballast-bench/ballast/analysis/stats"
 	"github.com/ballast-bench/ballast/internal/atomicfile"
 )
 
 // The data of the figures: what package report computes from analysed
-// runs, and what anything else (a training loss curve) can plot.
+// runs, and what anything else (a training loss curve) can plot. Method
+// names a series' method (a policy, or policy/variant), which fixes its
+// colour in every figure (see methodStyles); without one the label is the
+// method. Emphasis marks the reproduced paper's own method: drawn thicker
+// and on top of the others.
 
 // Series is one method's pooled sample (all seeds together), for CDFs.
 type Series struct {
-	Label  string
-	Values []float64
+	Label    string
+	Method   string
+	Emphasis bool
+	Values   []float64
 }
 
 // Bar is one method's mean with its interval.
 type Bar struct {
-	Label string
-	CI    stats.CI
+	Label    string
+	Method   string
+	Emphasis bool
+	CI       stats.CI
 }
 
 // ArmPanel is one method's arm fractions over time: Frac[a][b] is the
 // fraction of all policy decisions in bin b (pooled over seeds) that chose
-// Arms[a]. Bins without decisions are NaN.
+// arm Arms[a] (0-based), which Info[a] describes. Bins without decisions
+// are NaN.
 type ArmPanel struct {
 	Label  string
 	BinS   []float64 // bin start, s
 	BinLen float64   // bin width, s
 	Arms   []int64
+	Info   []Arm // per arm of Arms; nil when the arm set is unknown
 	Frac   [][]float64
+}
+
+// Arm is one arm of the arm set a policy used (configs/arms.yaml).
+type Arm struct {
+	Name       string  // as docs/policies.md names it: A1, A2, ... (R1, ... relative)
+	LoMS, HiMS float64 // an absolute arm's deadline range, ms
+	Factor     float64 // a relative arm's factor on the range the policy measures
 }
 
 // Curve is one policy's metric against a parameter's value.
 type Curve struct {
-	Label string
-	X     []float64
-	CI    []stats.CI
+	Label    string
+	Method   string
+	Emphasis bool
+	X        []float64
+	CI       []stats.CI
 }
 
-// Figure geometry: 6 x 4 inches, 900 x 600 pixels at DPI; an arm-fraction
-// figure is 6 inches wide and PanelHeight tall per method.
+// Line is one series of a line plot over time.
+type Line struct {
+	Label    string
+	Method   string
+	Emphasis bool
+	X, Y     []float64 // NaN Y values break the line
+}
+
+// method is the palette key of a series.
+func method(m, label string) string {
+	if m != "" {
+		return m
+	}
+	return label
+}
+
+// Figure geometry: a figure is Height tall, Width wide, or WideWidth with
+// a legend beside its data; an arm-fraction figure is PanelHeight and a
+// line plot LinePanelHeight tall per panel. At DPI a 6 x 4 inch figure
+// is 900 x 600 pixels.
 const (
-	DPI         = 150
-	Width       = 6 * vg.Inch
-	Height      = 4 * vg.Inch
-	PanelHeight = 2.2 * vg.Inch
+	DPI             = 150
+	Width           = 6 * vg.Inch
+	WideWidth       = 8 * vg.Inch
+	Height          = 4 * vg.Inch
+	PanelHeight     = 2.2 * vg.Inch
+	LinePanelHeight = 2.6 * vg.Inch
 )
 
 // Figure is something to draw on a canvas of a given size.
 type Figure struct {
 	W, H vg.Length
 	Draw func(draw.Canvas)
+	// panels are what Draw lays out, each panelH tall (for Stack and the
+	// tests).
+	panels []panel
+	panelH vg.Length
 }
 
 // Pixels is the PNG size of f.
@@ -89,10 +134,6 @@ func init() {
 	fpdf.SetDefaultCatalogSort(true)
 }
 
-func single(p *plot.Plot) Figure {
-	return Figure{W: Width, H: Height, Draw: p.Draw}
-}
-
 // Stage writes f as prefix.png and prefix.pdf, finished but not in place
 // (atomicfile.CommitAll puts them there).
 func Stage(prefix string, f Figure) ([]*atomicfile.File, error) {
@@ -109,7 +150,7 @@ func Stage(prefix string, f Figure) ([]*atomicfile.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	pdf := vgpdf.New(f.W, f.H)
+	pdf := newPDF(f.W, f.H)
 	f.Draw(draw.New(pdf))
 	b, err := atomicfile.Stage(prefix+".pdf", func(w io.Writer) error {
 		_, err := pdf.WriteTo(w)
@@ -122,7 +163,8 @@ func Stage(prefix string, f Figure) ([]*atomicfile.File, error) {
 	return []*atomicfile.File{a, b}, nil
 }
 
-// newPlot sets the fonts and sizes that stay readable at 150 dpi.
+// newPlot sets the fonts and sizes that stay readable at 150 dpi, and
+// round ticks.
 func newPlot(title, x, y string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
@@ -131,103 +173,84 @@ func newPlot(title, x, y string) *plot.Plot {
 	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
 		ax.Label.TextStyle.Font.Size = 12
 		ax.Tick.Label.Font.Size = 10
+		ax.Tick.Marker = NiceTicks{}
 	}
-	p.Legend.TextStyle.Font.Size = 10
 	p.Add(plotter.NewGrid())
 	return p
 }
 
-func color_(i int) color.Color { return plotutil.Color(i) }
+// lineStyle is a series' line: its method's colour and dash, thicker and
+// solid when emphasised.
+func lineStyle(s style, emphasis bool, width vg.Length) draw.LineStyle {
+	if emphasis {
+		return draw.LineStyle{Color: s.color, Width: width * 1.8}
+	}
+	return draw.LineStyle{Color: s.color, Width: width, Dashes: dashes[s.dash]}
+}
+
+// layered adds plotters to p, the emphasised ones last so they lie on top.
+type layered struct{ under, over []plot.Plotter }
+
+func (l *layered) add(emphasis bool, ps ...plot.Plotter) {
+	if emphasis {
+		l.over = append(l.over, ps...)
+	} else {
+		l.under = append(l.under, ps...)
+	}
+}
+
+func (l *layered) to(p *plot.Plot) {
+	p.Add(l.under...)
+	p.Add(l.over...)
+}
 
 // CDF draws empirical CDFs, one step line per series (x in ms, log scale
 // when logX: recovery times span orders of magnitude).
 func CDF(title, xlabel string, series []Series, logX bool) (Figure, error) {
 	p := newPlot(title, xlabel, "fraction ≤ x")
 	p.Y.Min, p.Y.Max = 0, 1
-	// A CDF's top-left corner stays empty: the lines start at the bottom.
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs, p.Legend.YOffs = 8, -4
 	if logX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = logTicks125{}
+		p.X.Tick.Marker = LogTicks{}
 	}
-	drawn := 0
-	for i, s := range series {
-		if len(s.Values) == 0 {
-			continue
-		}
-		pts := make(plotter.XYs, 0, len(s.Values)+1)
+	var drawn []Series
+	var pts []plotter.XYs
+	for _, s := range series {
+		var xy plotter.XYs
 		for j, v := range s.Values {
 			if logX && v <= 0 {
 				continue
 			}
-			if len(pts) == 0 {
-				pts = append(pts, plotter.XY{X: v, Y: 0})
+			if len(xy) == 0 {
+				xy = append(xy, plotter.XY{X: v, Y: 0})
 			}
-			pts = append(pts, plotter.XY{X: v, Y: float64(j+1) / float64(len(s.Values))})
+			xy = append(xy, plotter.XY{X: v, Y: float64(j+1) / float64(len(s.Values))})
 		}
-		if len(pts) == 0 {
-			continue
+		if len(xy) > 0 {
+			drawn, pts = append(drawn, s), append(pts, xy)
 		}
-		l, err := plotter.NewLine(pts)
+	}
+	if len(drawn) == 0 {
+		return Figure{}, fmt.Errorf("nothing to plot: no values in any series")
+	}
+	methods := make([]string, len(drawn))
+	for i, s := range drawn {
+		methods[i] = method(s.Method, s.Label)
+	}
+	var legend []entry
+	var l layered
+	for i, sty := range styles(methods) {
+		line, err := plotter.NewLine(pts[i])
 		if err != nil {
 			return Figure{}, err
 		}
-		l.StepStyle = plotter.PostStep
-		l.Color = color_(i)
-		l.Width = vg.Points(1.6)
-		l.Dashes = plotutil.Dashes(i / 7)
-		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s (n=%d)", s.Label, len(s.Values)), l)
-		drawn++
+		line.StepStyle = plotter.PostStep
+		line.LineStyle = lineStyle(sty, drawn[i].Emphasis, vg.Points(1.6))
+		l.add(drawn[i].Emphasis, line)
+		legend = append(legend, entry{fmt.Sprintf("%s (n=%d)", drawn[i].Label, len(drawn[i].Values)), []plot.Thumbnailer{line}})
 	}
-	if drawn == 0 {
-		return Figure{}, fmt.Errorf("nothing to plot: no values in any series")
-	}
-	return single(p), nil
-}
-
-// plainTicks are gonum's default ticks labelled in the shortest form
-// ("5000", not "5000.00", which a fixed axis maximum otherwise gives).
-type plainTicks struct{}
-
-func (plainTicks) Ticks(min, max float64) []plot.Tick {
-	ts := plot.DefaultTicks{}.Ticks(min, max)
-	for i := range ts {
-		if ts[i].Label != "" {
-			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', -1, 64)
-		}
-	}
-	return ts
-}
-
-// logTicks125 labels 1, 2 and 5 times each power of ten (gonum's
-// LogTicks labels only the powers, which leaves a range narrower than a
-// decade with one label or none), with unlabelled minor ticks between.
-type logTicks125 struct{}
-
-func (logTicks125) Ticks(min, max float64) []plot.Tick {
-	if min <= 0 || max <= min {
-		return plot.LogTicks{Prec: -1}.Ticks(math.Max(min, 1e-9), math.Max(max, 1e-8))
-	}
-	// Over more than three decades, 1-2-5 labels collide: label the
-	// powers of ten only.
-	wide := math.Log10(max/min) > 3
-	var ts []plot.Tick
-	for e := math.Floor(math.Log10(min)); math.Pow(10, e) <= max; e++ {
-		for m := 1.0; m < 10; m++ {
-			v := m * math.Pow(10, e)
-			if v < min || v > max {
-				continue
-			}
-			t := plot.Tick{Value: v}
-			if m == 1 || (!wide && (m == 2 || m == 5)) {
-				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
-			}
-			ts = append(ts, t)
-		}
-	}
-	return ts
+	l.to(p)
+	return figure(WideWidth, Height, panel{p, legend}), nil
 }
 
 // errPoints are bar tops with their interval, for YErrorBars.
@@ -236,35 +259,47 @@ type errPoints struct {
 	plotter.YErrors
 }
 
-// Bars draws one bar per method with its 95 % interval as error bars.
+// Bars draws one bar per method, in a tint of its method's colour (so that
+// the black error bar stays visible on a dark bar), with its 95 % interval
+// as error bars; an emphasised bar is outlined.
 func Bars(title, ylabel string, bars []Bar) (Figure, error) {
-	p := newPlot(title, "", ylabel)
-	vals := make(plotter.Values, len(bars))
-	var ep errPoints
-	var names []string
-	for i, b := range bars {
-		v := b.CI.Mean
-		if math.IsNaN(v) {
-			v = 0
-		}
-		vals[i] = v
-		names = append(names, b.Label)
-		if !math.IsNaN(b.CI.Mean) {
-			ep.XYs = append(ep.XYs, plotter.XY{X: float64(i), Y: b.CI.Mean})
-			ep.YErrors = append(ep.YErrors, struct{ Low, High float64 }{b.CI.Mean - b.CI.Lo, b.CI.Hi - b.CI.Mean})
-		}
-	}
 	if len(bars) == 0 {
 		return Figure{}, fmt.Errorf("nothing to plot: no methods")
 	}
-	w := vg.Points(math.Min(40, 300/float64(len(bars))))
-	bc, err := plotter.NewBarChart(vals, w)
-	if err != nil {
-		return Figure{}, err
+	p := newPlot(title, "", ylabel)
+	var ep errPoints
+	names := make([]string, len(bars))
+	methods := make([]string, len(bars))
+	for i, b := range bars {
+		names[i], methods[i] = b.Label, method(b.Method, b.Label)
 	}
-	bc.Color = color_(0)
-	bc.LineStyle.Width = 0
-	p.Add(bc)
+	w := vg.Points(math.Min(40, 300/float64(len(bars))))
+	top := 0.0
+	for i, sty := range styles(methods) {
+		b := bars[i]
+		v := b.CI.Mean
+		if math.IsNaN(v) {
+			v = 0
+		} else {
+			ep.XYs = append(ep.XYs, plotter.XY{X: float64(i), Y: b.CI.Mean})
+			ep.YErrors = append(ep.YErrors, struct{ Low, High float64 }{b.CI.Mean - b.CI.Lo, b.CI.Hi - b.CI.Mean})
+		}
+		top = math.Max(top, v)
+		if !math.IsNaN(b.CI.Hi) {
+			top = math.Max(top, b.CI.Hi)
+		}
+		bc, err := plotter.NewBarChart(plotter.Values{v}, w)
+		if err != nil {
+			return Figure{}, err
+		}
+		bc.XMin = float64(i)
+		bc.Color = tint(sty.color, 0.35)
+		bc.LineStyle.Width = 0
+		if b.Emphasis {
+			bc.LineStyle = draw.LineStyle{Color: color.Black, Width: vg.Points(2)}
+		}
+		p.Add(bc)
+	}
 	if len(ep.XYs) > 0 {
 		eb, err := plotter.NewYErrorBars(ep)
 		if err != nil {
@@ -276,17 +311,9 @@ func Bars(title, ylabel string, bars []Bar) (Figure, error) {
 	}
 	p.NominalX(names...)
 	p.Y.Min = 0
-	top := 0.0
-	for _, b := range bars {
-		if !math.IsNaN(b.CI.Hi) {
-			top = math.Max(top, b.CI.Hi)
-		}
-		top = math.Max(top, vals[0])
-	}
 	if top > 0 {
 		p.Y.Max = top * 1.08 // room between the highest error bar and the title
 	}
-	p.Y.Tick.Marker = plainTicks{}
 	p.X.Min, p.X.Max = -0.6, float64(len(bars))-0.4 // whole bars at both ends
 	long := false
 	for _, n := range names {
@@ -297,7 +324,31 @@ func Bars(title, ylabel string, bars []Bar) (Figure, error) {
 		p.X.Tick.Label.XAlign = draw.XRight
 		p.X.Tick.Label.YAlign = draw.YCenter
 	}
-	return single(p), nil
+	return figure(Width, Height, panel{p: p}), nil
+}
+
+// tint mixes c with white: frac 0 is c, 1 white.
+func tint(c color.RGBA, frac float64) color.RGBA {
+	mix := func(v uint8) uint8 { return uint8(math.Round(float64(v) + frac*float64(255-v))) }
+	return color.RGBA{R: mix(c.R), G: mix(c.G), B: mix(c.B), A: c.A}
+}
+
+// armColors are the arms' colours, from the most aggressive arm to the
+// most conservative (Okabe and Ito); arms beyond them repeat a colour
+// with another dash pattern.
+var armColors = []color.RGBA{rgb(0xD55E00), rgb(0xE69F00), rgb(0x009E73), rgb(0x56B4E9), rgb(0x0072B2), rgb(0xCC79A7), rgb(0x000000)}
+
+// label is an arm as the legend names it: "A1 [150, 300) ms".
+func (a Arm) label() string {
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	switch {
+	case a.Factor != 0:
+		return a.Name + " ×" + num(a.Factor)
+	case a.LoMS == a.HiMS:
+		return fmt.Sprintf("%s %s ms", a.Name, num(a.LoMS))
+	default:
+		return fmt.Sprintf("%s [%s, %s) ms", a.Name, num(a.LoMS), num(a.HiMS))
+	}
 }
 
 // Arms draws the arm fractions over time, one panel per method stacked
@@ -306,7 +357,7 @@ func Arms(title string, panels []ArmPanel) (Figure, error) {
 	if len(panels) == 0 {
 		return Figure{}, fmt.Errorf("nothing to plot: no arm decisions")
 	}
-	plots := make([][]*plot.Plot, len(panels))
+	pns := make([]panel, len(panels))
 	for i, pn := range panels {
 		t := pn.Label
 		if i == 0 && title != "" {
@@ -318,7 +369,7 @@ func Arms(title string, panels []ArmPanel) (Figure, error) {
 		}
 		p := newPlot(t, xl, "fraction")
 		p.Y.Min, p.Y.Max = 0, 1
-		p.Legend.Top = true
+		var legend []entry
 		for a, arm := range pn.Arms {
 			var pts plotter.XYs
 			for j, x := range pn.BinS {
@@ -333,72 +384,127 @@ func Arms(title string, panels []ArmPanel) (Figure, error) {
 			if err != nil {
 				return Figure{}, err
 			}
-			l.Color = color_(a)
+			l.Color = armColors[int(arm)%len(armColors)]
 			l.Width = vg.Points(1.5)
-			l.Dashes = plotutil.Dashes(a)
+			l.Dashes = dashes[int(arm)/len(armColors)%len(dashes)]
 			p.Add(l)
-			p.Legend.Add(fmt.Sprintf("arm %d", arm), l)
+			label := fmt.Sprintf("A%d", arm+1) // docs/policies.md counts arms from 1
+			if pn.Info != nil {
+				label = pn.Info[a].label()
+			}
+			legend = append(legend, entry{label, []plot.Thumbnailer{l}})
 		}
-		plots[i] = []*plot.Plot{p}
+		pns[i] = panel{p, legend}
 	}
-	h := PanelHeight * vg.Length(len(panels))
-	return Figure{W: Width, H: h, Draw: func(dc draw.Canvas) {
-		tiles := draw.Tiles{Rows: len(panels), Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8), PadY: vg.Points(6)}
-		canvases := plot.Align(plots, tiles, dc)
-		for i := range plots {
-			plots[i][0].Draw(canvases[i][0])
-		}
-	}}, nil
+	return figure(WideWidth, PanelHeight, pns...), nil
 }
 
 // Sensitivity draws one line per policy: the metric's mean with its
 // interval against a parameter's value.
 func Sensitivity(title, xlabel, ylabel string, curves []Curve) (Figure, error) {
 	p := newPlot(title, xlabel, ylabel)
-	p.Legend.Top = true
-	n := 0
-	for i, c := range curves {
-		var pts plotter.XYs
+	var drawn []Curve
+	var methods []string
+	for _, c := range curves {
+		if slices.ContainsFunc(c.CI, func(ci stats.CI) bool { return !math.IsNaN(ci.Mean) }) {
+			drawn, methods = append(drawn, c), append(methods, method(c.Method, c.Label))
+		}
+	}
+	if len(drawn) == 0 {
+		return Figure{}, fmt.Errorf("nothing to plot: no defined values")
+	}
+	var legend []entry
+	var layers layered
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, sty := range styles(methods) {
+		c := drawn[i]
 		var ep errPoints
 		for j, x := range c.X {
 			ci := c.CI[j]
 			if math.IsNaN(ci.Mean) {
 				continue
 			}
-			pts = append(pts, plotter.XY{X: x, Y: ci.Mean})
 			ep.XYs = append(ep.XYs, plotter.XY{X: x, Y: ci.Mean})
 			ep.YErrors = append(ep.YErrors, struct{ Low, High float64 }{ci.Mean - ci.Lo, ci.Hi - ci.Mean})
+			lo, hi = math.Min(lo, ci.Lo), math.Max(hi, ci.Hi)
 		}
-		if len(pts) == 0 {
-			continue
-		}
-		l, s, err := plotter.NewLinePoints(pts)
+		l, s, err := plotter.NewLinePoints(ep.XYs)
 		if err != nil {
 			return Figure{}, err
 		}
-		l.Color, s.Color = color_(i), color_(i)
-		l.Width = vg.Points(1.5)
+		l.LineStyle = lineStyle(sty, c.Emphasis, vg.Points(1.5))
+		s.Color = sty.color
 		s.Shape = plotutil.Shape(i)
 		eb, err := plotter.NewYErrorBars(ep)
 		if err != nil {
 			return Figure{}, err
 		}
-		eb.Color = color_(i)
-		p.Add(l, s, eb)
-		p.Legend.Add(c.Label, l, s)
-		n++
+		eb.Color = sty.color
+		layers.add(c.Emphasis, l, s, eb)
+		legend = append(legend, entry{c.Label, []plot.Thumbnailer{l, s}})
 	}
-	if n == 0 {
-		return Figure{}, fmt.Errorf("nothing to plot: no defined values")
+	layers.to(p)
+	p.Y.Min, p.Y.Max = lo-0.05*(hi-lo), hi+0.08*(hi-lo) // error bars clear of the title
+	return figure(WideWidth, Height, panel{p, legend}), nil
+}
+
+// Lines draws series as lines against a shared x axis (time), log y when
+// logY; NaN values, and values at most 0 on a log axis, break a line.
+func Lines(title, xlabel, ylabel string, series []Line, logY bool) (Figure, error) {
+	p := newPlot(title, xlabel, ylabel)
+	if logY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = LogTicks{}
 	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, c := range curves {
-		for _, ci := range c.CI {
-			if !math.IsNaN(ci.Mean) {
-				lo, hi = math.Min(lo, ci.Lo), math.Max(hi, ci.Hi)
+	defined := func(y float64) bool { return !math.IsNaN(y) && (!logY || y > 0) }
+	var drawn []Line
+	var methods []string
+	for _, s := range series {
+		if slices.ContainsFunc(s.Y, defined) {
+			drawn, methods = append(drawn, s), append(methods, method(s.Method, s.Label))
+		}
+	}
+	if len(drawn) == 0 {
+		return Figure{}, fmt.Errorf("nothing to plot: no defined values in %q", title)
+	}
+	var legend []entry
+	var layers layered
+	ymin, ymax := math.Inf(1), math.Inf(-1)
+	for i, sty := range styles(methods) {
+		s := drawn[i]
+		var segs []plotter.XYs
+		var cur plotter.XYs
+		for j, y := range s.Y {
+			if !defined(y) {
+				if len(cur) > 0 {
+					segs, cur = append(segs, cur), nil
+				}
+				continue
+			}
+			cur = append(cur, plotter.XY{X: s.X[j], Y: y})
+			ymin, ymax = math.Min(ymin, y), math.Max(ymax, y)
+		}
+		if len(cur) > 0 {
+			segs = append(segs, cur)
+		}
+		for k, seg := range segs {
+			l, err := plotter.NewLine(seg)
+			if err != nil {
+				return Figure{}, err
+			}
+			l.LineStyle = lineStyle(sty, s.Emphasis, vg.Points(1.3))
+			layers.add(s.Emphasis, l)
+			if k == 0 {
+				legend = append(legend, entry{s.Label, []plot.Thumbnailer{l}})
 			}
 		}
 	}
-	p.Y.Min, p.Y.Max = lo-0.05*(hi-lo), hi+0.08*(hi-lo) // error bars clear of the title
-	return single(p), nil
+	layers.to(p)
+	// A little room above and below the lines, none for a legend.
+	if logY {
+		p.Y.Min, p.Y.Max = ymin/1.15, ymax*1.15
+	} else {
+		p.Y.Min, p.Y.Max = math.Min(0, ymin), ymax+0.05*(ymax-math.Min(0, ymin))
+	}
+	return figure(WideWidth, LinePanelHeight, panel{p, legend}), nil
 }

@@ -89,12 +89,17 @@ func TestFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	lines, err := Lines("lines", "time (s)", "ms", []Line{{Label: "random", X: []float64{1, 2, 3}, Y: []float64{5, math.NaN(), 7}}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		fig  Figure
 		w, h int
 	}{
-		{"cdf", cdf, 900, 600}, {"bars", bars, 900, 600}, {"arms", arms, 900, 660}, {"sens", sens, 900, 600},
+		{"cdf", cdf, 1200, 600}, {"bars", bars, 900, 600}, {"arms", arms, 1200, 660}, {"sens", sens, 1200, 600},
+		{"lines", lines, 1200, 390}, {"stacked", Stack(cdf, sens), 1200, 1200},
 	} {
 		if w, h := c.fig.Pixels(); w != c.w || h != c.h {
 			t.Errorf("%s: Pixels() = %dx%d, want %dx%d", c.name, w, h, c.w, c.h)
@@ -113,20 +118,63 @@ func TestNothingToPlot(t *testing.T) {
 	if _, err := Arms("x", nil); err == nil {
 		t.Error("Arms of nothing did not fail")
 	}
+	if _, err := Sensitivity("x", "x", "y", []Curve{{Label: "a", X: []float64{1}, CI: []stats.CI{{Mean: math.NaN()}}}}); err == nil {
+		t.Error("Sensitivity of nothing did not fail")
+	}
+	if _, err := Lines("x", "x", "y", []Line{{Label: "a", X: []float64{1}, Y: []float64{0}}}, true); err == nil {
+		t.Error("Lines of nothing (0 on a log axis) did not fail")
+	}
 }
 
-// TestFiguresAreReproducible draws one figure twice: both files must be
-// byte-identical, and the PDF must carry the fixed date, not the wall
-// clock (fpdf stamps time.Now() unless told otherwise, so two drawings a
-// second apart used to differ).
-func TestFiguresAreReproducible(t *testing.T) {
-	draw := func() (png, pdf []byte) {
-		f, err := CDF("t", "x", []Series{{Label: "a", Values: []float64{1, 2, 3}}, {Label: "b", Values: []float64{2, 4}}}, true)
-		if err != nil {
-			t.Fatal(err)
+// TestArmLabels: arms are named as docs/policies.md names them, counted
+// from 1, with the range (or factor) of the arm set the policy used.
+func TestArmLabels(t *testing.T) {
+	for _, c := range []struct {
+		arm  Arm
+		want string
+	}{
+		{Arm{Name: "A1", LoMS: 150, HiMS: 300}, "A1 [150, 300) ms"},
+		{Arm{Name: "A2", LoMS: 224.5, HiMS: 225.5}, "A2 [224.5, 225.5) ms"},
+		{Arm{Name: "A8", LoMS: 1000, HiMS: 1000}, "A8 1000 ms"},
+		{Arm{Name: "R1", Factor: 0.5}, "R1 ×0.5"},
+	} {
+		if got := c.arm.label(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.arm, got, c.want)
 		}
-		prefix := strings.TrimSuffix(write(t, "cdf", f), ".png")
-		png, err = os.ReadFile(prefix + ".png")
+	}
+	// Drawn: with the set's description, and without one (1-based).
+	frac := [][]float64{{1, 0}, {0, 1}}
+	f, err := Arms("", []ArmPanel{
+		{Label: "known", BinS: []float64{0, 1}, BinLen: 1, Arms: []int64{0, 2}, Frac: frac,
+			Info: []Arm{{Name: "A1", LoMS: 150, HiMS: 300}, {Name: "A3", LoMS: 600, HiMS: 1200}}},
+		{Label: "unknown", BinS: []float64{0, 1}, BinLen: 1, Arms: []int64{0, 2}, Frac: frac},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := record(f)
+	geo := geometryOf(t, f)
+	for i, want := range [][]string{{"A1 [150, 300) ms", "A3 [600, 1200) ms"}, {"A1", "A3"}} {
+		got := r.legendColors(t, geo[i])
+		if len(got) != len(want) {
+			t.Errorf("panel %d: legend %v, want %v", i, got, want)
+		}
+		for _, w := range want {
+			if got[w] == nil {
+				t.Errorf("panel %d: no legend entry %q (have %v)", i, w, got)
+			}
+		}
+	}
+}
+
+// TestFiguresAreReproducible draws every kind of figure twice: both files
+// must be byte-identical, and the PDF must carry the fixed date, not the
+// wall clock (fpdf stamps time.Now() unless told otherwise, so two
+// drawings a second apart used to differ).
+func TestFiguresAreReproducible(t *testing.T) {
+	files := func(name string, f Figure) (png, pdf []byte) {
+		prefix := strings.TrimSuffix(write(t, name, f), ".png")
+		png, err := os.ReadFile(prefix + ".png")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,16 +183,19 @@ func TestFiguresAreReproducible(t *testing.T) {
 		}
 		return png, pdf
 	}
-	png1, pdf1 := draw()
-	png2, pdf2 := draw()
-	if !bytes.Equal(png1, png2) {
-		t.Error("PNG differs between two drawings of the same figure")
-	}
-	if !bytes.Equal(pdf1, pdf2) {
-		t.Error("PDF differs between two drawings of the same figure")
-	}
-	want := "D:" + pdfDate.Format("20060102150405")
-	if n := bytes.Count(pdf1, []byte(want)); n != 2 {
-		t.Errorf("PDF has %d dates %s, want 2 (creation and modification)", n, want)
+	first, second := figures(t), figures(t)
+	for name := range first {
+		png1, pdf1 := files(name, first[name])
+		png2, pdf2 := files(name, second[name])
+		if !bytes.Equal(png1, png2) {
+			t.Errorf("%s: PNG differs between two drawings of the same figure", name)
+		}
+		if !bytes.Equal(pdf1, pdf2) {
+			t.Errorf("%s: PDF differs between two drawings of the same figure", name)
+		}
+		want := "D:" + pdfDate.Format("20060102150405")
+		if n := bytes.Count(pdf1, []byte(want)); n != 2 {
+			t.Errorf("%s: PDF has %d dates %s, want 2 (creation and modification)", name, n, want)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/analysis/plot"
+	"github.com/ballast-bench/ballast/policies"
 )
 
 // CDFOf lists the samples a CDF figure can show.
@@ -74,7 +75,9 @@ func (r *Report) Bars(sel Selection, m metrics.Metric) ([]plot.Bar, Selection, e
 	return out, sel, nil
 }
 
-// ArmFractions returns one panel per selected method that logged arms.
+// ArmFractions returns one panel per selected method that logged arms,
+// each arm described from the arm set its policy used (its "arms"
+// parameter, configs/arms.yaml).
 func (r *Report) ArmFractions(sel Selection) ([]plot.ArmPanel, Selection, error) {
 	cells, sel, err := r.Select(sel)
 	if err != nil {
@@ -114,7 +117,7 @@ func (r *Report) ArmFractions(sel Selection) ([]plot.ArmPanel, Selection, error)
 		slices.Sort(arms)
 		arms = slices.Compact(arms)
 		maxBin := slices.Max(bins)
-		p := plot.ArmPanel{Label: c.Method(), Arms: arms, BinLen: float64(binLen[i]) / 1e6}
+		p := plot.ArmPanel{Label: c.Method(), Arms: arms, BinLen: float64(binLen[i]) / 1e6, Info: armInfo(c.Runs[0].Params, arms)}
 		for b := int64(0); b <= maxBin; b += binLen[i] {
 			p.BinS = append(p.BinS, float64(b)/1e6)
 		}
@@ -136,6 +139,33 @@ func (r *Report) ArmFractions(sel Selection) ([]plot.ArmPanel, Selection, error)
 		return nil, sel, fmt.Errorf("no policy_decision rows with an arm in experiment %q scenario %s: no arm fractions to plot", sel.Experiment, sel.Scenario)
 	}
 	return out, sel, nil
+}
+
+// armInfo describes arms (0-based) from the arm set named by the "arms"
+// parameter in a canonical "k=v;k=v" list; nil when there is none, or an
+// arm lies beyond the set.
+func armInfo(params string, arms []int64) []plot.Arm {
+	var name string
+	for _, kv := range strings.Split(params, ";") {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == "arms" {
+			name = v
+		}
+	}
+	sets := policies.ArmSets()
+	i := slices.IndexFunc(sets, func(s policies.ArmSet) bool { return s.Name == name })
+	if i < 0 {
+		return nil
+	}
+	set := sets[i]
+	out := make([]plot.Arm, len(arms))
+	for j, a := range arms {
+		if a < 0 || int(a) >= len(set.Arms) {
+			return nil
+		}
+		arm := set.Arms[a]
+		out[j] = plot.Arm{Name: arm.Name, LoMS: arm.LoMS, HiMS: arm.HiMS, Factor: arm.Factor}
+	}
+	return out
 }
 
 // Sensitivity returns, per policy, the cell means of m (with intervals)

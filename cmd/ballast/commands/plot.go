@@ -27,7 +27,7 @@ func plotCommand() *cli.Command {
 			"  bars         mean of --metric per method with 95% CI error bars\n" +
 			"  arms         fraction of policy decisions per arm over time, one panel per method\n" +
 			"  sensitivity  mean of --metric [95% CI] against parameter --param, one line per policy\n" +
-			"Writes PREFIX.png (900x600 px; arms: 900 x 330 px per method) and PREFIX.pdf, both or none.",
+			"Writes PREFIX.png (150 dpi: cdf and sensitivity 1200x600 px with the legend beside the data, bars 900x600 px, arms 1200x330 px per method, arms labelled A1 [150, 300) ms ...) and PREFIX.pdf (fonts embedded), both or none.",
 		Flags: append(reportFlags(),
 			&cli.StringFlag{Name: "of", Usage: "cdf: what to plot", Value: "recovery"},
 			&cli.StringFlag{Name: "metric", Usage: "bars, sensitivity: the metric, a runs column as in the files (recovery_mean_us; docs/metrics.md)", Value: "unwritable_frac"},
