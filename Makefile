@@ -60,8 +60,12 @@ reproduce-quick: build
 
 # The paper: paper/main.tex inputs the generated tables and includes the
 # figures of $(PAPER_ARTIFACTS) (relative to paper/); built with latexmk
-# where TeX is installed, skipped with a message otherwise. make test never
-# needs TeX. PAPER_ARTIFACTS=../artifacts/quick builds it from the quick run.
+# where TeX is installed, skipped with a message otherwise. It needs only
+# latexmk and the packages of texlive-latex-recommended (the install the
+# message and README.md give). make test never needs TeX.
+# PAPER_ARTIFACTS=../artifacts/quick builds it from the quick run. The
+# tables are laid out to fit the page; a line or float that does not is
+# counted in a warning line (details in paper/main.log).
 PAPER_ARTIFACTS ?= ../artifacts
 paper:
 	@if ! command -v latexmk >/dev/null 2>&1 || ! command -v pdflatex >/dev/null 2>&1; then \
@@ -72,6 +76,8 @@ paper:
 	  else echo "paper: paper/$(PAPER_ARTIFACTS)/REPORT.md missing; run the reproduction first"; exit 2; fi; fi; \
 	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet \
 	  -usepretex='\def\art{$(PAPER_ARTIFACTS)}' main.tex > latexmk.out 2>&1 || { tail -30 latexmk.out; exit 1; }; \
+	n=$$(grep -cE '^(Overfull|LaTeX Warning: Float too large)' main.log); \
+	if [ "$$n" -gt 0 ]; then echo "paper: warning: $$n overfull lines or floats too large (paper/main.log)"; fi; \
 	echo "paper: paper/main.pdf (from $(PAPER_ARTIFACTS))"
 
 # The scale-out sequence on one machine (docs/scale-out.md): three shards,

@@ -1,6 +1,43 @@
 // Package table renders a result table as LaTeX (booktabs), Markdown and
 // CSV. It knows nothing about metrics: report builds the Table, table
 // only formats it, so every output of one table shows the same numbers.
+//
+// # Precision: one rule per column
+//
+// LaTeX and Markdown print every number of a column, values and interval
+// bounds alike, with the same number of decimals, so that a column reads
+// at one precision and its decimal points line up:
+//
+//   - Sig4 (measured quantities: times, rates, counts averaged over seeds):
+//     4 significant digits in the column's largest magnitude, never fewer
+//     than 0 decimals. A column holding 3741, 810.6 and 0.4877 prints
+//     3741, 811 and 0; one whose largest value is 49.44 prints 2 decimals.
+//   - Frac4 (fractions, rates in [0, 1]): 4 decimals.
+//   - Pct1 (relative changes in %): 1 decimal.
+//   - Int: whole numbers.
+//
+// An undefined value (NaN) prints "n/a" and does not count for the
+// column's magnitude; a value that rounds to zero prints without a minus
+// sign. CSV is for machines and keeps full precision (the shortest text
+// that reads back as the same float64), whatever the format.
+//
+// # LaTeX layout
+//
+// Every table fits the two-column page of paper/main.tex (text 505 pt
+// wide, columns of 244 pt, the usual conference page) at \small, without
+// shrinking its type: the layout is chosen per table from its estimated
+// width. A table is a one-column table float if it fits one column, else
+// a table* float over both; an interval goes under its value when it does
+// not fit beside it; a table too wide even so is split into tabulars
+// stacked in its float, each repeating the row names; one taller than the
+// page continues in further floats. Long text cells and headers wrap into
+// lines. See [Table.LaTeX].
+//
+// The LaTeX is ASCII: every character LaTeX treats specially (# $ % & ~ _
+// ^ \ { }), those the default OT1 font encoding prints as others (< > |,
+// so that "->" prints as an arrow, not "-¿") and every non-ASCII one (µ ≤
+// ≥ ± × → ...) is escaped or spelled as a LaTeX symbol. It needs the
+// booktabs package only, and works standalone in any document.
 package table
 
 import (
@@ -13,12 +50,12 @@ import (
 )
 
 // Format says how a column's numbers are printed in LaTeX and Markdown
-// (CSV always has full precision).
+// (see the package doc; CSV always has full precision).
 type Format int
 
 const (
 	Text  Format = iota // Value.Text as is
-	Sig4                // 4 significant digits; integers from 1000 up (the paper's ms columns)
+	Sig4                // decimals for 4 significant digits in the column's largest magnitude
 	Frac4               // 4 decimals (fractions, rates)
 	Pct1                // 1 decimal (relative deltas in %)
 	Int                 // an integer
@@ -50,80 +87,93 @@ type Table struct {
 	Notes    []string // printed under the table
 }
 
-func formatNum(v float64, f Format) string {
+// decimals returns each numeric column's number of decimals (the package
+// doc's rule); Text columns get 0.
+func (t *Table) decimals() []int {
+	ds := make([]int, len(t.Columns))
+	for i, c := range t.Columns {
+		switch c.Format {
+		case Frac4:
+			ds[i] = 4
+		case Pct1:
+			ds[i] = 1
+		case Sig4:
+			largest := 0.0
+			for _, row := range t.Rows {
+				vs := []float64{row[i].V}
+				if c.CI {
+					vs = append(vs, row[i].Lo, row[i].Hi)
+				}
+				for _, v := range vs {
+					if !math.IsNaN(v) && !math.IsInf(v, 0) {
+						largest = max(largest, math.Abs(v))
+					}
+				}
+			}
+			ds[i] = sig4Decimals(largest)
+		}
+	}
+	return ds
+}
+
+// sig4Decimals is the number of decimals that shows 4 significant digits
+// of v (v >= 0), at least 0. The exponent is read after rounding to 4
+// digits, so that 999.96 (which prints as 1000) counts as a thousand.
+func sig4Decimals(v float64) int {
+	if v == 0 {
+		return 0
+	}
+	s := strconv.FormatFloat(v, 'e', 3, 64)
+	exp, _ := strconv.Atoi(s[strings.IndexByte(s, 'e')+1:])
+	return max(0, 3-exp)
+}
+
+// formatNum prints v with dec decimals; a value that rounds to zero loses
+// its minus sign ("-0.0" reads as a negative number that is not there).
+func formatNum(v float64, dec int) string {
 	if math.IsNaN(v) {
 		return "n/a"
 	}
-	switch f {
-	case Frac4:
-		return strconv.FormatFloat(v, 'f', 4, 64)
-	case Pct1:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	case Int:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	a := math.Abs(v)
-	if a >= 999.95 || v == 0 {
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	dec := 3 - int(math.Floor(math.Log10(a)))
-	return strconv.FormatFloat(v, 'f', dec, 64)
-}
-
-// cellText is the cell as printed in LaTeX and Markdown.
-func cellText(c Column, v Value) string {
-	if c.Format == Text {
-		return v.Text
-	}
-	s := formatNum(v.V, c.Format)
-	if c.CI && !math.IsNaN(v.V) {
-		s += " [" + formatNum(v.Lo, c.Format) + ", " + formatNum(v.Hi, c.Format) + "]"
+	s := strconv.FormatFloat(v, 'f', dec, 64)
+	if strings.Trim(s, "-0.") == "" {
+		s = strings.TrimPrefix(s, "-")
 	}
 	return s
 }
 
-var latexEscaper = strings.NewReplacer(`\`, `\textbackslash{}`, `_`, `\_`, `%`, `\%`, `&`, `\&`, `#`, `\#`, `$`, `\$`, `{`, `\{`, `}`, `\}`, `~`, `\textasciitilde{}`, `^`, `\textasciicircum{}`)
+// cell is one cell as printed in LaTeX and Markdown: the value (or the
+// text) and, in a CI column with a defined value, the interval "[lo, hi]".
+type cell struct {
+	text, ci string
+}
 
-// LaTeX writes the table as a booktabs table environment. Comments come
-// first as % lines; notes follow the tabular in small print.
-func (t *Table) LaTeX(w io.Writer) error {
-	var b strings.Builder
-	for _, c := range t.Comments {
-		fmt.Fprintf(&b, "%% %s\n", c)
+// line is the cell on one line, as in Markdown.
+func (c cell) line() string {
+	if c.ci == "" {
+		return c.text
 	}
-	b.WriteString("\\begin{table}[t]\n\\centering\n\\small\n")
-	fmt.Fprintf(&b, "\\caption{%s}\n", latexEscaper.Replace(t.Caption))
-	if t.Label != "" {
-		fmt.Fprintf(&b, "\\label{%s}\n", t.Label)
-	}
-	b.WriteString("\\begin{tabular}{")
-	for _, c := range t.Columns {
-		if c.Format == Text {
-			b.WriteString("l")
-		} else {
-			b.WriteString("r")
-		}
-	}
-	b.WriteString("}\n\\toprule\n")
-	hs := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		hs[i] = latexEscaper.Replace(c.Header)
-	}
-	b.WriteString(strings.Join(hs, " & ") + " \\\\\n\\midrule\n")
-	for _, row := range t.Rows {
-		cs := make([]string, len(row))
+	return c.text + " " + c.ci
+}
+
+// cells prints every cell of the table with the column's precision.
+func (t *Table) cells() [][]cell {
+	ds := t.decimals()
+	out := make([][]cell, len(t.Rows))
+	for r, row := range t.Rows {
+		out[r] = make([]cell, len(row))
 		for i, v := range row {
-			cs[i] = latexEscaper.Replace(cellText(t.Columns[i], v))
+			c := t.Columns[i]
+			switch {
+			case c.Format == Text:
+				out[r][i] = cell{text: v.Text}
+			case c.CI && !math.IsNaN(v.V):
+				out[r][i] = cell{text: formatNum(v.V, ds[i]), ci: "[" + formatNum(v.Lo, ds[i]) + ", " + formatNum(v.Hi, ds[i]) + "]"}
+			default:
+				out[r][i] = cell{text: formatNum(v.V, ds[i])}
+			}
 		}
-		b.WriteString(strings.Join(cs, " & ") + " \\\\\n")
 	}
-	b.WriteString("\\bottomrule\n\\end{tabular}\n")
-	for _, n := range t.Notes {
-		fmt.Fprintf(&b, "\\par\\smallskip{\\footnotesize %s}\n", latexEscaper.Replace(n))
-	}
-	b.WriteString("\\end{table}\n")
-	_, err := io.WriteString(w, b.String())
-	return err
+	return out
 }
 
 var mdEscaper = strings.NewReplacer(`|`, `\|`)
@@ -151,10 +201,10 @@ func (t *Table) Markdown(w io.Writer) error {
 	}
 	b.WriteString("| " + strings.Join(hs, " | ") + " |\n")
 	b.WriteString("|" + strings.Join(al, "|") + "|\n")
-	for _, row := range t.Rows {
+	for _, row := range t.cells() {
 		cs := make([]string, len(row))
-		for i, v := range row {
-			cs[i] = mdEscaper.Replace(cellText(t.Columns[i], v))
+		for i, c := range row {
+			cs[i] = mdEscaper.Replace(c.line())
 		}
 		b.WriteString("| " + strings.Join(cs, " | ") + " |\n")
 	}
