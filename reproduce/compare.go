@@ -132,6 +132,13 @@ func compare(s cmpSpec) *Comparison {
 	return c
 }
 
+// counts reports whether x is one of its artifact's checks (package
+// agree): an effect or delta with both sides defined. Absolute values are
+// for orientation only.
+func (x *Compared) counts() bool {
+	return (x.Kind == effect || x.Kind == delta) && x.V.Defined()
+}
+
 // Tally counts the verdicts of a set of comparisons.
 type Tally struct {
 	Effects, Direction, Size int // effect and delta cells with both sides defined
@@ -140,8 +147,9 @@ type Tally struct {
 }
 
 func (t *Tally) add(c *Comparison) {
-	for _, x := range c.Rows {
-		if (x.Kind == effect || x.Kind == delta) && x.V.Defined() {
+	for i := range c.Rows {
+		x := &c.Rows[i]
+		if x.counts() {
 			t.Effects++
 			if x.V.Direction {
 				t.Direction++
@@ -176,4 +184,24 @@ func (t *Tally) plus(o Tally) {
 	t.Magnitude += o.Magnitude
 	t.Claims += o.Claims
 	t.Holds += o.Holds
+}
+
+// Checks is the number of checks the verdict weighs: the counted effects
+// and the claims.
+func (t Tally) Checks() int { return t.Effects + t.Claims }
+
+// Verdict applies the verdict rule (package agree) to the checks: a claim
+// that holds agrees in direction and size.
+func (t Tally) Verdict() agree.Outcome {
+	return agree.Judge(t.Size+t.Holds, t.Direction+t.Holds, t.Checks())
+}
+
+// tally counts one artifact's comparisons and claims.
+func tally(r *Result) Tally {
+	var t Tally
+	for _, c := range r.Compare {
+		t.add(c)
+	}
+	t.addClaims(r.Claims)
+	return t
 }

@@ -14,6 +14,11 @@
 // and figures (bootstrap and every simulation are seeded; no wall-clock
 // time reaches an output).
 //
-// Subpackages: agree (the agreement rule), published (the reference data),
-// trace (series the metrics package does not derive).
+// Every artifact gets a verdict (reproduced, partly, not reproduced, not
+// comparable) by the rule of package agree, in REPORT.md and in the
+// machine-readable summary (summary.json, summary.csv, verdicts.csv).
+//
+// Subpackages: agree (the agreement and verdict rules), published (the
+// reference data and the bibliography of the sources), trace (series the
+// metrics package does not derive).
 package reproduce

@@ -61,7 +61,8 @@ func (s *stager) figure(rel string, f bplot.Figure) error {
 }
 
 // write stages every output of the reproduction and commits them together.
-// REPORT.md is written only when every artifact was built (report).
+// REPORT.md and the summary files are written only when every artifact
+// was built (report).
 func write(opt *Options, env *Env, results []*built, report bool) (*Summary, error) {
 	if err := mkdirs(opt.Out); err != nil {
 		return nil, err
@@ -99,7 +100,7 @@ func write(opt *Options, env *Env, results []*built, report bool) (*Summary, err
 	}
 	sum := &Summary{Artifacts: len(results)}
 	if report {
-		if err := s.stage("REPORT.md", func(w io.Writer) error { return writeReport(w, opt, env, results) }); err != nil {
+		if err := stageReport(s, opt, env, results); err != nil {
 			return fail(err)
 		}
 		sum.Report = filepath.Join(opt.Out, "REPORT.md")

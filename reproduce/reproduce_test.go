@@ -3,6 +3,7 @@ package reproduce
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -84,8 +85,10 @@ func TestReproducible(t *testing.T) {
 }
 
 // TestQuickGolden runs the whole quick reproduction (make reproduce-quick)
-// and compares every table and every figure's data with the golden files
-// in testdata/golden/quick/: a change that moves any reproduced number
+// and compares every table, every figure's data and the summary of the
+// comparisons with the golden files in testdata/golden/quick/, and
+// REPORT.md with the summary (checkReport): a change that moves any
+// reproduced number
 // must update them (go test ./reproduce -run TestQuickGolden -update), and
 // the diff shows which numbers moved. The code version in the provenance
 // comments and the output directory are replaced by placeholders.
@@ -106,6 +109,24 @@ func TestQuickGolden(t *testing.T) {
 		}
 		got[rel] = normalise(b, out)
 	}
+	// The summary of every comparison and claim is golden too, and says
+	// what REPORT.md says.
+	for _, name := range []string{"summary.json", "summary.csv", "verdicts.csv"} {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[name] = normalise(b, out)
+	}
+	var sum reportSummary
+	if err := json.Unmarshal(got["summary.json"], &sum); err != nil {
+		t.Fatal(err)
+	}
+	report, err := os.ReadFile(filepath.Join(out, "REPORT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, string(report), &sum)
 	dir := filepath.Join("testdata", "golden", "quick")
 	for rel, b := range got {
 		golden.Check(t, filepath.Join(dir, rel), b)
@@ -205,8 +226,9 @@ func TestBadInput(t *testing.T) {
 }
 
 // TestReportSections writes REPORT.md for a small reproduction: the rule,
-// the summary row of every artifact, the findings and each artifact's
-// comparison and claims are there.
+// the summary row and verdict of every artifact, the generated findings
+// (and not the full run's) and each artifact's comparison and claims are
+// there.
 func TestReportSections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs simulations")
@@ -226,9 +248,15 @@ func TestReportSections(t *testing.T) {
 		"## The agreement rule", "Quick mode", "## Summary", "[Table A.10](#ballast-table-a10)", "[Simulation Results table](#blog-rust-table)",
 		"## Findings", "<a id=\"blog-rust-table\"></a>", "**Published Table A.10 vs ours** (effects relative to no_reset)",
 		"| Source says | Test | Ours | Holds |", "reduces total cluster unavailability by 84%", "## Not reproduced here", "etcd/raft prototype",
+		"| Claims | Verdict |", "**Verdict** of each artifact", "Verdicts of the 2 artifacts: ", "**Disagreements in this run**", "**Why we disagree.**",
+		"## Blog post, Rust-simulator table [mlog-ballast]", "## Sources", "- [ballast] Qizhi Wang (2025).",
 	} {
 		if !strings.Contains(r, want) {
 			t.Errorf("REPORT.md lacks %q", want)
 		}
 	}
+	if strings.Contains(r, "../shared") {
+		t.Error("REPORT.md cites the team's notes outside the repository")
+	}
+	checkReport(t, r, summarize(&opt, results))
 }

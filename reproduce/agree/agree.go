@@ -19,6 +19,17 @@
 //     is within a factor of 2 of the published one. This is reported for
 //     orientation only: absolute times follow from scenario parameters the
 //     papers lost or never gave.
+//
+// Each artifact (a table or figure of a source) gets a verdict from its
+// checks: every effect with both sides defined, and every claim of the
+// text (a claim agrees in direction and size when it holds). Absolute
+// magnitudes and rank correlations are for orientation and do not count.
+//
+//   - reproduced: at least 90 % of the checks agree in direction and size;
+//   - partly: otherwise, at least half agree in direction;
+//   - not reproduced: fewer than half agree even in direction;
+//   - not comparable: no check (nothing published to compare, or every
+//     effect undefined).
 package agree
 
 import (
@@ -182,4 +193,56 @@ func pearson(x, y []float64) float64 {
 		return math.NaN()
 	}
 	return sxy / math.Sqrt(sxx*syy)
+}
+
+// Outcome is an artifact's verdict.
+type Outcome int
+
+const (
+	NotComparable Outcome = iota
+	NotReproduced
+	Partly
+	Reproduced
+)
+
+// Outcomes lists every verdict, best first (the order reports count them in).
+var Outcomes = []Outcome{Reproduced, Partly, NotReproduced, NotComparable}
+
+func (o Outcome) String() string {
+	switch o {
+	case Reproduced:
+		return "reproduced"
+	case Partly:
+		return "partly"
+	case NotReproduced:
+		return "not reproduced"
+	}
+	return "not comparable"
+}
+
+// The verdict's thresholds, in percent of the checks: ReproducedPct must
+// agree in direction and size, PartlyPct at least in direction. 90 % lets
+// the odd cell of a large table change class through seed noise (the flat
+// band is only ±5 %) without demoting the table; with three classes a
+// guessed direction agrees about a third of the time, so agreement in fewer
+// than half of the checks is no evidence that the effects carry over.
+// Integers, so that a share exactly at a threshold is compared exactly.
+const (
+	ReproducedPct = 90
+	PartlyPct     = 50
+)
+
+// Judge is the verdict on checks checks, of which size agree in direction
+// and size and direction at least in direction (size <= direction <=
+// checks).
+func Judge(size, direction, checks int) Outcome {
+	switch {
+	case checks == 0:
+		return NotComparable
+	case 100*size >= ReproducedPct*checks:
+		return Reproduced
+	case 100*direction >= PartlyPct*checks:
+		return Partly
+	}
+	return NotReproduced
 }

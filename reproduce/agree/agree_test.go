@@ -2,6 +2,7 @@ package agree
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -92,5 +93,37 @@ func TestSpearman(t *testing.T) {
 	}
 	if got := Spearman([]float64{1, math.NaN(), 3}, []float64{1, 2, 3}); !math.IsNaN(got) {
 		t.Errorf("two pairs left: %v, want NaN", got)
+	}
+}
+
+// TestJudge works the verdict rule through hand-made counts, at and beside
+// each threshold.
+func TestJudge(t *testing.T) {
+	for _, c := range []struct {
+		size, direction, checks int
+		want                    Outcome
+	}{
+		{0, 0, 0, NotComparable},         // nothing to compare
+		{1, 1, 1, Reproduced},            // a single claim that holds
+		{0, 0, 1, NotReproduced},         // ... and one that does not
+		{9, 9, 10, Reproduced},           // exactly 90 % in size
+		{63, 63, 70, Reproduced},         // 90 % again, where 0.9*70 rounds above 63 in floating point
+		{8, 10, 10, Partly},              // every direction, too few sizes
+		{0, 5, 10, Partly},               // exactly half in direction
+		{4, 4, 9, NotReproduced},         // just under half
+		{2, 2, 18, NotReproduced},        // Table 6's quick run: chance level
+		{55 + 3, 58 + 3, 64, Reproduced}, // Table 1's quick run: 55/60 sizes, 3/4 claims
+		{1 + 1, 8 + 1, 15, Partly},       // the blog: directions mostly agree, sizes not
+	} {
+		if got := Judge(c.size, c.direction, c.checks); got != c.want {
+			t.Errorf("Judge(%d, %d, %d) = %v, want %v", c.size, c.direction, c.checks, got, c.want)
+		}
+	}
+	var names []string
+	for _, o := range Outcomes {
+		names = append(names, o.String())
+	}
+	if got := strings.Join(names, ", "); got != "reproduced, partly, not reproduced, not comparable" {
+		t.Errorf("Outcomes: %s", got)
 	}
 }

@@ -62,12 +62,12 @@ func TestBadFiles(t *testing.T) {
 	}
 	const head = "source: {document: d, cite: ballast, section: s, table: T, numbering: stated}\ntitle: t\n"
 	write("unknown", head+"columns: [{key: a, label: A, unit: ms}]\nrows: [{key: r, label: R, cells: {a: {value: 1}}}]\nbogus: 1\n")
-	write("badcite", "source: {document: d, cite: ../shared/x.txt, section: s, table: T}\ntitle: t\ncolumns: [{key: a}]\nrows: [{key: r}]\n")
+	write("badcite", "source: {document: d, cite: ../notes/x.txt, section: s, table: T}\ntitle: t\ncolumns: [{key: a}]\nrows: [{key: r}]\n")
 	write("badcol", head+"columns: [{key: a, label: A, unit: ms}]\nrows:\n  - key: r\n    label: R\n    cells: {b: {value: 1}}\n")
 	for name, want := range map[string]string{
 		"unknown": "unknown.yaml:5",
 		"badcol":  "badcol.yaml:7: rows[0].cells.b: no such column",
-		"badcite": `badcite.yaml:1: source.cite: "../shared/x.txt"; allowed: ballast, dynatune,`,
+		"badcite": `badcite.yaml:1: source.cite: "../notes/x.txt"; allowed: ballast, dynatune,`,
 		"missing": "missing.yaml: no such file",
 	} {
 		_, err := Load(dir, name)
