@@ -24,6 +24,7 @@ import (
 	"github.com/ballast-bench/ballast/sim/fast"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
+	"github.com/ballast-bench/ballast/sim/simtest"
 )
 
 // engines are the engines under test.
@@ -278,45 +279,6 @@ func three(durationS float64) *scenario.Scenario {
 		Network: scenario.Network{Default: scenario.Link{BaseDelayMS: ptr(10.0)}}}
 }
 
-// tuner exercises every hook: node i asks for (300 + 100 i) ms deadlines
-// (arm i%2); followers piggyback 20 ms on their responses and the leader
-// adopts it as that follower's heartbeat interval; the leader piggybacks
-// 1000 + follower on heartbeats; it enters safe mode after a failed
-// attempt and leaves it on a win.
-type tuner struct {
-	node     int
-	seen     *[]seenHB
-	failures int
-}
-
-type seenHB struct {
-	node int
-	hb   policy.Heartbeat
-}
-
-func (p *tuner) Deadline(*policy.Observation) policy.Decision {
-	return policy.Decision{DeadlineUS: int64(300+100*p.node) * 1000, Arm: p.node % 2}
-}
-func (p *tuner) ElectionDone(r policy.ElectionResult) {
-	if r.Outcome == policy.TimedOut {
-		p.failures++
-	} else if r.Outcome == policy.Won {
-		p.failures = 0
-	}
-}
-func (p *tuner) InSafeMode() bool                 { return p.failures >= 1 }
-func (p *tuner) OnHeartbeat(hb *policy.Heartbeat) { *p.seen = append(*p.seen, seenHB{p.node, *hb}) }
-func (p *tuner) ReplyValue() int64                { return 20_000 }
-func (p *tuner) HeartbeatValue(f int) int64       { return int64(1000 + f) }
-func (p *tuner) BecameLeader(int64) int64         { return 0 }
-func (p *tuner) FollowerReply(_ int, _, v int64) int64 {
-	return v
-}
-
-func tunerFactory(seen *[]seenHB) policy.Factory {
-	return func(node int, _ *rand.Rand) policy.Policy { return &tuner{node: node, seen: seen} }
-}
-
 // TestHeartbeatTunerHooks: the Host serves a heartbeat-tuning policy the
 // same way on every engine. Node 0 (300 ms) wins term 1; the followers'
 // replies set their intervals to 20 ms (one heartbeat_interval row per
@@ -325,8 +287,8 @@ func tunerFactory(seen *[]seenHB) policy.Factory {
 // leader measured.
 func TestHeartbeatTunerHooks(t *testing.T) {
 	forEngines(t, func(t *testing.T, eng sim.Engine) {
-		var seen []seenHB
-		evs := mustRun(t, eng, three(1), tunerFactory(&seen), 1)
+		var seen []simtest.SeenHeartbeat
+		evs := mustRun(t, eng, three(1), simtest.TunerFactory(&seen), 1)
 		if _, err := check(three(1), eng.Name(), evs); err != nil {
 			t.Fatal(err)
 		}
@@ -357,14 +319,14 @@ func TestHeartbeatTunerHooks(t *testing.T) {
 			t.Fatal("no heartbeat observed by follower policies")
 		}
 		for _, s := range seen {
-			if s.hb.Value != int64(1000+s.node) || s.hb.Leader != 0 || s.hb.Term != 1 {
-				t.Errorf("node %d got %+v, want value %d from leader 0 in term 1", s.node, s.hb, 1000+s.node)
+			if s.HB.Value != int64(1000+s.Node) || s.HB.Leader != 0 || s.HB.Term != 1 {
+				t.Errorf("node %d got %+v, want value %d from leader 0 in term 1", s.Node, s.HB, 1000+s.Node)
 			}
-			if s.hb.Seq == 0 || s.hb.NowUS-s.hb.SentUS != 10_000 {
-				t.Errorf("bad heartbeat %+v", s.hb)
+			if s.HB.Seq == 0 || s.HB.NowUS-s.HB.SentUS != 10_000 {
+				t.Errorf("bad heartbeat %+v", s.HB)
 			}
 		}
-		if rtt := seen[len(seen)-1].hb.LeaderRTTUS; rtt != 20_000 {
+		if rtt := seen[len(seen)-1].HB.LeaderRTTUS; rtt != 20_000 {
 			t.Errorf("leader RTT piggybacked %d, want 20000", rtt)
 		}
 	})
@@ -379,8 +341,8 @@ func TestSafetyModeIsLogged(t *testing.T) {
 	forEngines(t, func(t *testing.T, eng sim.Engine) {
 		s := three(2)
 		s.Partitions = []scenario.Partition{{AtS: 0, DurationS: 10, Groups: [][]int{{0}, {1}, {2}}}}
-		var seen []seenHB
-		evs := mustRun(t, eng, s, tunerFactory(&seen), 1)
+		var seen []simtest.SeenHeartbeat
+		evs := mustRun(t, eng, s, simtest.TunerFactory(&seen), 1)
 		firstFail := map[int16]int64{}
 		enters := map[int16]int64{}
 		for _, e := range evs {

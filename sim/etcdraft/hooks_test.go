@@ -1,47 +1,12 @@
 package etcdraft
 
 import (
-	"math/rand/v2"
 	"testing"
 
 	"github.com/ballast-bench/ballast/eventlog"
-	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim/scenario"
+	"github.com/ballast-bench/ballast/sim/simtest"
 )
-
-// tuner exercises the heartbeat hooks: followers piggyback 20 ms, the
-// leader adopts it as that follower's interval, and followers record what
-// the leader piggybacked. Node i's deadline is (300 + 100 i) ms, so node 0
-// leads term 1 from 320 ms.
-type tuner struct {
-	node     int
-	seen     *[]seenHB
-	failures int
-}
-
-type seenHB struct {
-	node int
-	hb   policy.Heartbeat
-}
-
-func (p *tuner) Deadline(*policy.Observation) policy.Decision {
-	return policy.Decision{DeadlineUS: int64(300+100*p.node) * 1000, Arm: p.node % 2}
-}
-func (p *tuner) ElectionDone(r policy.ElectionResult) {
-	if r.Outcome == policy.TimedOut {
-		p.failures++
-	} else if r.Outcome == policy.Won {
-		p.failures = 0
-	}
-}
-func (p *tuner) InSafeMode() bool                 { return p.failures >= 1 }
-func (p *tuner) OnHeartbeat(hb *policy.Heartbeat) { *p.seen = append(*p.seen, seenHB{p.node, *hb}) }
-func (p *tuner) ReplyValue() int64                { return 20_000 }
-func (p *tuner) HeartbeatValue(f int) int64       { return int64(1000 + f) }
-func (p *tuner) BecameLeader(int64) int64         { return 0 }
-func (p *tuner) FollowerReply(_ int, _, v int64) int64 {
-	return v
-}
 
 // TestTunedHeartbeatsKeepCheckQuorumPeriod: a heartbeat-tuning policy gets
 // its per-follower 20 ms heartbeats, while raft's clock, and with it
@@ -58,8 +23,8 @@ func TestTunedHeartbeatsKeepCheckQuorumPeriod(t *testing.T) {
 		s.DurationS = 1.5
 		s.Partitions = []scenario.Partition{{AtS: 1, DurationS: 2, Isolate: []int{0}}}
 	})
-	var seen []seenHB
-	evs := checked(t, s, func(node int, _ *rand.Rand) policy.Policy { return &tuner{node: node, seen: &seen} })
+	var seen []simtest.SeenHeartbeat
+	evs := checked(t, s, simtest.TunerFactory(&seen))
 	var intervals, stepDowns int
 	sentAt := map[int16][]int64{}
 	for _, e := range evs {
@@ -101,14 +66,14 @@ func TestTunedHeartbeatsKeepCheckQuorumPeriod(t *testing.T) {
 		t.Fatal("no heartbeat observed by follower policies")
 	}
 	for _, s := range seen {
-		if s.hb.Value != int64(1000+s.node) || s.hb.Term != uint64(s.hb.Leader+1) {
-			t.Errorf("node %d got heartbeat %+v, want value %d (node 0 leads term 1, node 1 term 2)", s.node, s.hb, 1000+s.node)
+		if s.HB.Value != int64(1000+s.Node) || s.HB.Term != uint64(s.HB.Leader+1) {
+			t.Errorf("node %d got heartbeat %+v, want value %d (node 0 leads term 1, node 1 term 2)", s.Node, s.HB, 1000+s.Node)
 		}
-		if s.hb.Seq == 0 || s.hb.NowUS-s.hb.SentUS != 10_000 {
-			t.Errorf("bad heartbeat %+v", s.hb)
+		if s.HB.Seq == 0 || s.HB.NowUS-s.HB.SentUS != 10_000 {
+			t.Errorf("bad heartbeat %+v", s.HB)
 		}
 	}
-	if rtt := seen[len(seen)-1].hb.LeaderRTTUS; rtt != 20_000 {
+	if rtt := seen[len(seen)-1].HB.LeaderRTTUS; rtt != 20_000 {
 		t.Errorf("leader RTT piggybacked %d, want 20000", rtt)
 	}
 }
