@@ -381,36 +381,47 @@ func splitPath(path string) []string {
 	return steps
 }
 
-// pathAtLine finds the dotted path of the mapping key named key on line.
-func pathAtLine(root *yaml.Node, line int, key string) string {
+// findPath walks root in document order and returns the path of the
+// first node for which match is true ("" if none): key is the mapping key
+// of a mapping's value (nil for a sequence element), parent the
+// collection that holds n.
+func findPath(root *yaml.Node, match func(n, key, parent *yaml.Node) bool) string {
 	var found string
-	var walk func(n *yaml.Node, path string)
-	walk = func(n *yaml.Node, path string) {
-		if found != "" {
-			return
+	var walk func(n, key, parent *yaml.Node, path string) bool
+	walk = func(n, key, parent *yaml.Node, path string) bool {
+		if parent != nil && match(n, key, parent) {
+			found = path
+			return true
 		}
 		switch n.Kind {
 		case yaml.DocumentNode:
 			for _, c := range n.Content {
-				walk(c, path)
+				if walk(c, nil, nil, path) {
+					return true
+				}
 			}
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				k := n.Content[i]
-				p := join(path, k.Value)
-				if k.Line == line && k.Value == key {
-					found = p
-					return
+				if walk(n.Content[i+1], n.Content[i], n, join(path, n.Content[i].Value)) {
+					return true
 				}
-				walk(n.Content[i+1], p)
 			}
 		case yaml.SequenceNode:
 			for i, c := range n.Content {
-				walk(c, fmt.Sprintf("%s[%d]", path, i))
+				if walk(c, nil, n, fmt.Sprintf("%s[%d]", path, i)) {
+					return true
+				}
 			}
 		}
+		return false
 	}
-	walk(root, "")
+	walk(root, nil, nil, "")
+	return found
+}
+
+// pathAtLine finds the dotted path of the mapping key named key on line.
+func pathAtLine(root *yaml.Node, line int, key string) string {
+	found := findPath(root, func(_, k, _ *yaml.Node) bool { return k != nil && k.Line == line && k.Value == key })
 	if found == "" {
 		return key
 	}
@@ -420,77 +431,22 @@ func pathAtLine(root *yaml.Node, line int, key string) string {
 // pathOfNode finds the path of the value node at line and column (the
 // first value on the line if column is 0).
 func pathOfNode(root *yaml.Node, line, column int) string {
-	if column == 0 {
-		return pathOfValueAtLine(root, line)
+	found := ""
+	if column != 0 {
+		found = findPath(root, func(n, _, _ *yaml.Node) bool { return n.Line == line && n.Column == column })
 	}
-	var found string
-	var walk func(n *yaml.Node, path string)
-	walk = func(n *yaml.Node, path string) {
-		if found != "" {
-			return
-		}
-		if n.Line == line && n.Column == column && path != "" {
-			found = path
-			return
-		}
-		switch n.Kind {
-		case yaml.DocumentNode:
-			for _, c := range n.Content {
-				walk(c, path)
-			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				walk(n.Content[i+1], join(path, n.Content[i].Value))
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				walk(c, fmt.Sprintf("%s[%d]", path, i))
-			}
-		}
-	}
-	walk(root, "")
 	if found == "" {
 		return pathOfValueAtLine(root, line)
 	}
 	return found
 }
 
-// pathOfValueAtLine finds the path of the first scalar value on line.
+// pathOfValueAtLine finds the path of the first value on line: a scalar,
+// or a mapping's value that is a sequence (a flow list on the key's line).
 func pathOfValueAtLine(root *yaml.Node, line int) string {
-	var found string
-	var walk func(n *yaml.Node, path string)
-	walk = func(n *yaml.Node, path string) {
-		if found != "" {
-			return
-		}
-		switch n.Kind {
-		case yaml.DocumentNode:
-			for _, c := range n.Content {
-				walk(c, path)
-			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				v := n.Content[i+1]
-				p := join(path, n.Content[i].Value)
-				if v.Line == line && (v.Kind == yaml.ScalarNode || v.Kind != n.Kind) {
-					found = p
-					return
-				}
-				walk(v, p)
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				p := fmt.Sprintf("%s[%d]", path, i)
-				if c.Line == line && c.Kind == yaml.ScalarNode {
-					found = p
-					return
-				}
-				walk(c, p)
-			}
-		}
-	}
-	walk(root, "")
-	return found
+	return findPath(root, func(n, _, parent *yaml.Node) bool {
+		return n.Line == line && (n.Kind == yaml.ScalarNode || parent.Kind == yaml.MappingNode && n.Kind != yaml.MappingNode)
+	})
 }
 
 // allowedFields lists the YAML keys the Go type declares at the mapping that
