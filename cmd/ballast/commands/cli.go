@@ -127,6 +127,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 		subs = append(subs, cmd)
 	}
 	slices.SortFunc(subs, func(a, b *cli.Command) int { return strings.Compare(a.Name, b.Name) })
+	cli.VersionPrinter = printVersion
 	return &cli.Command{
 		Name:  "ballast",
 		Usage: "benchmark Raft election-timeout policies reproducibly",
@@ -135,7 +136,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			"event to Parquet, and compares election-timeout policies on identical seeds.",
 		Writer:    stdout,
 		ErrWriter: stderr,
-		Version:   strings.TrimPrefix(versionLine(), "ballast "),
+		Version:   strings.TrimPrefix(versionLine(), "ballast "), // printed by printVersion
 		// "--set thr=40,180" is one list parameter, not two flags: a value
 		// is split at commas only where a flag says so (listFlag).
 		DisableSliceFlagSeparator: true,
@@ -190,3 +191,7 @@ func joinNames(names []string) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// printVersion prints --version as 'ballast version' does (urfave's
+// default says "ballast version VERSION").
+func printVersion(cmd *cli.Command) { fmt.Fprintln(cmd.Root().Writer, versionLine()) }
