@@ -18,7 +18,7 @@ import (
 // The test fails if the registry and this list disagree, so a policy cannot
 // be added without being run here.
 var roster = []string{
-	"random", "static", "static_conservative", "backoff", "rtt_heuristic", "phi_accrual",
+	"random", "static", "etcd", "static_conservative", "backoff", "rtt_heuristic", "phi_accrual",
 	"quantile_decay", "bandit_qdecay", "dynatune_et", "dynatune_joint", "dynatune",
 	"bandit_safe", "bandit_ts_safe", "bandit_safe_ln", "oracle_hint", "oracle_best_per_regime",
 	"neurosym",

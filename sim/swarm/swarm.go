@@ -42,7 +42,7 @@ var uniform = []string{"random", "static"}
 
 // Others are the policies whose cases are checked for safety only.
 var Others = []string{"bandit_safe", "bandit_ts_safe", "bandit_qdecay", "backoff", "rtt_heuristic", "phi_accrual",
-	"dynatune", "dynatune_et", "dynatune_joint", "quantile_decay"}
+	"dynatune", "dynatune_et", "dynatune_joint", "quantile_decay", "etcd"}
 
 // Generate makes the case of seed.
 func Generate(seed uint64) *Case {
