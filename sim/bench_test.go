@@ -2,9 +2,12 @@ package sim_test
 
 import (
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/ballast-bench/ballast/sim"
+	"github.com/ballast-bench/ballast/sim/dist"
+	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
 // BenchmarkEngine measures each engine's throughput with logging off on
@@ -34,6 +37,56 @@ func BenchmarkEngine(b *testing.B) {
 				runtime.ReadMemStats(&after)
 				b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(events), "allocs/event")
 				b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+				b.ReportMetric(float64(events)/float64(b.N), "events/run")
+			})
+		}
+	}
+}
+
+// BenchmarkDeployment measures what the real-deployment keys cost on
+// wan_main (5 nodes, 60 s) with the random policy: none (the baseline of
+// BenchmarkEngine), a disk (lognormal fsync, median 2 ms), timer noise
+// (exponential, mean 0.5 ms), and both with leaders that sleep.
+func BenchmarkDeployment(b *testing.B) {
+	variants := []struct {
+		name string
+		set  func(s *scenario.Scenario)
+	}{
+		{"none", func(*scenario.Scenario) {}},
+		{"storage", func(s *scenario.Scenario) {
+			s.Storage = &scenario.Storage{Fsync: &dist.Spec{Dist: "lognormal", MedianMS: ptr(2.0), Sigma: ptr(0.5)}}
+		}},
+		{"timer_jitter", func(s *scenario.Scenario) {
+			s.NodesTimerJitter = &dist.Spec{Dist: "exponential", MeanMS: ptr(0.5)}
+		}},
+		{"all", func(s *scenario.Scenario) {
+			s.Storage = &scenario.Storage{Fsync: &dist.Spec{Dist: "lognormal", MedianMS: ptr(2.0), Sigma: ptr(0.5)}}
+			s.NodesTimerJitter = &dist.Spec{Dist: "exponential", MeanMS: ptr(0.5)}
+			s.Raft.TimerReset = scenario.TimerResetPaper
+			for i := range s.Crashes {
+				s.Crashes[i].Mode = scenario.CrashSleep
+			}
+		}},
+	}
+	for _, eng := range engines {
+		for _, v := range variants {
+			b.Run(eng.Name()+"/"+v.name, func(b *testing.B) {
+				s := *mustScenario(b, "wan_main")
+				s.Crashes = slices.Clone(s.Crashes)
+				v.set(&s)
+				f := mustPolicy(b, "random")
+				var events int64
+				seed := uint64(0)
+				b.ReportAllocs()
+				for b.Loop() {
+					seed++
+					res, err := eng.Run(&sim.Config{Scenario: &s, Seed: seed, Policy: f})
+					if err != nil {
+						b.Fatal(err)
+					}
+					events += res.Events
+				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
 				b.ReportMetric(float64(events)/float64(b.N), "events/run")
 			})

@@ -6,11 +6,17 @@ package sim_test
 // engines.
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/sim"
+	"github.com/ballast-bench/ballast/sim/dist"
+	"github.com/ballast-bench/ballast/sim/fast"
 	"github.com/ballast-bench/ballast/sim/scenario"
+	"github.com/ballast-bench/ballast/sim/simtest"
 )
 
 // pair is two nodes on constant links of delayMS with heartbeat hbMS: a
@@ -126,4 +132,220 @@ func TestEtcdTimerOnTicks(t *testing.T) {
 			}
 		}
 	})
+}
+
+// rowsOf lists "kind node@ms" (µs where not whole ms) of the rows of the
+// given kinds with time in [fromUS, toUS).
+func rowsOf(evs []eventlog.Event, fromUS, toUS int64, kinds ...eventlog.Kind) []string {
+	var out []string
+	for _, e := range evs {
+		if e.TimeUS < fromUS || e.TimeUS >= toUS || !slices.Contains(kinds, e.Kind) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s %d@%v t%d p%d v%d", e.Kind, e.Node, float64(e.TimeUS)/1000, e.Term, e.Peer, e.Value))
+	}
+	return out
+}
+
+// TestStorageTrace: three nodes on constant 10 ms links whose fsync takes
+// 5 ms; node i's timer is (100 + 50 i) ms. Worked by hand:
+//
+//	100 ms  node 0 times out, becomes candidate of term 1 and persists the
+//	        term and its self-vote: its vote requests leave at 105 ms.
+//	115 ms  nodes 1 and 2 get them, move to term 1 and grant: the new
+//	        term and the vote are one fsync, so the grants leave at 120 ms.
+//	130 ms  node 0 counts the first grant and leads (without storage:
+//	        120 ms). A leader sends in parallel with its write: its
+//	        appends (with the no-op entry of its term) leave at 130 ms,
+//	140 ms  arrive, and the followers persist the entry before they
+//	        acknowledge: at 145 ms.
+func TestStorageTrace(t *testing.T) {
+	forEngines(t, func(t *testing.T, eng sim.Engine) {
+		s := three(0.2)
+		s.Storage = &scenario.Storage{Fsync: &dist.Spec{Dist: "constant", ValueMS: ptr(5.0)}}
+		evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
+		if _, err := check(s, eng.Name(), evs); err != nil {
+			t.Fatal(err)
+		}
+		got := rowsOf(evs, 0, 146_000, eventlog.VoteSent, eventlog.VoteGranted, eventlog.BecameLeader, eventlog.HeartbeatRespSent)
+		want := []string{
+			"vote_sent 0@105 t1 p1 v0", "vote_sent 0@105 t1 p2 v0",
+			"vote_granted 1@120 t1 p0 v0", "vote_granted 2@120 t1 p0 v0",
+			"became_leader 0@130 t1 p-1 v0",
+			"heartbeat_resp_sent 1@145 t1 p0 v0", "heartbeat_resp_sent 2@145 t1 p0 v0",
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("rows:\n got %q\nwant %q", got, want)
+		}
+	})
+}
+
+// TestTimerJitterTrace: every timer fires 3 ms late (constant noise) on
+// the same cluster without storage. Node 0's 100 ms timer fires at 103
+// ms; its votes return at 123 ms, when it leads and sends its first
+// heartbeats (appends) at once. Its heartbeat timer, set for 173 ms,
+// fires at 176 ms, and the next, set 50 ms after that, at 229 ms.
+func TestTimerJitterTrace(t *testing.T) {
+	forEngines(t, func(t *testing.T, eng sim.Engine) {
+		s := three(0.25)
+		s.NodesTimerJitter = &dist.Spec{Dist: "constant", ValueMS: ptr(3.0)}
+		evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
+		if _, err := check(s, eng.Name(), evs); err != nil {
+			t.Fatal(err)
+		}
+		got := rowsOf(evs, 0, 124_000, eventlog.Timeout, eventlog.BecameLeader)
+		want := []string{"timeout 0@103 t0 p-1 v0", "became_leader 0@123 t1 p-1 v0"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("rows:\n got %q\nwant %q", got, want)
+		}
+		var beats []string
+		for _, r := range rowsOf(evs, 150_000, 250_000, eventlog.HeartbeatSent) {
+			beats = append(beats, r[:strings.Index(r, " t")])
+		}
+		want = []string{"heartbeat_sent 0@176", "heartbeat_sent 0@176", "heartbeat_sent 0@229", "heartbeat_sent 0@229"}
+		if !slices.Equal(beats, want) {
+			t.Fatalf("heartbeats from 150 ms:\n got %q\nwant %q", beats, want)
+		}
+	})
+}
+
+// TestSleepTrace: the leader sleeps instead of dying. Node 0 leads from
+// 120 ms; its heartbeats (every 50 ms from 120 ms) last reach the others
+// at 280 ms. It falls asleep at 300 ms for 300 ms: no crash row, a pause.
+// Node 1's timer (150 ms after 280 ms) fires at 430 ms; node 2 grants at
+// 440 ms (moving to term 2), so node 1 leads term 2 at 450 ms. Node 0's copy of the request
+// waits in its inbox; at 600 ms it wakes, handles it first (term 2: it
+// steps down) and grants, as it has not voted in term 2.
+func TestSleepTrace(t *testing.T) {
+	forEngines(t, func(t *testing.T, eng sim.Engine) {
+		s := three(0.7)
+		s.Crashes = []scenario.Crash{{Node: scenario.LeaderTarget, AtS: 0.3, RestartAfterMS: ptr(300.0), Mode: scenario.CrashSleep}}
+		evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
+		if _, err := check(s, eng.Name(), evs); err != nil {
+			t.Fatal(err)
+		}
+		got := rowsOf(evs, 200_000, 700_000, eventlog.Crash, eventlog.Restart, eventlog.PauseStart, eventlog.PauseEnd,
+			eventlog.Timeout, eventlog.BecameLeader, eventlog.BecameFollower)
+		want := []string{
+			"pause_start 0@300 t1 p-1 v300000",
+			"timeout 1@430 t1 p-1 v0",
+			fmt.Sprintf("became_follower 2@440 t2 p-1 v%d", eventlog.FollowerHigherTerm),
+			"became_leader 1@450 t2 p-1 v0",
+			"pause_end 0@600 t1 p-1 v0",
+			fmt.Sprintf("became_follower 0@600 t2 p-1 v%d", eventlog.FollowerHigherTerm),
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("rows:\n got %q\nwant %q", got, want)
+		}
+	})
+}
+
+// TestSleepDuringPause: node 0's pauses (constant: 250 ms gap, 200 ms
+// long) put it in a pause from 250 to 450 ms; a sleep from 300 ms for
+// 300 ms extends it to one stall until 600 ms (a second pause_start at
+// 300 ms, of 300 ms, and one pause_end); the pause's own end at 450 ms
+// does not wake it. Its next pause starts one gap after the pause's end
+// (700 ms).
+func TestSleepDuringPause(t *testing.T) {
+	forEngines(t, func(t *testing.T, eng sim.Engine) {
+		s := three(1)
+		s.Pauses = []scenario.Pause{{Nodes: []int{0}, Gap: &dist.Spec{Dist: "constant", ValueMS: ptr(250.0)},
+			Duration: &dist.Spec{Dist: "constant", ValueMS: ptr(200.0)}}}
+		s.Crashes = []scenario.Crash{{Node: "0", AtS: 0.3, RestartAfterMS: ptr(300.0), Mode: scenario.CrashSleep}}
+		evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
+		if _, err := check(s, eng.Name(), evs); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rowsOf(evs, 0, 1_000_000, eventlog.PauseStart, eventlog.PauseEnd) {
+			got = append(got, r[:strings.Index(r, " t")]+r[strings.Index(r, " v"):])
+		}
+		want := []string{"pause_start 0@250 v200000", "pause_start 0@300 v300000", "pause_end 0@600 v0",
+			"pause_start 0@700 v200000", "pause_end 0@900 v0"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("rows:\n got %q\nwant %q", got, want)
+		}
+	})
+}
+
+// TestStorageGroupCommit: a disk slower than the write rate. Followers'
+// fsyncs take 120 ms, the leader's 0.1 ms; proposals every 1 ms give
+// every heartbeat (every 50 ms) new entries. Node 0 (timer 300 ms) votes
+// at 300.1 ms, the followers write the new term and their votes from
+// 310.1 to 430.1 ms, and node 0 leads at 440.1 ms; its heartbeats reach
+// the followers at 450.1, 500.1, 550.1, ... ms. Group commit: a heartbeat
+// that arrives while an fsync runs waits for it and joins the next one;
+// one that arrives while the next is already waiting joins that. At node
+// 1: 450.1 finds the disk idle (acknowledged at 570.1: 120 ms); 500.1
+// waits for the running fsync and the next (to 690.1: 190 ms); 550.1
+// joins that one (140 ms); 600.1 comes while it runs (to 810.1: 210 ms);
+// 650.1 joins (160); 700.1 runs into the next (to 930.1: 230); 750.1
+// joins (180); 800.1 joins too, the next not having started (130): never
+// more than two fsyncs after the receipt, and the backlog never grows.
+func TestStorageGroupCommit(t *testing.T) {
+	s := three(5)
+	s.Raft.ProposalIntervalMS = 1
+	slow := dist.Spec{Dist: "constant", ValueMS: ptr(120.0)}
+	s.Storage = &scenario.Storage{Fsync: &dist.Spec{Dist: "constant", ValueMS: ptr(0.1)},
+		Nodes: []scenario.NodeFsync{{Node: 1, Fsync: slow}, {Node: 2, Fsync: slow}}}
+	evs := mustRun(t, fast.Engine{}, s, simtest.Fixed(300, 1000, 1000), 1)
+	if _, err := check(s, "fast", evs); err != nil {
+		t.Fatal(err)
+	}
+	var recv, sent []int64
+	for _, e := range evs {
+		if e.Node == 1 && e.Kind == eventlog.HeartbeatRecv {
+			recv = append(recv, e.TimeUS)
+		}
+		if e.Node == 1 && e.Kind == eventlog.HeartbeatRespSent {
+			sent = append(sent, e.TimeUS)
+		}
+	}
+	if len(recv) < 90 || len(sent) < len(recv)-5 { // the last 240 ms wait at the end
+		t.Fatalf("%d heartbeats received, %d acknowledged", len(recv), len(sent))
+	}
+	var waits []int64
+	for i := range sent {
+		waits = append(waits, (sent[i]-recv[i])/1000)
+	}
+	want := []int64{120, 190, 140, 210, 160, 230, 180, 130}
+	if !slices.Equal(waits[:len(want)], want) {
+		t.Fatalf("waits (ms) of the first acknowledgements %v; want %v", waits[:len(want)], want)
+	}
+	for i, w := range waits {
+		if w > 240 {
+			t.Fatalf("acknowledgement %d waited %d ms > two fsyncs", i, w)
+		}
+	}
+}
+
+// TestStorageSlowLeaderDisk: etcd's classic slow-disk symptom. The
+// leader's loop waits for its disk before its next tick, so a leader whose
+// fsyncs (120 ms) are longer than its heartbeat interval (50 ms) sends
+// heartbeats only between them. Node 0 (timer 300 ms, fsync 120 ms; the
+// others 0.1 ms) sends its votes at 420 ms and leads at 440.1 ms, sending
+// its first heartbeats at once and writing its no-op entry (to 560.1 ms);
+// the 1 ms proposals queue the next write (560.1 to 680.1 ms). Its
+// heartbeat timer, due at 490.1 ms, fires when the running fsync ends at
+// 560.1 ms; the next, due at 610.1 ms, at 680.1 ms; and so on: every
+// 120 ms.
+func TestStorageSlowLeaderDisk(t *testing.T) {
+	s := three(2)
+	s.Raft.ProposalIntervalMS = 1
+	s.Storage = &scenario.Storage{Fsync: &dist.Spec{Dist: "constant", ValueMS: ptr(0.1)},
+		Nodes: []scenario.NodeFsync{{Node: 0, Fsync: dist.Spec{Dist: "constant", ValueMS: ptr(120.0)}}}}
+	evs := mustRun(t, fast.Engine{}, s, simtest.Fixed(300, 1000, 1000), 1)
+	if _, err := check(s, "fast", evs); err != nil {
+		t.Fatal(err)
+	}
+	var beats []string
+	for _, r := range rowsOf(evs, 0, 1_000_000, eventlog.VoteSent, eventlog.BecameLeader, eventlog.HeartbeatSent) {
+		if strings.Contains(r, " 0@") && !strings.Contains(r, "p2") {
+			beats = append(beats, r[:strings.Index(r, " t")])
+		}
+	}
+	want := []string{"vote_sent 0@420", "became_leader 0@440.1", "heartbeat_sent 0@440.1", "heartbeat_sent 0@560.1", "heartbeat_sent 0@680.1", "heartbeat_sent 0@800.1", "heartbeat_sent 0@920.1"}
+	if !slices.Equal(beats, want) {
+		t.Fatalf("node 0's rows (to node 1):\n got %q\nwant %q", beats, want)
+	}
 }

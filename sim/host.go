@@ -3,9 +3,11 @@ package sim
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/policies/policy"
+	"github.com/ballast-bench/ballast/sim/dist"
 	"github.com/ballast-bench/ballast/sim/scenario"
 	"github.com/ballast-bench/ballast/sim/stream"
 )
@@ -49,6 +51,7 @@ const (
 	evDeliver  uint8 = iota + 1 // a: message pool index
 	evInject                    // a: timeline event index
 	evProposal                  // the proposal clock ticks
+	evSend                      // a: index into Host.held: a message leaves after its fsync
 )
 
 // The Host's timer slots per node; a protocol's slots come after them.
@@ -92,6 +95,13 @@ type Node struct {
 	paused     bool
 	pauseEndUS int64
 	inbox      []int32
+
+	// Storage: the start and end of the node's last fsync scheduled, and
+	// until when the current protocol call's sends wait for one (0: they
+	// leave now).
+	syncStartUS, syncEndUS int64
+	holdUS                 int64
+	wrote                  bool // the current protocol call wrote to the disk
 }
 
 // Envelope is one message in flight: the protocol's body M and what the
@@ -134,6 +144,26 @@ type Host[M any] struct {
 	nextID uint64
 	err    *RunError
 	hb     policy.Heartbeat // scratch, reused for every OnHeartbeat call
+
+	// Timer noise (nodes_timer_jitter): nil without it.
+	timerJitter  *dist.Dist
+	timerJitterR []*rand.Rand
+	// Storage: per node fsync latency and stream; nil without storage.
+	fsync  []dist.Dist
+	fsyncR []*rand.Rand
+	// held are the sends waiting for an fsync, freeHeld their free slots.
+	held     []heldSend
+	freeHeld []int32
+}
+
+// heldSend is a message that leaves when its sender's fsync completes:
+// its sending row is logged then, with the term it was built in.
+type heldSend struct {
+	msg    int32 // message pool index
+	kind   eventlog.Kind
+	value  int64
+	term   uint64
+	incarn uint32 // the sender's incarnation: a crash meanwhile loses it
 }
 
 // HostOptions says how a protocol uses the Host.
@@ -162,6 +192,22 @@ func NewHost[M any](cfg *Config, proto Protocol[M], opt HostOptions) *Host[M] {
 	h.q = NewQueue(n * h.slots)
 	h.Log.Sink = cfg.Sink
 	h.inj = NewInjector(s, h.tl, h.net, &h.Log)
+	if s.NodesTimerJitter != nil {
+		d := dist.Compile(s.NodesTimerJitter)
+		h.timerJitter = &d
+		h.timerJitterR = make([]*rand.Rand, n)
+		for i := range h.timerJitterR {
+			h.timerJitterR[i] = stream.New(cfg.Seed, stream.TimerJitter, i)
+		}
+	}
+	if s.Storage != nil {
+		h.fsync = make([]dist.Dist, n)
+		h.fsyncR = make([]*rand.Rand, n)
+		for i := range h.fsync {
+			h.fsync[i] = dist.Compile(s.FsyncSpec(i))
+			h.fsyncR[i] = stream.New(cfg.Seed, stream.Fsync, i)
+		}
+	}
 	h.Nodes = make([]Node, n)
 	for i := range h.Nodes {
 		nd := &h.Nodes[i]
@@ -241,6 +287,13 @@ func (h *Host[M]) Until(endUS int64) (Result, error) {
 				h.q.SetTimer(slot, nd.pauseEndUS)
 				continue
 			}
+			if end := h.syncBusyUntil(nd); end > 0 {
+				// The loop that fires the node's timers waits for its
+				// disk (etcd's raft loop saves before the next tick): it
+				// fires when the running fsync ends.
+				h.q.SetTimer(slot, end)
+				continue
+			}
 			switch k := slot % h.slots; k {
 			case slotElection:
 				h.electionTimeout(nd)
@@ -249,12 +302,15 @@ func (h *Host[M]) Until(endUS int64) (Result, error) {
 			default:
 				h.proto.Timer(nd, k-hostSlots)
 			}
+			endCall(nd)
 		case evDeliver:
 			h.deliver(it.A)
 		case evInject:
 			h.inj.Apply(h.NowUS, h.tl.Events[it.A], h)
 		case evProposal:
 			h.propose()
+		case evSend:
+			h.sendHeld(it.A)
 		}
 	}
 	if h.err != nil {
@@ -306,9 +362,20 @@ func (h *Host[M]) Failed() bool { return h.err != nil }
 
 // --- timers -----------------------------------------------------------------
 
-// SetTimer arms the protocol's timer slot k of nd to fire at atUS.
+// SetTimer arms the protocol's timer slot k of nd to fire at atUS (late
+// by a draw of the scenario's timer noise, if it has any).
 func (h *Host[M]) SetTimer(nd *Node, k int, atUS int64) {
-	h.q.SetTimer(nd.ID*h.slots+hostSlots+k, atUS)
+	h.setTimer(nd, hostSlots+k, atUS)
+}
+
+// setTimer arms nd's timer slot k (of all its slots) for atUS plus the
+// timer noise: every timer of a node goes through it, so each fires late
+// by its own draw from the node's stream.
+func (h *Host[M]) setTimer(nd *Node, k int, atUS int64) {
+	if h.timerJitter != nil {
+		atUS += h.timerJitter.SampleUS(h.timerJitterR[nd.ID])
+	}
+	h.q.SetTimer(nd.ID*h.slots+k, atUS)
 }
 
 // StopTimer disarms the protocol's timer slot k of nd.
@@ -325,7 +392,15 @@ func (h *Host[M]) ResetElectionTimer(nd *Node) {
 		h.Fail("policy returned a non-positive deadline %d µs at node %d", d, nd.ID)
 		return
 	}
-	h.q.SetTimer(nd.ID*h.slots+slotElection, h.NowUS+d)
+	h.setTimer(nd, slotElection, h.NowUS+d)
+}
+
+// ResetsOnStepDown reports whether nd, which just stepped down to
+// follower, resets its election timer there: always under etcd's rule
+// (raft's reset() on becoming follower), and under the paper's only if
+// it has no timer running (it was leading), so that it can time out.
+func (h *Host[M]) ResetsOnStepDown(nd *Node) bool {
+	return !h.S.PaperTimerReset() || h.q.TimerAt(nd.ID*h.slots+slotElection) < 0
 }
 
 func (h *Host[M]) stopTimers(nd *Node) {
@@ -450,7 +525,7 @@ func (h *Host[M]) Lead(nd *Node, delayFirst bool) {
 	case !delayFirst:
 		h.heartbeatDue(nd)
 	case !h.protoHeartbeats || nd.Tuner != nil:
-		h.q.SetTimer(nd.ID*h.slots+slotHeartbeat, first)
+		h.setTimer(nd, slotHeartbeat, first)
 	}
 }
 
@@ -476,7 +551,7 @@ func (h *Host[M]) heartbeatDue(nd *Node) {
 		}
 	}
 	if next >= 0 {
-		h.q.SetTimer(nd.ID*h.slots+slotHeartbeat, next)
+		h.setTimer(nd, slotHeartbeat, next)
 	}
 }
 
@@ -513,7 +588,7 @@ func (h *Host[M]) HeartbeatAck(nd *Node, e *Envelope[M]) {
 		nd.hbNextUS[f] = max(h.NowUS, last+iv)
 		slot := nd.ID*h.slots + slotHeartbeat
 		if at := h.q.TimerAt(slot); at < 0 || nd.hbNextUS[f] < at {
-			h.q.SetTimer(slot, nd.hbNextUS[f])
+			h.setTimer(nd, slotHeartbeat, nd.hbNextUS[f])
 		}
 	}
 }
@@ -529,6 +604,7 @@ func (h *Host[M]) propose() {
 			continue
 		}
 		h.proto.Propose(nd)
+		endCall(nd)
 		if h.err != nil {
 			return
 		}
@@ -541,22 +617,125 @@ func (h *Host[M]) propose() {
 // Send logs the sending row (kind k with value v; every row about the
 // message carries its id) and hands e, from nd, to the network (which
 // copies it).
+//
+// While nd's current protocol call waits for an fsync (Persist), the
+// message leaves when it completes instead.
 func (h *Host[M]) Send(nd *Node, e *Envelope[M], k eventlog.Kind, v int64) {
+	e.From = nd.ID
+	if nd.holdUS > h.NowUS {
+		idx := h.pool(e)
+		hs := heldSend{msg: idx, kind: k, value: v, term: nd.Term, incarn: nd.Incarn}
+		var slot int32
+		if n := len(h.freeHeld); n > 0 {
+			slot = h.freeHeld[n-1]
+			h.freeHeld = h.freeHeld[:n-1]
+			h.held[slot] = hs
+		} else {
+			h.held = append(h.held, hs)
+			slot = int32(len(h.held) - 1)
+		}
+		h.q.Push(nd.holdUS, evSend, slot, 0)
+		return
+	}
+	h.transmit(e, k, v, nd.Term)
+}
+
+// transmit logs the sending row of e (in term) and hands it to the network.
+func (h *Host[M]) transmit(e *Envelope[M], k eventlog.Kind, v int64, term uint64) {
 	h.nextID++
 	e.ID = h.nextID
-	e.From = nd.ID
+	nd := &h.Nodes[e.From]
 	e.toIncarn = h.Nodes[e.To].Incarn
-	h.Log.Emit(h.NowUS, k, nd.ID, nd.Term, e.To, v, -1, e.ID)
+	h.Log.Emit(h.NowUS, k, nd.ID, term, e.To, v, -1, e.ID)
 	delay, fate := h.net.Transmit(nd.ID, e.To)
 	switch fate {
 	case Lost:
-		h.Log.Emit(h.NowUS, eventlog.MsgLost, nd.ID, nd.Term, e.To, int64(e.Type), -1, e.ID)
+		h.Log.Emit(h.NowUS, eventlog.MsgLost, nd.ID, term, e.To, int64(e.Type), -1, e.ID)
 		return
 	case Cut:
-		h.Log.Emit(h.NowUS, eventlog.MsgCut, nd.ID, nd.Term, e.To, int64(e.Type), -1, e.ID)
+		h.Log.Emit(h.NowUS, eventlog.MsgCut, nd.ID, term, e.To, int64(e.Type), -1, e.ID)
 		return
 	}
 	h.q.Push(h.NowUS+delay, evDeliver, h.pool(e), 0)
+}
+
+// Persist writes nd's term, vote and new entries with an fsync. With hold
+// the messages nd sends during the rest of its current protocol call wait
+// until it completes: Raft persists before sending what depends on it;
+// without (a leader's own appends) they leave at once, as etcd's leader
+// sends in parallel with its write. All of one protocol call's changes
+// are one write (etcd's Ready batches them: a new term and the vote
+// granted in it). A node's disk syncs one write at a time, with group
+// commit: a write that comes while an fsync runs waits for it and joins
+// the one next fsync, which starts when the running one ends and takes a
+// draw of its own (as etcd's raft loop batches what arrived during a
+// save). So a slow disk delays, but its backlog never grows beyond one
+// running and one waiting fsync. While an fsync runs the node's timers
+// wait for it (syncBusyUntil). Without storage in the scenario Persist
+// does nothing.
+func (h *Host[M]) Persist(nd *Node, hold bool) {
+	if h.fsync == nil || nd.wrote {
+		return
+	}
+	nd.wrote = true
+	switch {
+	case h.NowUS >= nd.syncEndUS: // the disk is idle: sync now
+		nd.syncStartUS = h.NowUS
+		nd.syncEndUS = h.NowUS + h.fsync[nd.ID].SampleUS(h.fsyncR[nd.ID])
+	case nd.syncStartUS <= h.NowUS: // one runs: the next starts at its end
+		nd.syncStartUS = nd.syncEndUS
+		nd.syncEndUS += h.fsync[nd.ID].SampleUS(h.fsyncR[nd.ID])
+	} // otherwise the next fsync is already waiting: join it
+	if hold {
+		nd.holdUS = nd.syncEndUS
+	}
+}
+
+// syncBusyUntil is when the fsync that nd's disk is running now ends, or
+// 0 if none runs. A timer due at the very instant an fsync starts fires
+// (the loop handles it before it saves).
+func (h *Host[M]) syncBusyUntil(nd *Node) int64 {
+	switch {
+	case h.fsync == nil:
+		return 0
+	case nd.syncStartUS > h.NowUS: // one waits, so one runs until it starts
+		return nd.syncStartUS
+	case nd.syncStartUS < h.NowUS && h.NowUS < nd.syncEndUS:
+		return nd.syncEndUS
+	}
+	return 0
+}
+
+// endCall ends a protocol call of nd: its sends no longer wait for a
+// write, and its next call writes anew.
+func endCall(nd *Node) {
+	nd.holdUS, nd.wrote = 0, false
+}
+
+// sendHeld: held send i's fsync completed. The message leaves now, unless
+// its sender crashed meanwhile (the process died before sending it) or
+// moved to a newer term (what it built in the older term is moot for
+// itself: it ignores every answer of that term; etcd would still send it,
+// and a receiver still in the older term might act on it, which we leave
+// out so that each node's rows stay in term order): neither leaves a row. A paused sender sends it when the pause
+// ends.
+func (h *Host[M]) sendHeld(i int32) {
+	hs := h.held[i]
+	nd := &h.Nodes[h.msgs[hs.msg].From]
+	if !nd.Alive || nd.Incarn != hs.incarn || nd.Term != hs.term {
+		h.release(hs.msg)
+		h.freeHeld = append(h.freeHeld, i)
+		return
+	}
+	if nd.paused {
+		h.q.Push(nd.pauseEndUS, evSend, i, 0)
+		return
+	}
+	h.freeHeld = append(h.freeHeld, i)
+	// The pool slot is copied out first: transmit pools it again.
+	e := h.msgs[hs.msg]
+	h.release(hs.msg)
+	h.transmit(&e, hs.kind, hs.value, hs.term)
 }
 
 // pool stores e in the message pool and returns its index.
@@ -612,7 +791,9 @@ func (h *Host[M]) deliver(idx int32) {
 // the message in the old array, which Go keeps alive and nothing changes.
 func (h *Host[M]) handle(idx int32) {
 	e := &h.msgs[idx]
-	h.proto.Handle(&h.Nodes[e.To], e)
+	nd := &h.Nodes[e.To]
+	h.proto.Handle(nd, e)
+	endCall(nd)
 	h.release(idx)
 }
 
@@ -684,13 +865,23 @@ func (h *Host[M]) Crash(n int) {
 	}
 }
 
-// Pause implements Cluster.
+// Pause implements Cluster. A pause of a paused node (a sleep that
+// begins during a pause) extends it into one continuous stall: a second
+// pause_start row, whose value runs from now to the later end, and one
+// pause_end; the load a policy sees is the whole stall's.
 func (h *Host[M]) Pause(n int, untilUS int64) {
 	nd := &h.Nodes[n]
+	if nd.paused {
+		untilUS = max(untilUS, nd.pauseEndUS)
+	} else {
+		nd.Paused(h.NowUS)
+	}
 	nd.paused, nd.pauseEndUS = true, untilUS
-	nd.Paused(h.NowUS)
 	h.Emit(nd, eventlog.PauseStart, -1, untilUS-h.NowUS, 0)
 }
+
+// Paused implements Cluster.
+func (h *Host[M]) Paused(n int) bool { return h.Nodes[n].paused }
 
 // Resume implements Cluster: the node handles its inbox in arrival order
 // (a waiting proposal is made if the node still leads), then, as later
@@ -711,6 +902,7 @@ func (h *Host[M]) Resume(n int) {
 		if idx < 0 {
 			if nd.Role == policy.Leader {
 				h.proto.Propose(nd)
+				endCall(nd)
 			}
 			continue
 		}

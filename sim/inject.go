@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"math"
+
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
@@ -18,7 +20,11 @@ type Cluster interface {
 	// handles no message and fires no timer; deliveries wait in its inbox
 	// and timers that come due wait for the end (docs/scenarios.md). A
 	// crash ends a pause at once (the pause dies with the process).
+	// Pausing a paused node extends its pause to untilUS if that is later
+	// (a sleep that begins during a pause).
 	Pause(node int, untilUS int64)
+	// Paused reports whether node is paused.
+	Paused(node int) bool
 	// Resume ends node's pause if it is still paused (a crash may have
 	// ended it): the node handles its inbox in arrival order, then its
 	// timers that came due and were not re-armed meanwhile.
@@ -32,16 +38,18 @@ type Injector struct {
 	TL      *scenario.Timeline
 	Net     *Network
 	Log     *Log
-	crashed []int  // node taken down by each crash occurrence; -1 none
-	cut     []bool // per partition occurrence: did it cut anyone off
-	turb    []bool // per partition occurrence: is its turbulence on
+	crashed []int   // node taken down (or put to sleep) by each crash occurrence; -1 none
+	wakeUS  []int64 // per node: when its current pause or sleep ends
+	cut     []bool  // per partition occurrence: did it cut anyone off
+	turb    []bool  // per partition occurrence: is its turbulence on
 	groups  []int
 }
 
 // NewInjector prepares the timeline of s for one run.
 func NewInjector(s *scenario.Scenario, tl *scenario.Timeline, nw *Network, log *Log) *Injector {
 	in := &Injector{S: s, TL: tl, Net: nw, Log: log, crashed: make([]int, len(tl.Crashes)),
-		cut: make([]bool, len(tl.Partitions)), turb: make([]bool, len(tl.Partitions)), groups: make([]int, s.Nodes)}
+		cut: make([]bool, len(tl.Partitions)), turb: make([]bool, len(tl.Partitions)), groups: make([]int, s.Nodes),
+		wakeUS: make([]int64, s.Nodes)}
 	for i := range in.crashed {
 		in.crashed[i] = -1
 	}
@@ -121,7 +129,8 @@ func (in *Injector) Apply(atUS int64, ev scenario.Injected, c Cluster) {
 		in.Net.Turbulence(false, nil)
 		in.Log.Emit(atUS, eventlog.TurbulenceEnd, -1, 0, -1, 0, -1, 0)
 	case scenario.InjCrash:
-		n := in.TL.Crashes[ev.Index].Node
+		ce := &in.TL.Crashes[ev.Index]
+		n := ce.Node
 		if n < 0 {
 			n = c.Leader()
 		}
@@ -129,19 +138,50 @@ func (in *Injector) Apply(atUS int64, ev scenario.Injected, c Cluster) {
 			return // nothing to crash: no leader, or the node is already down
 		}
 		in.crashed[ev.Index] = n
+		if ce.Spec.Mode == scenario.CrashSleep {
+			// Asleep until restart_after_ms, or to the run's end; a sleep
+			// that begins during a pause lasts until the later end.
+			until := in.S.DurationUS()
+			if r := ce.Spec.RestartAfterMS; r != nil {
+				until = atUS + int64(math.Round(*r*1000))
+			}
+			if c.Paused(n) {
+				until = max(until, in.wakeUS[n])
+			}
+			in.wakeUS[n] = until
+			c.Pause(n, until)
+			return
+		}
 		c.Crash(n)
 	case scenario.InjRestart:
-		if n := in.crashed[ev.Index]; n >= 0 && !c.Alive(n) {
+		n := in.crashed[ev.Index]
+		if n < 0 {
+			return
+		}
+		if in.TL.Crashes[ev.Index].Spec.Mode == scenario.CrashSleep {
+			in.wake(atUS, n, c)
+		} else if !c.Alive(n) {
 			c.Restart(n)
 		}
 	case scenario.InjPauseStart:
 		// A node that is down is not paused: the pause belonged to a
 		// process that is not running (crash wins), and it does not carry
-		// over to a restart within its span.
-		if p := &in.TL.Pauses[ev.Index]; c.Alive(p.Node) {
+		// over to a restart within its span. A sleeping node skips the
+		// pauses that begin in its sleep.
+		if p := &in.TL.Pauses[ev.Index]; c.Alive(p.Node) && !c.Paused(p.Node) {
+			in.wakeUS[p.Node] = p.EndUS
 			c.Pause(p.Node, p.EndUS)
 		}
 	case scenario.InjPauseEnd:
-		c.Resume(in.TL.Pauses[ev.Index].Node)
+		in.wake(atUS, in.TL.Pauses[ev.Index].Node, c)
+	}
+}
+
+// wake ends node n's pause or sleep at atUS, unless a later sleep or pause
+// extended it past atUS (or a crash already ended it: Resume then does
+// nothing).
+func (in *Injector) wake(atUS int64, n int, c Cluster) {
+	if atUS >= in.wakeUS[n] {
+		c.Resume(n)
 	}
 }

@@ -276,7 +276,15 @@ func (r *run) drain(nd *node) {
 			r.Fail("node %d: raft handed over a snapshot, which this engine never creates", nd.ID)
 			return
 		}
+		// etcd's rule (raft.MustSync): entries, or a new term or vote,
+		// must reach the disk before the Ready's messages leave; a leader
+		// sends in parallel with its write (etcd's raft loop).
+		sync := len(rd.Entries) > 0 || (!raft.IsEmptyHardState(rd.HardState) &&
+			(rd.HardState.GetTerm() != nd.Term || rd.HardState.GetVote() != nd.vote))
 		r.observe(nd, &rd)
+		if sync {
+			r.Persist(nd.Node, nd.Role != policy.Leader)
+		}
 		for _, m := range rd.Messages {
 			r.sendRaft(nd, m)
 		}
@@ -351,7 +359,13 @@ func (r *run) becameFollower(nd *node, prevState policy.Role, prevTerm uint64) {
 	}
 	r.StopTimer(nd.Node, slotTick)
 	r.SteppedDown(nd.Node, int(nd.lead)-1, reason)
-	nd.rearm = true
+	// raft zeroed its election clock (the vote lease ages from now); the
+	// policy timer is re-armed where the scenario's timer-reset rule says.
+	if r.ResetsOnStepDown(nd.Node) {
+		nd.rearm = true
+	} else {
+		r.armLease(nd)
+	}
 }
 
 func (r *run) becameLeader(nd *node) {

@@ -6,6 +6,7 @@ import (
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/scenario"
+	"github.com/ballast-bench/ballast/sim/simtest"
 )
 
 // TestCrashRestartFromStorage: the workload's entries reach raft's log
@@ -21,7 +22,7 @@ func TestCrashRestartFromStorage(t *testing.T) {
 		s.Crashes = []scenario.Crash{{Node: "0", AtS: 0.505, RestartAfterMS: ptr(300.0)}}
 	})
 	var m eventlog.Memory
-	r, err := newRun(&sim.Config{Scenario: s, Seed: 1, RunID: "t", Sink: &m, Policy: fixed{[]int64{100, 250, 600}}.factory()})
+	r, err := newRun(&sim.Config{Scenario: s, Seed: 1, RunID: "t", Sink: &m, Policy: simtest.Fixed(100, 250, 600)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,25 +11,12 @@ import (
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
+	"github.com/ballast-bench/ballast/sim/simtest"
 )
 
 // The tests in this file check the engine against times worked out by
 // hand from Raft's rules on testdata/three.yaml (constant 10 ms links, so
 // a request and its answer take 20 ms) with policies of fixed deadlines.
-
-// fixed gives node i the constant deadline ms[i] in every role.
-type fixed struct{ ms []int64 }
-
-func (f fixed) factory() policy.Factory {
-	return func(node int, _ *rand.Rand) policy.Policy { return fixedNode{f.ms[node] * 1000} }
-}
-
-type fixedNode struct{ us int64 }
-
-func (p fixedNode) Deadline(*policy.Observation) policy.Decision {
-	return policy.Decision{DeadlineUS: p.us, Arm: -1}
-}
-func (fixedNode) ElectionDone(policy.ElectionResult) {}
 
 func three(t *testing.T, edit func(*scenario.Scenario)) *scenario.Scenario {
 	t.Helper()
@@ -103,7 +90,7 @@ func TestFirstElection(t *testing.T) {
 			s.DurationS = 1
 			s.Crashes = []scenario.Crash{{Node: "0", AtS: 0.505}}
 		})
-		evs := checked(t, s, fixed{[]int64{100, 250, 600}}.factory())
+		evs := checked(t, s, simtest.Fixed(100, 250, 600))
 		if got := leaders(evs); !slices.Equal(got, c.want) {
 			t.Errorf("prevote %v: leaders %v, want %v", c.preVote, got, c.want)
 		}
@@ -159,7 +146,7 @@ func TestVoteLeaseModes(t *testing.T) {
 			s.DurationS = 1.5
 			s.Crashes = []scenario.Crash{{Node: "0", AtS: 0.505}}
 		})
-		evs := checked(t, s, fixed{[]int64{100, 250, 600}}.factory())
+		evs := checked(t, s, simtest.Fixed(100, 250, 600))
 		if got := leaders(evs); !slices.Equal(got, c.want) {
 			t.Errorf("%s: leaders %v, want %v", c.lease, got, c.want)
 		}
@@ -253,7 +240,7 @@ func TestBadLease(t *testing.T) {
 			s.Raft.CheckQuorum, s.Raft.LeaseMS = c.checkQuorum, &c.leaseMS
 			s.DurationS = 0.3
 		})
-		_, err := Engine{}.Run(&sim.Config{Scenario: s, Seed: 1, RunID: "r1", Policy: fixed{[]int64{100, 250, 600}}.factory()})
+		_, err := Engine{}.Run(&sim.Config{Scenario: s, Seed: 1, RunID: "r1", Policy: simtest.Fixed(100, 250, 600)})
 		switch {
 		case c.wantErr == "" && err != nil:
 			t.Errorf("lease %v cq %v: %v", c.leaseMS, c.checkQuorum, err)

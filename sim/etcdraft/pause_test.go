@@ -9,6 +9,7 @@ import (
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/sim/dist"
 	"github.com/ballast-bench/ballast/sim/scenario"
+	"github.com/ballast-bench/ballast/sim/simtest"
 )
 
 func constMS(ms float64) *dist.Spec { return &dist.Spec{Dist: "constant", ValueMS: &ms} }
@@ -46,7 +47,7 @@ func wantRows(t *testing.T, what string, got []string, want ...string) {
 // its heartbeats on its ticks at 170, 220, 270, ... ms, each arriving
 // 10 ms later. Rows are "ms node kind term peer value".
 func TestPauseHandBuilt(t *testing.T) {
-	deadlines := fixed{[]int64{100, 250, 600}}.factory()
+	deadlines := simtest.Fixed(100, 250, 600)
 	run := func(durationS float64, pauses []scenario.Pause, crashes []scenario.Crash) []eventlog.Event {
 		t.Helper()
 		return checked(t, three(t, func(s *scenario.Scenario) {

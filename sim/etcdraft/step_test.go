@@ -10,6 +10,7 @@ import (
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/scenario"
+	"github.com/ballast-bench/ballast/sim/simtest"
 )
 
 // TestStepVoteOncePerTerm drives node 0 of testdata/three.yaml through
@@ -24,7 +25,7 @@ import (
 func TestStepVoteOncePerTerm(t *testing.T) {
 	s := three(t, func(s *scenario.Scenario) { s.Crashes = nil })
 	var m eventlog.Memory
-	r, err := newRun(&sim.Config{Scenario: s, Seed: 1, RunID: "step", Sink: &m, Policy: fixed{[]int64{100, 150, 200}}.factory()})
+	r, err := newRun(&sim.Config{Scenario: s, Seed: 1, RunID: "step", Sink: &m, Policy: simtest.Fixed(100, 150, 200)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +77,69 @@ func TestStepVoteOncePerTerm(t *testing.T) {
 		}
 		if !slices.Equal(got, st.want) {
 			t.Fatalf("%s:\n got %q\nwant %q", st.what, got, st.want)
+		}
+	}
+}
+
+// TestStepTimerResetRules: node 0 (term 1, one entry of term 1 in its
+// storage; its policy answers 100 ms, so its timer fires at 100 ms) gets,
+// at 50 ms, a vote request of term 2 from a candidate whose log is empty.
+// raft moves it to term 2 and refuses (the candidate's log is behind:
+// Raft paper section 5.4.1). Under etcd's rule becoming follower of the
+// new term re-arms the policy timer (to 150 ms); under the paper's
+// (Figure 2) the timer keeps running and fires at 100 ms, although raft
+// zeroed its own clock: the split clock lets the engine follow either.
+func TestStepTimerResetRules(t *testing.T) {
+	for _, c := range []struct {
+		rule      string
+		reset     []string
+		timeoutUS int64
+	}{
+		{scenario.TimerResetEtcd, []string{"timer_reset 2 -1 100000"}, 150_000},
+		{scenario.TimerResetPaper, nil, 100_000},
+	} {
+		s := three(t, func(s *scenario.Scenario) { s.Crashes = nil; s.Raft.TimerReset = c.rule })
+		var m eventlog.Memory
+		r, err := newRun(&sim.Config{Scenario: s, Seed: 1, RunID: "step", Sink: &m, Policy: simtest.Fixed(100, 150, 200)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := r.nodes[0].st
+		if err := st.Append([]*pb.Entry{{Term: new(uint64(1)), Index: new(uint64(1))}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetHardState(&pb.HardState{Term: new(uint64(1)), Vote: new(uint64(0)), Commit: new(uint64(0))}); err != nil {
+			t.Fatal(err)
+		}
+		r.Boot()
+		r.NowUS = 50_000
+		mark := len(m.Events)
+		req := &pb.Message{Type: pb.MsgVote.Enum(), From: new(uint64(2)), To: new(uint64(1)),
+			Term: new(uint64(2)), LogTerm: new(uint64(0)), Index: new(uint64(0))}
+		if err := r.Step(sim.Envelope[*pb.Message]{Body: req, From: 1, To: 0, Type: eventlog.MsgVote, SentUS: r.NowUS, RTTUS: -1, Value: -1}); err != nil {
+			t.Fatal(err)
+		}
+		want := append([]string{"vote_recv 1 1 0", fmt.Sprintf("became_follower 2 -1 %d", eventlog.FollowerHigherTerm)}, c.reset...)
+		want = append(want, fmt.Sprintf("vote_denied 2 1 %d", eventlog.DenyLogBehind))
+		var got []string
+		for _, e := range m.Events[mark:] {
+			got = append(got, fmt.Sprintf("%s %d %d %d", e.Kind, e.Term, e.Peer, e.Value))
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s rule:\n got %q\nwant %q", c.rule, got, want)
+		}
+		if _, err := r.Until(160_000); err != nil {
+			t.Fatal(err)
+		}
+		fired := int64(-1)
+		for _, e := range m.Events {
+			if e.Kind == eventlog.Timeout && e.Node == 0 {
+				fired = e.TimeUS
+				break
+			}
+		}
+		if fired != c.timeoutUS {
+			t.Errorf("%s rule: node 0 timed out at %d µs; want %d µs", c.rule, fired, c.timeoutUS)
 		}
 	}
 }

@@ -101,6 +101,7 @@ func (r *run) Propose(n *sim.Node) {
 	nd := r.node(n)
 	nd.lastLogIndex++
 	nd.lastLogTerm = nd.Term
+	r.Persist(n, false) // the leader writes in parallel with replicating
 	r.Emit(nd.Node, eventlog.Proposal, -1, int64(nd.lastLogIndex), 0)
 }
 
@@ -159,6 +160,9 @@ func (r *run) becomeCandidate(nd *node) {
 		r.becomeLeader(nd)
 		return
 	}
+	// The new term and the self-vote reach the disk before the requests
+	// leave.
+	r.Persist(nd.Node, true)
 	for p := range r.nodes {
 		if p != nd.ID {
 			r.send(nd, p, eventlog.MsgVote, msg{term: nd.Term, lastLogTerm: nd.lastLogTerm, lastLogIndex: nd.lastLogIndex}, eventlog.VoteSent, 0)
@@ -175,6 +179,7 @@ func (r *run) becomeLeader(nd *node) {
 	// A new leader appends a no-op entry of its term (dissertation 6.4).
 	nd.lastLogIndex++
 	nd.lastLogTerm = nd.Term
+	r.Persist(nd.Node, false)
 	for p := range nd.active {
 		nd.active[p] = false
 	}
@@ -188,12 +193,15 @@ func (r *run) becomeFollower(nd *node, term uint64, lead int, reason eventlog.Fo
 	if term != nd.Term {
 		nd.Term = term
 		nd.votedFor = -1
+		r.Persist(nd.Node, true) // what it answers in the new term waits for the disk
 	}
 	nd.Role = policy.Follower
 	nd.lead = lead
 	r.StopTimer(nd.Node, slotCheckQuorum)
 	r.SteppedDown(nd.Node, lead, reason)
-	r.ResetElectionTimer(nd.Node)
+	if r.ResetsOnStepDown(nd.Node) {
+		r.ResetElectionTimer(nd.Node)
+	}
 }
 
 // --- leader duties -----------------------------------------------------------------
@@ -323,6 +331,7 @@ func (r *run) handleVoteRequest(nd *node, e *envelope) {
 		return
 	}
 	nd.votedFor = e.From
+	r.Persist(nd.Node, true) // the vote reaches the disk before the grant leaves
 	r.send(nd, e.From, respT, msg{term: nd.Term, granted: true}, grantK, 0)
 	r.ResetElectionTimer(nd.Node)
 }
@@ -370,7 +379,11 @@ func (r *run) handleHeartbeat(nd *node, e *envelope) {
 	}
 	nd.lead = e.From
 	r.HeardLeader(nd.Node, e, m.term, true)
-	nd.lastLogTerm, nd.lastLogIndex = m.lastLogTerm, m.lastLogIndex
+	if m.lastLogTerm != nd.lastLogTerm || m.lastLogIndex != nd.lastLogIndex {
+		// New entries: the acknowledgement waits for them to reach the disk.
+		nd.lastLogTerm, nd.lastLogIndex = m.lastLogTerm, m.lastLogIndex
+		r.Persist(nd.Node, true)
+	}
 	r.ResetElectionTimer(nd.Node)
 	r.Send(nd.Node, &envelope{Body: msg{term: nd.Term}, To: e.From, Type: eventlog.MsgHeartbeatResp, SentUS: e.SentUS, RTTUS: -1, Value: r.ReplyValue(nd.Node)}, eventlog.HeartbeatRespSent, 0)
 }

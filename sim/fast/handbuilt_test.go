@@ -2,24 +2,15 @@ package fast
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/ballast-bench/ballast/eventlog"
-	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/scenario"
+	"github.com/ballast-bench/ballast/sim/simtest"
 )
-
-// perNode gives node i the constant deadline (100 + 50*i) ms.
-type perNode struct{ node int }
-
-func (p perNode) Deadline(*policy.Observation) policy.Decision {
-	return policy.Decision{DeadlineUS: int64(100+50*p.node) * 1000, Arm: -1}
-}
-func (perNode) ElectionDone(policy.ElectionResult) {}
 
 func formatEvent(e eventlog.Event) string {
 	return fmt.Sprintf("%d %d %s %d %d %d %d %d", e.TimeUS, e.Node, e.Kind, e.Term, e.Peer, e.Value, e.Arm, e.MsgID)
@@ -36,7 +27,7 @@ func TestHandBuiltTrace(t *testing.T) {
 	}
 	var m eventlog.Memory
 	_, err = Engine{}.Run(&sim.Config{Scenario: s, Seed: 1, Sink: &m,
-		Policy: func(node int, _ *rand.Rand) policy.Policy { return perNode{node} }})
+		Policy: simtest.Fixed(100, 150, 200)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,15 @@
 package fast
 
 import (
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ballast-bench/ballast/eventlog"
-	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
+	"github.com/ballast-bench/ballast/sim/simtest"
 )
 
 // pauseTrace runs testdata/handbuilt.yaml's cluster (3 nodes, constant
@@ -26,7 +25,7 @@ func pauseTrace(t *testing.T, durationS string, faults string) []eventlog.Event 
 	}
 	var m eventlog.Memory
 	_, err = Engine{}.Run(&sim.Config{Scenario: s, Seed: 1, Sink: &m,
-		Policy: func(node int, _ *rand.Rand) policy.Policy { return perNode{node} }})
+		Policy: simtest.Fixed(100, 150, 200)})
 	if err != nil {
 		t.Fatal(err)
 	}

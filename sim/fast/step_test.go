@@ -2,14 +2,13 @@ package fast
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/ballast-bench/ballast/eventlog"
-	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/scenario"
+	"github.com/ballast-bench/ballast/sim/simtest"
 )
 
 // stepRows returns the rows logged since mark as "kind term peer value".
@@ -37,7 +36,7 @@ func TestStepVoteOncePerTerm(t *testing.T) {
 	c.Crashes = nil
 	var m eventlog.Memory
 	r := newRun(&sim.Config{Scenario: &c, Seed: 1, Sink: &m,
-		Policy: func(node int, _ *rand.Rand) policy.Policy { return perNode{node} }})
+		Policy: simtest.Fixed(100, 150, 200)})
 	r.Boot()
 	vote := func(from int, term uint64) sim.Envelope[msg] {
 		return sim.Envelope[msg]{Body: msg{term: term}, From: from, To: 0, Type: eventlog.MsgVote, RTTUS: -1, Value: -1}
@@ -82,6 +81,61 @@ func TestStepVoteOncePerTerm(t *testing.T) {
 		}
 		if got := stepRows(&m, mark); !slices.Equal(got, st.want) {
 			t.Fatalf("%s:\n got %q\nwant %q", st.what, got, st.want)
+		}
+	}
+}
+
+// TestStepTimerResetRules: node 0 (term 1, one entry of term 1 in its
+// log; its policy answers 100 ms, so its timer fires at 100 ms) gets, at
+// 50 ms, a vote request of term 2 from a candidate whose log is empty.
+// It moves to term 2 and refuses the vote (the candidate's log is behind:
+// Raft paper section 5.4.1). Under etcd's rule becoming follower of the
+// new term resets the timer (to 150 ms); under the paper's (Figure 2:
+// only a current leader's append, a granted vote or starting an election
+// reset it) the timer keeps running and fires at 100 ms.
+func TestStepTimerResetRules(t *testing.T) {
+	for _, c := range []struct {
+		rule      string
+		reset     []string
+		timeoutUS int64
+	}{
+		{scenario.TimerResetEtcd, []string{"timer_reset 2 -1 100000"}, 150_000},
+		{scenario.TimerResetPaper, nil, 100_000},
+	} {
+		s, err := scenario.Load("testdata/handbuilt.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := *s
+		sc.Crashes = nil
+		sc.Raft.TimerReset = c.rule
+		var m eventlog.Memory
+		r := newRun(&sim.Config{Scenario: &sc, Seed: 1, Sink: &m,
+			Policy: simtest.Fixed(100, 150, 200)})
+		r.nodes[0].Term, r.nodes[0].lastLogTerm, r.nodes[0].lastLogIndex = 1, 1, 1
+		r.Boot()
+		r.NowUS = 50_000
+		mark := len(m.Events)
+		if err := r.Step(sim.Envelope[msg]{Body: msg{term: 2}, From: 1, To: 0, Type: eventlog.MsgVote, RTTUS: -1, Value: -1}); err != nil {
+			t.Fatal(err)
+		}
+		want := append([]string{"vote_recv 1 1 0", fmt.Sprintf("became_follower 2 -1 %d", eventlog.FollowerHigherTerm)}, c.reset...)
+		want = append(want, fmt.Sprintf("vote_denied 2 1 %d", eventlog.DenyLogBehind))
+		if got := stepRows(&m, mark); !slices.Equal(got, want) {
+			t.Fatalf("%s rule:\n got %q\nwant %q", c.rule, got, want)
+		}
+		if _, err := r.Until(160_000); err != nil {
+			t.Fatal(err)
+		}
+		fired := int64(-1)
+		for _, e := range m.Events {
+			if e.Kind == eventlog.Timeout && e.Node == 0 {
+				fired = e.TimeUS
+				break
+			}
+		}
+		if fired != c.timeoutUS {
+			t.Errorf("%s rule: node 0 timed out at %d µs; want %d µs", c.rule, fired, c.timeoutUS)
 		}
 	}
 }

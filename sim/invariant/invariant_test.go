@@ -90,6 +90,15 @@ func TestCheckerCatchesViolations(t *testing.T) {
 			e(2, 1, eventlog.PauseStart, 0, -1, 10, 0),
 			e(5, 1, eventlog.PauseEnd, 0, -1, 0, 0),
 		}, "the pause ends at 12 µs"},
+		{"a sleep extends a pause: one end, at the later time", []ev{
+			e(2, 1, eventlog.PauseStart, 0, -1, 10, 0),
+			e(5, 1, eventlog.PauseStart, 0, -1, 20, 0),
+			e(25, 1, eventlog.PauseEnd, 0, -1, 0, 0),
+		}, ""},
+		{"a pause_start never shortens a pause", []ev{
+			e(2, 1, eventlog.PauseStart, 0, -1, 10, 0),
+			e(5, 1, eventlog.PauseStart, 0, -1, 5, 0),
+		}, "before its pause's end at 12 µs"},
 		{"pause of a crashed node", []ev{
 			e(2, 1, eventlog.Crash, 0, -1, 0, 0),
 			e(5, 1, eventlog.PauseStart, 0, -1, 10, 0),

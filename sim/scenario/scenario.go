@@ -37,6 +37,50 @@ type Scenario struct {
 	Pauses     []Pause     `yaml:"pauses,omitempty" json:",omitempty"`
 	Partitions []Partition `yaml:"partitions,omitempty"`
 	Crashes    []Crash     `yaml:"crashes,omitempty"`
+	// The keys below model what real deployments do (docs/scenarios.md,
+	// "Real deployments"). Each is left out of the JSON form when absent
+	// (omitempty), so that adding it kept every existing scenario's Hash,
+	// and with it every run ID.
+	//
+	// NodesTimerJitter: every timer of every node (election, heartbeat,
+	// the protocol's own) fires late by a draw of it: OS scheduling and GC
+	// delay a timer's goroutine, independently of message handling.
+	NodesTimerJitter *dist.Spec `yaml:"nodes_timer_jitter,omitempty" json:",omitempty"`
+	// Storage: the fsync on the election path.
+	Storage *Storage `yaml:"storage,omitempty" json:",omitempty"`
+}
+
+// Storage is each node's stable storage: a node persists its term, vote
+// and new log entries before the messages that depend on them leave (a
+// candidate's vote requests, a vote grant, an acknowledgement of new
+// entries), one fsync draw later. A node's disk syncs one write at a
+// time, with group commit: writes that come while an fsync runs wait and
+// share the next one. Heartbeats without entries, and pre-vote requests
+// and answers (no state changes), never wait.
+type Storage struct {
+	// Fsync is every node's fsync latency (ms).
+	Fsync *dist.Spec `yaml:"fsync"`
+	// Nodes overrides it for single nodes (a slow disk).
+	Nodes []NodeFsync `yaml:"nodes,omitempty" json:",omitempty"`
+}
+
+// NodeFsync is one node's fsync latency.
+type NodeFsync struct {
+	Node  int       `yaml:"node"`
+	Fsync dist.Spec `yaml:"fsync"`
+}
+
+// FsyncSpec is node n's fsync latency (nil: no storage is modelled).
+func (s *Scenario) FsyncSpec(n int) *dist.Spec {
+	if s.Storage == nil {
+		return nil
+	}
+	for i := range s.Storage.Nodes {
+		if s.Storage.Nodes[i].Node == n {
+			return &s.Storage.Nodes[i].Fsync
+		}
+	}
+	return s.Storage.Fsync
 }
 
 // Raft holds protocol settings shared by all policies.
@@ -70,7 +114,26 @@ type Raft struct {
 	// model always uses a fixed lease from the last leader contact and
 	// ignores this field.
 	VoteLease string `yaml:"vote_lease,omitempty" json:",omitempty"`
+	// TimerReset says when a node resets its election timer: TimerResetEtcd
+	// (the default) or TimerResetPaper (docs/scenarios.md).
+	TimerReset string `yaml:"timer_reset,omitempty" json:",omitempty"`
 }
+
+// The timer_reset values.
+const (
+	// TimerResetEtcd: on becoming follower, pre-candidate or candidate
+	// (any term or state change), on granting a vote, and on an append or
+	// heartbeat from the current leader (etcd/raft's reset()).
+	TimerResetEtcd = "etcd"
+	// TimerResetPaper: only on an append or heartbeat from the current
+	// leader, on granting a vote and on starting an election (Raft paper,
+	// Figure 2; LogCabin); stepping down keeps the running timer, and a
+	// leader stepping down, which has none, arms one.
+	TimerResetPaper = "paper"
+)
+
+// PaperTimerReset reports whether the scenario uses the paper's rule.
+func (s *Scenario) PaperTimerReset() bool { return s.Raft.TimerReset == TimerResetPaper }
 
 // The vote_lease values.
 const (
@@ -225,7 +288,18 @@ type Crash struct {
 	// so crashes do not align with the leader's heartbeat schedule.
 	Phase  string  `yaml:"phase,omitempty"`
 	Repeat *Repeat `yaml:"repeat,omitempty"`
+	// Mode CrashSleep pauses the node instead (the pause semantics of
+	// docs/scenarios.md: it handles nothing, its inbox is kept and handled
+	// on waking) until restart_after_ms, or the run's end without it: a
+	// container put to sleep, as Dynatune's failed leader was.
+	Mode string `yaml:"mode,omitempty" json:",omitempty"`
 }
+
+// The crash modes.
+const (
+	CrashStop  = "crash" // the default: the process dies, its volatile state is lost
+	CrashSleep = "sleep"
+)
 
 // Repeat fires an injected event Count times, EveryS apart.
 type Repeat struct {
@@ -308,6 +382,19 @@ func (s *Scenario) Validate() *configfile.FieldError {
 	default:
 		return e("raft.vote_lease", "%q is not allowed; allowed: %s (default), %s", s.Raft.VoteLease, VoteLeaseFixed, VoteLeaseOwnTimer)
 	}
+	switch s.Raft.TimerReset {
+	case "", TimerResetEtcd, TimerResetPaper:
+	default:
+		return e("raft.timer_reset", "%q is not allowed; allowed: %s (default), %s", s.Raft.TimerReset, TimerResetEtcd, TimerResetPaper)
+	}
+	if s.NodesTimerJitter != nil {
+		if fe := s.NodesTimerJitter.Validate("nodes_timer_jitter"); fe != nil {
+			return fe
+		}
+	}
+	if fe := s.validateStorage(); fe != nil {
+		return fe
+	}
 	if fe := s.validateNetwork(); fe != nil {
 		return fe
 	}
@@ -357,6 +444,11 @@ func (s *Scenario) Validate() *configfile.FieldError {
 		}
 		if c.RestartAfterMS != nil && (!finite(*c.RestartAfterMS) || *c.RestartAfterMS < minIntervalMS || *c.RestartAfterMS > maxAfterMS) {
 			return e(path+".restart_after_ms", "%v is not allowed; allowed: milliseconds in [%v, %v], or leave it out to keep the node down", *c.RestartAfterMS, minIntervalMS, float64(maxAfterMS))
+		}
+		switch c.Mode {
+		case "", CrashStop, CrashSleep:
+		default:
+			return e(path+".mode", "%q is not allowed; allowed: %s (default), %s", c.Mode, CrashStop, CrashSleep)
 		}
 		if c.Phase != "" && c.Phase != "heartbeat" {
 			return e(path+".phase", "%q is not allowed; allowed: heartbeat, or leave it out", c.Phase)
@@ -472,6 +564,34 @@ func validateLink(path string, l *Link) *configfile.FieldError {
 	}
 	if l.Loss != nil {
 		return probability(path+".loss", *l.Loss)
+	}
+	return nil
+}
+
+func (s *Scenario) validateStorage() *configfile.FieldError {
+	st := s.Storage
+	if st == nil {
+		return nil
+	}
+	if st.Fsync == nil {
+		return configfile.Errorf("storage.fsync", "missing; allowed: a distribution of the fsync latency, e.g. {dist: lognormal, median_ms: 2, sigma: 0.5}")
+	}
+	if fe := st.Fsync.Validate("storage.fsync"); fe != nil {
+		return fe
+	}
+	seen := map[int]int{}
+	for i := range st.Nodes {
+		path := fmt.Sprintf("storage.nodes[%d]", i)
+		if fe := s.node(path+".node", st.Nodes[i].Node); fe != nil {
+			return fe
+		}
+		if j, dup := seen[st.Nodes[i].Node]; dup {
+			return configfile.Errorf(path+".node", "node %d already has its fsync at storage.nodes[%d]; allowed: one entry per node", st.Nodes[i].Node, j)
+		}
+		seen[st.Nodes[i].Node] = i
+		if fe := st.Nodes[i].Fsync.Validate(path + ".fsync"); fe != nil {
+			return fe
+		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -161,3 +162,48 @@ func TestRaftEtcdFields(t *testing.T) {
 // plainHashBeforeEtcdFields is TestRaftEtcdFields' plain scenario's hash
 // as computed by the code before vote_lease and proposal_bytes existed.
 const plainHashBeforeEtcdFields = "95b9e10deab205d1"
+
+// TestDeploymentFields: the keys that model real deployments decode, are
+// refused with one line naming the field when wrong, and, left out, keep
+// a scenario's hash (so every existing run ID) what it was before them.
+func TestDeploymentFields(t *testing.T) {
+	const base = "name: x\ndescription: d\nnodes: 3\nduration_s: 1\nnetwork: {default: {base_delay_ms: 5}}\nraft: {heartbeat_ms: 50%s}\n"
+	cases := []struct {
+		raft, extra string
+		wantErr     string
+	}{
+		{"", "", ""},
+		{", timer_reset: paper", "", ""},
+		{", timer_reset: etcd", "", ""},
+		{", timer_reset: logcabin", "", `raft.timer_reset: "logcabin" is not allowed; allowed: etcd (default), paper`},
+		{"", "storage: {fsync: {dist: constant, value_ms: 2}, nodes: [{node: 2, fsync: {dist: exponential, mean_ms: 20}}]}", ""},
+		{"", "storage: {nodes: [{node: 2, fsync: {dist: constant, value_ms: 2}}]}", "storage.fsync: missing"},
+		{"", "storage: {fsync: {dist: constant, value_ms: -2}}", "storage.fsync.value_ms"},
+		{"", "storage: {fsync: {dist: constant, value_ms: 2}, nodes: [{node: 3, fsync: {dist: constant, value_ms: 2}}]}", "storage.nodes[0].node: node 3 does not exist; allowed: a node index in [0, 2]"},
+		{"", "storage: {fsync: {dist: constant, value_ms: 2}, nodes: [{node: 1, fsync: {dist: constant, value_ms: 2}}, {node: 1, fsync: {dist: constant, value_ms: 3}}]}", "storage.nodes[1].node: node 1 already has its fsync at storage.nodes[0]"},
+		{"", "nodes_timer_jitter: {dist: exponential, mean_ms: 1}", ""},
+		{"", "nodes_timer_jitter: {dist: exponential}", "nodes_timer_jitter.mean_ms"},
+		{"", "crashes: [{node: leader, at_s: 0.5, mode: sleep, restart_after_ms: 100}]", ""},
+		{"", "crashes: [{node: leader, at_s: 0.5, mode: nap}]", `crashes[0].mode: "nap" is not allowed; allowed: crash (default), sleep`},
+	}
+	for _, c := range cases {
+		src := fmt.Sprintf(base, c.raft) + c.extra + "\n"
+		_, err := Parse("x.yaml", []byte(src))
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s %s: error %v; want one line containing %q", c.raft, c.extra, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s %s: %v", c.raft, c.extra, err)
+		}
+	}
+	plain, err := Parse("x.yaml", []byte(fmt.Sprintf(base, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := plain.Hash(), plainHashBeforeEtcdFields; got != want {
+		t.Errorf("hash of a scenario without the new keys changed: %s, was %s", got, want)
+	}
+}

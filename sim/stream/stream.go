@@ -23,11 +23,13 @@ import "math/rand/v2"
 
 // Labels of the purposes the simulator draws for.
 const (
-	Timeline   = "timeline"
-	Link       = "link"       // ids: from, to
-	Policy     = "policy"     // ids: node
-	Processing = "processing" // ids: node
-	Pause      = "pause"      // ids: node
+	Timeline    = "timeline"
+	Link        = "link"         // ids: from, to
+	Policy      = "policy"       // ids: node
+	Processing  = "processing"   // ids: node
+	Pause       = "pause"        // ids: node
+	TimerJitter = "timer_jitter" // ids: node
+	Fsync       = "fsync"        // ids: node
 )
 
 // New returns a PCG-backed generator for (seed, label, ids...).

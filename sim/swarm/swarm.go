@@ -2,7 +2,8 @@
 // in the manner of TigerBeetle's VOPR and pebble's metamorphic tests: a
 // seed decides the cluster size, Raft options, network (delays with light
 // or heavy tails, loss, regimes, bursts), processing delays and pauses,
-// partitions and crashes, and the policy with its parameters. The swarm
+// partitions and crashes (or sleeps), timer rules, disks and timer noise,
+// and the policy with its parameters. The swarm
 // test (swarm_test.go) runs every case on every engine under the
 // independent checkers of package invariant: safety always, and liveness
 // (a healthy quorum elects a leader within a derived bound) when the
@@ -67,7 +68,8 @@ func Generate(seed uint64) *Case {
 	} else {
 		c.Policy = Others[g.r.IntN(len(Others))]
 	}
-	if maxMS > 0 && len(delayMS) > 0 {
+	fsyncMS, noiseMS, boundedDeploy := deploymentBounds(s)
+	if maxMS > 0 && len(delayMS) > 0 && boundedDeploy {
 		h := &invariant.Health{Nodes: s.Nodes, BoundUS: map[int]int64{}}
 		if len(s.Network.Regimes) > 0 {
 			h.InitialRegime = s.Network.Regimes[0].ID
@@ -78,8 +80,16 @@ func Generate(seed uint64) *Case {
 			// own timer fires: at most one deadline.
 			leaseUS = max(s.LeaseUS(), us(maxMS))
 		}
+		// A disk adds at most two fsyncs (one running, one waiting) at
+		// the candidate and at each voter, within the four one-way delays
+		// of a round; timer noise makes every timer, the lease and the
+		// heartbeat up to its bound later.
+		noiseUS := us(noiseMS)
+		if leaseUS > 0 {
+			leaseUS += noiseUS
+		}
 		for id, d := range delayMS {
-			h.BoundUS[id] = invariant.BoundUS(us(maxMS), us(d), s.HeartbeatUS(), leaseUS)
+			h.BoundUS[id] = invariant.BoundUS(us(maxMS)+noiseUS, us(d)+2*us(fsyncMS), s.HeartbeatUS()+noiseUS, leaseUS)
 		}
 		c.Health = h
 	}
@@ -226,12 +236,64 @@ func (g *gen) scenario(seed uint64) *scenario.Scenario {
 		if g.chance(0.25) {
 			c.Repeat = &scenario.Repeat{Count: 2 + r.IntN(3), EveryS: min(g.between(0.3, 3), s.DurationS)}
 		}
+		if g.chance(0.3) {
+			c.Mode = scenario.CrashSleep
+		}
 		s.Crashes = append(s.Crashes, c)
 	}
+	g.deployment(s)
 	if fe := s.Validate(); fe != nil {
 		panic(fmt.Sprintf("swarm: case %d generated an invalid scenario: %v", seed, fe))
 	}
 	return s
+}
+
+// deployment draws the settings that model real deployments: the
+// paper's timer-reset rule, a disk on the election path (sometimes one
+// slow node, sometimes with a tail), timer noise (bounded or not).
+func (g *gen) deployment(s *scenario.Scenario) {
+	r := g.r
+	if g.chance(0.3) {
+		s.Raft.TimerReset = scenario.TimerResetPaper
+	}
+	if g.chance(0.3) {
+		st := &scenario.Storage{Fsync: &dist.Spec{Dist: "uniform", MinMS: ptr(0.0), MaxMS: ptr(g.between(0.1, 20))}}
+		if g.chance(0.3) {
+			st.Fsync = &dist.Spec{Dist: "lognormal", MedianMS: ptr(g.between(0.1, 5)), Sigma: ptr(g.between(0.1, 1))}
+		}
+		if g.chance(0.3) {
+			st.Nodes = []scenario.NodeFsync{{Node: r.IntN(s.Nodes), Fsync: dist.Spec{Dist: "constant", ValueMS: ptr(g.between(1, 40))}}}
+		}
+		s.Storage = st
+	}
+	if g.chance(0.3) {
+		s.NodesTimerJitter = &dist.Spec{Dist: "uniform", MinMS: ptr(0.0), MaxMS: ptr(g.between(0.1, 10))}
+		if g.chance(0.3) {
+			s.NodesTimerJitter = &dist.Spec{Dist: "exponential", MeanMS: ptr(g.between(0.1, 3))}
+		}
+	}
+}
+
+// deploymentBounds is the longest fsync and the longest timer noise (ms)
+// a case's settings can draw; ok is false when either has no bound.
+func deploymentBounds(s *scenario.Scenario) (fsyncMS, noiseMS float64, ok bool) {
+	if st := s.Storage; st != nil {
+		for n := range s.Nodes {
+			m, ok := bounded(s.FsyncSpec(n))
+			if !ok {
+				return 0, 0, false
+			}
+			fsyncMS = max(fsyncMS, m)
+		}
+	}
+	if s.NodesTimerJitter != nil {
+		m, ok := bounded(s.NodesTimerJitter)
+		if !ok {
+			return 0, 0, false
+		}
+		noiseMS = m
+	}
+	return fsyncMS, noiseMS, true
 }
 
 // partitions adds up to three partitions one after the other (they must

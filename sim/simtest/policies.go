@@ -54,3 +54,16 @@ func (p *Tuner) ReplyValue() int64                     { return 20_000 }
 func (p *Tuner) HeartbeatValue(f int) int64            { return int64(1000 + f) }
 func (p *Tuner) BecameLeader(int64) int64              { return 0 }
 func (p *Tuner) FollowerReply(_ int, _, v int64) int64 { return v }
+
+// Fixed gives node i the constant deadline ms[i] in every role: the
+// policy of the hand-derived traces, whose every timer is known.
+func Fixed(ms ...int64) policy.Factory {
+	return func(node int, _ *rand.Rand) policy.Policy { return fixedDeadline(ms[node] * 1000) }
+}
+
+type fixedDeadline int64
+
+func (p fixedDeadline) Deadline(*policy.Observation) policy.Decision {
+	return policy.Decision{DeadlineUS: int64(p), Arm: -1}
+}
+func (fixedDeadline) ElectionDone(policy.ElectionResult) {}
