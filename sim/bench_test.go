@@ -47,7 +47,8 @@ func BenchmarkEngine(b *testing.B) {
 // BenchmarkDeployment measures what the real-deployment keys cost on
 // wan_main (5 nodes, 60 s) with the random policy: none (the baseline of
 // BenchmarkEngine), a disk (lognormal fsync, median 2 ms), timer noise
-// (exponential, mean 0.5 ms), and both with leaders that sleep.
+// (exponential, mean 0.5 ms), every class on a stream, and all of them
+// with the paper's timer rule and leaders that sleep.
 func BenchmarkDeployment(b *testing.B) {
 	variants := []struct {
 		name string
@@ -60,10 +61,14 @@ func BenchmarkDeployment(b *testing.B) {
 		{"timer_jitter", func(s *scenario.Scenario) {
 			s.NodesTimerJitter = &dist.Spec{Dist: "exponential", MeanMS: ptr(0.5)}
 		}},
+		{"stream", func(s *scenario.Scenario) {
+			s.Network.Transport = &scenario.Transport{Default: scenario.Stream}
+		}},
 		{"all", func(s *scenario.Scenario) {
 			s.Storage = &scenario.Storage{Fsync: &dist.Spec{Dist: "lognormal", MedianMS: ptr(2.0), Sigma: ptr(0.5)}}
 			s.NodesTimerJitter = &dist.Spec{Dist: "exponential", MeanMS: ptr(0.5)}
 			s.Raft.TimerReset = scenario.TimerResetPaper
+			s.Network.Transport = &scenario.Transport{Default: scenario.Stream}
 			for i := range s.Crashes {
 				s.Crashes[i].Mode = scenario.CrashSleep
 			}

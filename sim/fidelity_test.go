@@ -7,6 +7,7 @@ package sim_test
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -348,4 +349,99 @@ func TestStorageSlowLeaderDisk(t *testing.T) {
 	if !slices.Equal(beats, want) {
 		t.Fatalf("node 0's rows (to node 1):\n got %q\nwant %q", beats, want)
 	}
+}
+
+// TestStreamTrace: head-of-line blocking, worked by hand. Three nodes,
+// every link 100 ms until 550 ms and 1 ms after (regimes), heartbeats on a
+// stream. Node 0 (timer 250 ms) sends its votes at 250 ms, counts the
+// first grant at 450 ms and leads. The fast model's leader sends
+// heartbeats at once and every 50 ms: node 1 gets the one of 450 ms at
+// 550 ms, of 500 ms at 600 ms (100 ms each); the one of 550 ms, sent after
+// the switch, would take 1 ms but waits behind the one before it: 600 ms
+// too (50 ms); the one of 600 ms arrives at 601 ms. With datagrams the
+// heartbeat of 550 ms overtakes: 551 ms. The etcd engine's leader sends
+// an append at 450 ms (class append, a datagram here: 550 ms) and
+// heartbeats from its first tick at 500 ms; node 1's acknowledgement of
+// the append (sent at 550 ms, 1 ms) moves the leader's commit index, so
+// it sends another append at 551 ms, there at 552 ms.
+func TestStreamTrace(t *testing.T) {
+	forEngines(t, func(t *testing.T, eng sim.Engine) {
+		for _, tr := range []string{scenario.Stream, scenario.Datagram} {
+			s := three(0.7)
+			s.Network.Default.BaseDelayMS = ptr(100.0)
+			s.Network.Regimes = []scenario.Regime{{AtS: 0, ID: 0}, {AtS: 0.55, ID: 1, Link: scenario.Link{BaseDelayMS: ptr(1.0)}}}
+			s.Network.Transport = &scenario.Transport{Default: scenario.Datagram, Heartbeat: tr}
+			evs := mustRun(t, eng, s, simtest.Fixed(250, 1000, 1000), 1)
+			if _, err := check(s, eng.Name(), evs); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range rowsOf(evs, 540_000, 610_000, eventlog.HeartbeatRecv) {
+				if strings.HasPrefix(r, "heartbeat_recv 1@") {
+					got = append(got, r[len("heartbeat_recv 1@"):strings.Index(r, " t")]+r[strings.Index(r, " v"):])
+				}
+			}
+			want := map[string][]string{
+				scenario.Stream:   {"550 v100000", "600 v100000", "600 v50000", "601 v1000"},
+				scenario.Datagram: {"550 v100000", "551 v1000", "600 v100000", "601 v1000"},
+			}[tr]
+			if eng.Name() == "etcd" {
+				want = map[string][]string{
+					scenario.Stream:   {"550 v100000", "552 v1000", "600 v100000", "600 v50000", "601 v1000"},
+					scenario.Datagram: {"550 v100000", "551 v1000", "552 v1000", "600 v100000", "601 v1000"},
+				}[tr]
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: node 1's heartbeats from 540 to 610 ms (time, one-way delay):\n got %q\nwant %q", tr, got, want)
+			}
+		}
+	})
+}
+
+// TestStreamDelayClosedForm: on both engines, heartbeats on a stream over
+// a link that loses each segment with p = 0.3 (RTO 200 ms, base 10 ms)
+// arrive base + rto (2^K - 1) after they were sent, K geometric: P(K =
+// k) = p^k (1 - p). Heartbeats 5 s apart rarely wait behind one another
+// (only after K >= 5), so each delay is classified by the range
+// [base + rto (2^k - 1), base + rto (2^(k+1) - 1)) it falls in; chi-square
+// over K = 0, 1, 2, 3, >= 4 (18.47 at p = 0.001).
+func TestStreamDelayClosedForm(t *testing.T) {
+	const p = 0.3
+	forEngines(t, func(t *testing.T, eng sim.Engine) {
+		s := &scenario.Scenario{Name: "lossy_stream", Nodes: 2, DurationS: 1000,
+			Raft: scenario.Raft{HeartbeatMS: 5000},
+			Network: scenario.Network{Default: scenario.Link{BaseDelayMS: ptr(10.0), Loss: ptr(p)},
+				Transport: &scenario.Transport{Default: scenario.Stream}}}
+		counts := make([]int, 5)
+		n := 0
+		for seed := uint64(1); seed <= 10; seed++ {
+			evs := mustRun(t, eng, s, simtest.Fixed(100, 60_000), seed)
+			if _, err := check(s, eng.Name(), evs); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs {
+				if e.Kind != eventlog.HeartbeatRecv {
+					continue
+				}
+				k := 0
+				for k < 4 && e.Value >= 10_000+200_000*(int64(1)<<(k+1)-1) {
+					k++
+				}
+				counts[k]++
+				n++
+			}
+		}
+		chi := 0.0
+		for k, c := range counts {
+			prob := math.Pow(p, float64(k)) * (1 - p)
+			if k == 4 {
+				prob = math.Pow(p, 4)
+			}
+			want := prob * float64(n)
+			chi += (float64(c) - want) * (float64(c) - want) / want
+		}
+		if n < 1500 || chi > 18.47 {
+			t.Errorf("%d heartbeats, retransmissions %v (K = 0..3, >= 4): chi-square %.1f > 18.47", n, counts, chi)
+		}
+	})
 }

@@ -116,6 +116,21 @@ type Envelope[M any] struct {
 	Value    int64  // heartbeats and their responses: policy piggyback, -1 none
 	toIncarn uint32
 	Type     eventlog.MsgType
+	// Append marks a log replication message (and its answer) that the
+	// event format logs as a heartbeat: the etcd engine's MsgApp, which
+	// network.transport can route apart from heartbeats.
+	Append bool
+}
+
+// class is e's message class for the network's transports.
+func (e *Envelope[M]) class() int {
+	switch {
+	case e.Append:
+		return ClassAppend
+	case e.Type == eventlog.MsgHeartbeat || e.Type == eventlog.MsgHeartbeatResp:
+		return ClassHeartbeat
+	}
+	return ClassVote
 }
 
 // Host runs one simulation: the discrete-event loop around a Protocol.
@@ -647,7 +662,7 @@ func (h *Host[M]) transmit(e *Envelope[M], k eventlog.Kind, v int64, term uint64
 	nd := &h.Nodes[e.From]
 	e.toIncarn = h.Nodes[e.To].Incarn
 	h.Log.Emit(h.NowUS, k, nd.ID, term, e.To, v, -1, e.ID)
-	delay, fate := h.net.Transmit(nd.ID, e.To)
+	delay, fate := h.net.Transmit(nd.ID, e.To, e.class(), h.NowUS)
 	switch fate {
 	case Lost:
 		h.Log.Emit(h.NowUS, eventlog.MsgLost, nd.ID, term, e.To, int64(e.Type), -1, e.ID)

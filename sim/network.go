@@ -46,6 +46,13 @@ type Network struct {
 	burstLoss  float64
 	burstExtra dist.Dist
 
+	// Streams (network.transport): per class whether it travels on a
+	// stream, the first RTO, and per (directed link, class) the arrival
+	// of the last message on that stream; nil without streams.
+	stream   [NumClasses]bool
+	rtoUS    int64
+	streamAt []int64
+
 	turbulent  int // partitions whose post-heal turbulence is active
 	turbLoss   float64
 	turbExtra  dist.Dist
@@ -112,6 +119,11 @@ func NewNetwork(s *scenario.Scenario, seed uint64) *Network {
 	for i := range nw.procR {
 		nw.procR[i] = stream.New(seed, stream.Processing, i)
 	}
+	nw.stream[ClassVote], nw.stream[ClassHeartbeat], nw.stream[ClassAppend] = s.Streams()
+	if nw.stream != [NumClasses]bool{} {
+		nw.rtoUS = s.RTOUS()
+		nw.streamAt = make([]int64, n*n*NumClasses)
+	}
 	if b := s.Network.Bursts; b != nil {
 		nw.burstLoss = b.Loss
 		if b.ExtraDelay != nil {
@@ -154,10 +166,26 @@ func compileLink(l *scenario.Link, scale float64) link {
 	return out
 }
 
-// Transmit decides the fate of a message sent now from one node to another
-// and, when delivered, its delay until the receiver handles it (link delay
-// plus the receiver's processing delay).
-func (nw *Network) Transmit(from, to int) (delayUS int64, fate Fate) {
+// Message classes: what a transport is chosen for (scenario.Transport).
+const (
+	ClassVote      = iota // pre-votes, votes and their answers
+	ClassHeartbeat        // heartbeats and their answers (the fast model's appends too)
+	ClassAppend           // the etcd engine's appends and their answers
+	NumClasses
+)
+
+// Stream limits: Linux's TCP_RTO_MAX and tcp_retries2 (a segment lost
+// this many times in a row breaks the connection: the message is lost).
+const (
+	maxRTOUS       = 120_000_000
+	maxRetransmits = 15
+)
+
+// Transmit decides the fate of a message of class sent at nowUS from one
+// node to another and, when delivered, its delay until the receiver
+// handles it (link delay plus the receiver's processing delay). A class
+// on a stream is never lost to the loss processes (see transmitStream).
+func (nw *Network) Transmit(from, to, class int, nowUS int64) (delayUS int64, fate Fate) {
 	if nw.group != nil && nw.group[from] != nw.group[to] {
 		return 0, Cut
 	}
@@ -165,7 +193,8 @@ func (nw *Network) Transmit(from, to int) (delayUS int64, fate Fate) {
 	l := &nw.regimes[nw.regime][idx]
 	r := nw.links[idx]
 	bursty := nw.burst && (nw.burstLinks == nil || nw.burstLinks[idx])
-	// One loss draw per message, from the link's own stream.
+	// One loss draw per message (per segment sent on a stream), from the
+	// link's own stream.
 	survive := 1 - l.loss
 	if bursty {
 		survive *= 1 - nw.burstLoss
@@ -173,9 +202,50 @@ func (nw *Network) Transmit(from, to int) (delayUS int64, fate Fate) {
 	if nw.turbulent > 0 {
 		survive *= 1 - nw.turbLoss
 	}
+	if nw.stream[class] {
+		return nw.transmitStream(idx, to, class, nowUS, survive, l, r, bursty)
+	}
 	if survive < 1 && r.Float64() >= survive {
 		return 0, Lost
 	}
+	return nw.linkDelayUS(to, l, r, bursty), Delivered
+}
+
+// transmitStream sends a message on the (link, class) stream, as TCP does:
+// a lost segment is sent again after the retransmission timeout, which
+// doubles on each further loss (from rto_ms, at most 120 s), and the
+// message arrives one link delay after the attempt that got through; it
+// arrives no earlier than the message before it on the same stream
+// (head-of-line blocking). Every attempt sees the loss of the moment the
+// message was sent (ours: a burst or regime change during the
+// retransmissions is not seen). After 15 losses in a row the connection
+// breaks and the message is lost.
+func (nw *Network) transmitStream(idx, to, class int, nowUS int64, survive float64, l *link, r *rand.Rand, bursty bool) (int64, Fate) {
+	waitUS, rto := int64(0), nw.rtoUS
+	for attempt := 0; survive < 1 && r.Float64() >= survive; attempt++ {
+		if attempt == maxRetransmits {
+			return 0, Lost
+		}
+		waitUS += rto
+		rto = min(2*rto, maxRTOUS)
+	}
+	netUS := nw.netDelayUS(l, r, bursty)
+	at := nowUS + waitUS + netUS
+	last := &nw.streamAt[idx*NumClasses+class]
+	at = max(at, *last)
+	*last = at
+	return at - nowUS + nw.procDelayUS(to), Delivered
+}
+
+// linkDelayUS draws a message's delay over link l to node to: the link's
+// delay and the receiver's processing delay.
+func (nw *Network) linkDelayUS(to int, l *link, r *rand.Rand, bursty bool) int64 {
+	return nw.netDelayUS(l, r, bursty) + nw.procDelayUS(to)
+}
+
+// netDelayUS draws the one-way network delay of link l: base plus jitter,
+// scaled, plus a burst's or turbulence's extra delay.
+func (nw *Network) netDelayUS(l *link, r *rand.Rand, bursty bool) int64 {
 	ms := l.baseMS
 	if !l.jitter.IsZero() {
 		ms += l.jitter.SampleMS(r)
@@ -187,11 +257,15 @@ func (nw *Network) Transmit(from, to int) (delayUS int64, fate Fate) {
 	if nw.turbulent > 0 && !nw.turbExtra.IsZero() {
 		ms += nw.turbExtra.SampleMS(r)
 	}
-	delayUS = usFromMS(ms)
+	return usFromMS(ms)
+}
+
+// procDelayUS draws node to's processing delay of one message.
+func (nw *Network) procDelayUS(to int) int64 {
 	if p := &nw.proc[to]; !p.IsZero() {
-		delayUS += p.SampleUS(nw.procR[to])
+		return p.SampleUS(nw.procR[to])
 	}
-	return delayUS, Delivered
+	return 0
 }
 
 // Connected reports whether no partition separates a and b now.

@@ -34,7 +34,7 @@ func TestTransmitMatchesConfiguredLink(t *testing.T) {
 	sample := func(nw *Network, from, to int) (delaysMS []float64, lossRate float64) {
 		lost := 0
 		for i := 0; i < n; i++ {
-			d, fate := nw.Transmit(from, to)
+			d, fate := nw.Transmit(from, to, ClassVote, 0)
 			if fate == Lost {
 				lost++
 				continue
@@ -74,10 +74,88 @@ func TestTransmitMatchesConfiguredLink(t *testing.T) {
 	}
 	nw.SetBurst(false)
 	nw.Partition([]int{0, 0, 1})
-	if _, fate := nw.Transmit(0, 2); fate != Cut {
+	if _, fate := nw.Transmit(0, 2, ClassVote, 0); fate != Cut {
 		t.Errorf("partitioned link: fate %v, want Cut", fate)
 	}
-	if _, fate := nw.Transmit(0, 1); fate == Cut {
+	if _, fate := nw.Transmit(0, 1, ClassVote, 0); fate == Cut {
 		t.Errorf("same-group link cut")
+	}
+}
+
+// TestStreamRetransmission: on a stream a lost segment is sent again after
+// the RTO, doubling on each further loss, so with loss p per segment the
+// number of retransmissions K is geometric, P(K = k) = p^k (1 - p), and
+// the delay is base + rto (2^K - 1). Messages 10,000 s apart (longer than 15 doubling RTOs) never wait for
+// one another. Checked with a chi-square test over K = 0, 1, 2, 3, >= 4
+// (4 degrees of freedom, 18.47 at p = 0.001).
+func TestStreamRetransmission(t *testing.T) {
+	const p, baseMS, rtoMS = 0.3, 10.0, 200.0
+	s := &scenario.Scenario{Name: "t", Nodes: 2, DurationS: 1, Raft: scenario.Raft{HeartbeatMS: 50},
+		Network: scenario.Network{Default: scenario.Link{BaseDelayMS: f64(baseMS), Loss: f64(p)},
+			Transport: &scenario.Transport{Default: scenario.Stream}, RTOMS: f64(rtoMS)}}
+	if fe := s.Validate(); fe != nil {
+		t.Fatal(fe)
+	}
+	nw := NewNetwork(s, 1)
+	const n = 50_000
+	counts := make([]int, 5)
+	for i := range n {
+		d, fate := nw.Transmit(0, 1, ClassHeartbeat, int64(i)*10_000_000_000)
+		if fate != Delivered {
+			t.Fatalf("message %d: fate %d; a stream loses nothing before 15 retransmissions", i, fate)
+		}
+		k := 0
+		for ; k < 20; k++ {
+			if d == int64((baseMS+rtoMS*float64(int(1)<<k-1))*1000) {
+				break
+			}
+		}
+		if k == 20 {
+			t.Fatalf("message %d: delay %d µs is not base + rto (2^k - 1)", i, d)
+		}
+		counts[min(k, 4)]++
+	}
+	chi := 0.0
+	for k, c := range counts {
+		prob := math.Pow(p, float64(k)) * (1 - p)
+		if k == 4 {
+			prob = math.Pow(p, 4)
+		}
+		want := prob * n
+		chi += (float64(c) - want) * (float64(c) - want) / want
+	}
+	if chi > 18.47 {
+		t.Errorf("retransmissions %v (K = 0..3, >= 4): chi-square %.1f > 18.47", counts, chi)
+	}
+}
+
+// TestStreamHeadOfLine: a message on a stream arrives no earlier than the
+// one sent before it on the same stream; other classes and links have
+// streams of their own, and a datagram class overtakes freely. A link
+// that loses every segment breaks the connection after 15 retransmissions.
+func TestStreamHeadOfLine(t *testing.T) {
+	s := &scenario.Scenario{Name: "t", Nodes: 3, DurationS: 1, Raft: scenario.Raft{HeartbeatMS: 50},
+		Network: scenario.Network{Default: scenario.Link{BaseDelayMS: f64(10)},
+			Links:     []scenario.LinkRule{{From: 0, To: 2, Link: scenario.Link{Loss: f64(1)}}},
+			Transport: &scenario.Transport{Default: scenario.Stream, Heartbeat: scenario.Datagram}}}
+	if fe := s.Validate(); fe != nil {
+		t.Fatal(fe)
+	}
+	nw := NewNetwork(s, 1)
+	nw.streamAt[(0*3+1)*NumClasses+ClassVote] = 500_000 // a vote segment retransmitted: arrives at 500 ms
+	if d, _ := nw.Transmit(0, 1, ClassVote, 100_000); d != 400_000 {
+		t.Errorf("a vote behind one arriving at 500 ms: delay %d µs, want 400000 (arrives at 500 ms)", d)
+	}
+	if d, _ := nw.Transmit(0, 1, ClassAppend, 100_000); d != 10_000 {
+		t.Errorf("an append on its own stream: delay %d µs, want 10000", d)
+	}
+	if d, _ := nw.Transmit(0, 1, ClassHeartbeat, 100_000); d != 10_000 {
+		t.Errorf("a datagram heartbeat: delay %d µs, want 10000", d)
+	}
+	if d, _ := nw.Transmit(1, 0, ClassVote, 100_000); d != 10_000 {
+		t.Errorf("the other direction: delay %d µs, want 10000", d)
+	}
+	if _, fate := nw.Transmit(0, 2, ClassVote, 0); fate != Lost {
+		t.Errorf("a link losing every segment: fate %d, want Lost", fate)
 	}
 }

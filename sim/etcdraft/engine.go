@@ -451,8 +451,9 @@ func (r *run) sendRaft(nd *node, m *pb.Message) {
 		r.request(nd, to, m, eventlog.MsgVote, eventlog.VoteSent)
 	case pb.MsgApp, pb.MsgSnap:
 		// AppendEntries with entries (or a snapshot): a heartbeat in the
-		// election model's terms; it carries no policy metadata.
-		r.request(nd, to, m, eventlog.MsgHeartbeat, eventlog.HeartbeatSent)
+		// election model's terms; it carries no policy metadata, and the
+		// network may route it apart from heartbeats (class append).
+		r.Send(nd.Node, &envelope{Body: m, To: to, Type: eventlog.MsgHeartbeat, SentUS: r.NowUS, RTTUS: -1, Value: -1, Append: true}, eventlog.HeartbeatSent, 0)
 	case pb.MsgHeartbeat:
 		if nd.Tuner != nil {
 			return // the Host sends this leader's heartbeats on the tuned schedule
@@ -496,7 +497,7 @@ func (r *run) sendResponse(nd *node, to int, m *pb.Message) {
 		e.Type = eventlog.MsgHeartbeatResp
 		e.Value = r.ReplyValue(nd.Node)
 	default: // MsgAppResp
-		e.Type = eventlog.MsgHeartbeatResp
+		e.Type, e.Append = eventlog.MsgHeartbeatResp, true
 	}
 	r.Send(nd.Node, &e, k, v)
 }

@@ -19,6 +19,8 @@ import (
 	"sort"
 	"strconv"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/ballast-bench/ballast/internal/configfile"
 	"github.com/ballast-bench/ballast/sim/dist"
 )
@@ -175,6 +177,94 @@ type Network struct {
 	Links       []LinkRule   `yaml:"links,omitempty"`
 	Regimes     []Regime     `yaml:"regimes,omitempty"`
 	Bursts      *Bursts      `yaml:"bursts,omitempty"`
+	// Transport says which message classes travel as datagrams (today's
+	// model: each message independently delayed or lost) and which on a
+	// stream (TCP); RTOMS is the stream's first retransmission timeout.
+	// Both are left out of the JSON form when absent, so that every
+	// existing scenario keeps its hash.
+	Transport *Transport `yaml:"transport,omitempty" json:",omitempty"`
+	RTOMS     *float64   `yaml:"rto_ms,omitempty" json:",omitempty"`
+}
+
+// The transports.
+const (
+	Datagram = "datagram"
+	Stream   = "stream"
+)
+
+// DefaultRTOMS is a stream's first retransmission timeout: Linux's minimum
+// RTO (TCP_RTO_MIN, 200 ms), which a loss on a LAN or WAN path with a
+// short round trip always gets.
+const DefaultRTOMS = 200
+
+// Transport is a transport per message class; YAML accepts one word for
+// every class ("transport: stream") or a map with a default and
+// per-class overrides ("transport: {default: stream, heartbeat: datagram}").
+// Classes: vote (pre-votes, votes and their answers), heartbeat
+// (heartbeats and their answers; in the fast model also the appends,
+// which ride on its heartbeats), append (the etcd engine's MsgApp and its
+// answers).
+type Transport struct {
+	Default   string `yaml:"default,omitempty" json:",omitempty"`
+	Vote      string `yaml:"vote,omitempty" json:",omitempty"`
+	Heartbeat string `yaml:"heartbeat,omitempty" json:",omitempty"`
+	Append    string `yaml:"append,omitempty" json:",omitempty"`
+}
+
+// UnmarshalYAML accepts a word or a map of the classes.
+func (t *Transport) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		t.Default = n.Value
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return &configfile.FieldError{Line: n.Line, Column: n.Column, Msg: "not a transport; allowed: datagram, stream, or a map {default, vote, heartbeat, append} of them"}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		var dst *string
+		switch k.Value {
+		case "default":
+			dst = &t.Default
+		case "vote":
+			dst = &t.Vote
+		case "heartbeat":
+			dst = &t.Heartbeat
+		case "append":
+			dst = &t.Append
+		default:
+			return &configfile.FieldError{Line: k.Line, Column: k.Column, Msg: fmt.Sprintf("unknown message class %q; allowed: default, vote, heartbeat, append", k.Value)}
+		}
+		if v.Kind != yaml.ScalarNode {
+			return &configfile.FieldError{Line: v.Line, Column: v.Column, Msg: "not a transport; allowed: datagram, stream"}
+		}
+		*dst = v.Value
+	}
+	return nil
+}
+
+// Streams reports, for the vote, heartbeat and append classes, whether
+// each travels on a stream.
+func (s *Scenario) Streams() (vote, heartbeat, appendClass bool) {
+	t := s.Network.Transport
+	if t == nil {
+		return false, false, false
+	}
+	is := func(class string) bool {
+		if class == "" {
+			class = t.Default
+		}
+		return class == Stream
+	}
+	return is(t.Vote), is(t.Heartbeat), is(t.Append)
+}
+
+// RTOUS is the stream's first retransmission timeout in µs.
+func (s *Scenario) RTOUS() int64 {
+	if s.Network.RTOMS != nil {
+		return msToUS(*s.Network.RTOMS)
+	}
+	return DefaultRTOMS * 1000
 }
 
 // Link parameters: one-way delay = base_delay_ms + a draw of jitter; each
@@ -522,6 +612,20 @@ func (s *Scenario) validateNetwork() *configfile.FieldError {
 			return e(path+".delay_scale", "%v is not allowed; allowed: a factor > 0", *r.DelayScale)
 		}
 		if fe := validateLink(path, &r.Link); fe != nil {
+			return fe
+		}
+	}
+	if t := n.Transport; t != nil {
+		for _, c := range []struct{ path, v string }{{"default", t.Default}, {"vote", t.Vote}, {"heartbeat", t.Heartbeat}, {"append", t.Append}} {
+			switch c.v {
+			case "", Datagram, Stream:
+			default:
+				return e("network.transport."+c.path, "%q is not allowed; allowed: %s (default), %s", c.v, Datagram, Stream)
+			}
+		}
+	}
+	if n.RTOMS != nil {
+		if fe := interval("network.rto_ms", *n.RTOMS, false); fe != nil {
 			return fe
 		}
 	}

@@ -167,7 +167,7 @@ const plainHashBeforeEtcdFields = "95b9e10deab205d1"
 // refused with one line naming the field when wrong, and, left out, keep
 // a scenario's hash (so every existing run ID) what it was before them.
 func TestDeploymentFields(t *testing.T) {
-	const base = "name: x\ndescription: d\nnodes: 3\nduration_s: 1\nnetwork: {default: {base_delay_ms: 5}}\nraft: {heartbeat_ms: 50%s}\n"
+	const base = "name: x\ndescription: d\nnodes: 3\nduration_s: 1\nraft: {heartbeat_ms: 50%s}\n"
 	cases := []struct {
 		raft, extra string
 		wantErr     string
@@ -185,8 +185,17 @@ func TestDeploymentFields(t *testing.T) {
 		{"", "nodes_timer_jitter: {dist: exponential}", "nodes_timer_jitter.mean_ms"},
 		{"", "crashes: [{node: leader, at_s: 0.5, mode: sleep, restart_after_ms: 100}]", ""},
 		{"", "crashes: [{node: leader, at_s: 0.5, mode: nap}]", `crashes[0].mode: "nap" is not allowed; allowed: crash (default), sleep`},
+		{"", "network: {default: {base_delay_ms: 5}, transport: stream, rto_ms: 300}", ""},
+		{"", "network: {default: {base_delay_ms: 5}, transport: {default: stream, heartbeat: datagram}}", ""},
+		{"", "network: {default: {base_delay_ms: 5}, transport: tcp}", `network.transport.default: "tcp" is not allowed; allowed: datagram (default), stream`},
+		{"", "network: {default: {base_delay_ms: 5}, transport: {default: stream, gossip: datagram}}", `unknown message class "gossip"; allowed: default, vote, heartbeat, append`},
+		{"", "network: {default: {base_delay_ms: 5}, transport: {vote: udp}}", `network.transport.vote: "udp" is not allowed`},
+		{"", "network: {default: {base_delay_ms: 5}, rto_ms: 0}", "network.rto_ms: 0 is not allowed"},
 	}
 	for _, c := range cases {
+		if !strings.HasPrefix(c.extra, "network:") {
+			c.extra += "\nnetwork: {default: {base_delay_ms: 5}}"
+		}
 		src := fmt.Sprintf(base, c.raft) + c.extra + "\n"
 		_, err := Parse("x.yaml", []byte(src))
 		if c.wantErr != "" {
@@ -199,7 +208,7 @@ func TestDeploymentFields(t *testing.T) {
 			t.Errorf("%s %s: %v", c.raft, c.extra, err)
 		}
 	}
-	plain, err := Parse("x.yaml", []byte(fmt.Sprintf(base, "")))
+	plain, err := Parse("x.yaml", []byte(fmt.Sprintf(base, "")+"network: {default: {base_delay_ms: 5}}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -267,6 +267,16 @@ func (g *gen) deployment(s *scenario.Scenario) {
 		s.Storage = st
 	}
 	if g.chance(0.3) {
+		t := &scenario.Transport{Default: scenario.Stream}
+		if g.chance(0.5) {
+			t.Heartbeat = scenario.Datagram // Dynatune's UDP heartbeats
+		}
+		s.Network.Transport = t
+		if g.chance(0.5) {
+			s.Network.RTOMS = ptr(g.between(10, 300))
+		}
+	}
+	if g.chance(0.3) {
 		s.NodesTimerJitter = &dist.Spec{Dist: "uniform", MinMS: ptr(0.0), MaxMS: ptr(g.between(0.1, 10))}
 		if g.chance(0.3) {
 			s.NodesTimerJitter = &dist.Spec{Dist: "exponential", MeanMS: ptr(g.between(0.1, 3))}
@@ -275,8 +285,14 @@ func (g *gen) deployment(s *scenario.Scenario) {
 }
 
 // deploymentBounds is the longest fsync and the longest timer noise (ms)
-// a case's settings can draw; ok is false when either has no bound.
+// a case's settings can draw; ok is false when either has no bound, or
+// when a stream may carry a message lost before a calm period into it
+// (retransmissions with doubling timeouts, and everything behind them on
+// the stream, can then outlast any election bound).
 func deploymentBounds(s *scenario.Scenario) (fsyncMS, noiseMS float64, ok bool) {
+	if v, h, a := s.Streams(); (v || h || a) && mayLose(s) {
+		return 0, 0, false
+	}
 	if st := s.Storage; st != nil {
 		for n := range s.Nodes {
 			m, ok := bounded(s.FsyncSpec(n))
@@ -294,6 +310,36 @@ func deploymentBounds(s *scenario.Scenario) (fsyncMS, noiseMS float64, ok bool) 
 		noiseMS = m
 	}
 	return fsyncMS, noiseMS, true
+}
+
+// mayLose reports whether any message of s can be lost: link, regime,
+// burst or turbulence loss.
+func mayLose(s *scenario.Scenario) bool {
+	lossy := func(l *scenario.Link) bool { return l.Loss != nil && *l.Loss > 0 }
+	if lossy(&s.Network.Default) || s.Network.Bursts != nil {
+		return true
+	}
+	for i := range s.Network.Regimes {
+		if lossy(&s.Network.Regimes[i].Link) {
+			return true
+		}
+	}
+	for i := range s.Network.Links {
+		if lossy(&s.Network.Links[i].Link) {
+			return true
+		}
+	}
+	for i := range s.Network.RegionPairs {
+		if lossy(&s.Network.RegionPairs[i].Link) {
+			return true
+		}
+	}
+	for i := range s.Partitions {
+		if t := s.Partitions[i].Turbulence; t != nil && t.Loss > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // partitions adds up to three partitions one after the other (they must
