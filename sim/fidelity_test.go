@@ -7,6 +7,7 @@ package sim_test
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -442,6 +443,110 @@ func TestStreamDelayClosedForm(t *testing.T) {
 		}
 		if n < 1500 || chi > 18.47 {
 			t.Errorf("%d heartbeats, retransmissions %v (K = 0..3, >= 4): chi-square %.1f > 18.47", n, counts, chi)
+		}
+	})
+}
+
+// TestLaggingFollowerTrace: three nodes, pre-vote on, node i's timer
+// (100 + 50 i) ms. Node 0 leads from 140 ms (a pre-vote and a vote round);
+// its heartbeats, every 50 ms, reach the others last at 300 ms, just
+// after it proposed a last entry and crashed at 300 ms. The append of
+// that entry to one follower, L (drawn per seed), is lost (a msg_lost row
+// at 300 ms); the one to the other, U, arrives at 310 ms and resets U's
+// timer. L is one entry behind and cannot win (Raft paper, section 5.4.1:
+// a voter denies a candidate whose log is less up-to-date):
+//
+//	L = 1: node 1 fires at 300 + 150 = 450 ms; node 2 (U) denies its
+//	       pre-vote at 460 ms. Node 2 fires at 310 + 200 = 510 ms
+//	       (pre-votes reset nothing), node 1 grants its pre-vote at 520 ms
+//	       and, at 540 ms, its vote (moving to term 2): node 2 leads term 2
+//	       at 550 ms.
+//	L = 2: node 1 (U) fires at 310 + 150 = 460 ms, node 2 grants the
+//	       pre-vote at 470 ms and the vote at 490 ms: node 1 leads term 2
+//	       at 500 ms.
+func TestLaggingFollowerTrace(t *testing.T) {
+	forEngines(t, func(t *testing.T, eng sim.Engine) {
+		seen := map[int]bool{}
+		for seed := uint64(1); seed <= 12; seed++ {
+			s := three(0.7)
+			s.Raft.PreVote = true
+			s.Crashes = []scenario.Crash{{Node: scenario.LeaderTarget, AtS: 0.3, LaggingFollowers: 1}}
+			evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), seed)
+			if _, err := check(s, eng.Name(), evs); err != nil {
+				t.Fatal(err)
+			}
+			lagging := -1
+			var got []string
+			for _, e := range evs {
+				if e.TimeUS == 300_000 && e.Kind == eventlog.MsgLost && e.Node == 0 {
+					lagging = int(e.Peer)
+				}
+			}
+			for _, r := range rowsOf(evs, 290_000, 700_000, eventlog.Timeout, eventlog.BecameLeader, eventlog.PreVoteDenied) {
+				got = append(got, r[:strings.Index(r, " p")])
+			}
+			want := map[int][]string{
+				1: {"timeout 1@450 t1", "prevote_denied 2@460 t1", "timeout 2@510 t1", "became_leader 2@550 t2"},
+				2: {"timeout 1@460 t1", "became_leader 1@500 t2"},
+			}[lagging]
+			if want == nil || !slices.Equal(got, want) {
+				t.Fatalf("seed %d, lagging follower %d:\n got %q\nwant %q", seed, lagging, got, want)
+			}
+			seen[lagging] = true
+		}
+		if !seen[1] || !seen[2] {
+			t.Errorf("lagging followers drawn over 12 seeds: %v; want both", seen)
+		}
+	})
+}
+
+// TestLaggingFollowersNeverWin: five nodes on jittered links, the leader
+// crashed every 2 s with two lagging followers, random timers: a lagging
+// follower still times out and campaigns, but never becomes the next
+// leader (the up-to-date nodes are alive and deny it), on both engines.
+func TestLaggingFollowersNeverWin(t *testing.T) {
+	forEngines(t, func(t *testing.T, eng sim.Engine) {
+		s := lanFailovers(t, true, false, "")
+		s.Crashes[0].LaggingFollowers = 2
+		f := mustPolicy(t, "random")
+		failovers, lagCampaigns := 0, 0
+		for seed := uint64(1); seed <= 6; seed++ {
+			evs := mustRun(t, eng, s, f, seed)
+			if _, err := check(s, eng.Name(), evs); err != nil {
+				t.Fatalf("seed %d: %v", seed, err)
+			}
+			// The appends lost at the crash come just before its row.
+			lagging, lost := map[int16]bool{}, map[int16]bool{}
+			lostUS, crashUS := int64(-1), int64(-1)
+			for _, e := range evs {
+				switch {
+				case e.Kind == eventlog.Crash:
+					crashUS = e.TimeUS
+					clear(lagging)
+					if lostUS == e.TimeUS {
+						maps.Copy(lagging, lost)
+					}
+				case e.Kind == eventlog.MsgLost:
+					if e.TimeUS != lostUS {
+						lostUS = e.TimeUS
+						clear(lost)
+					}
+					lost[e.Peer] = true
+				case e.Kind == eventlog.BecamePreCandidate && lagging[e.Node]:
+					lagCampaigns++
+				case e.Kind == eventlog.BecameLeader && crashUS >= 0:
+					if lagging[e.Node] {
+						t.Fatalf("seed %d: lagging follower %d won term %d at %d µs", seed, e.Node, e.Term, e.TimeUS)
+					}
+					if len(lagging) == 2 {
+						failovers++
+					}
+					clear(lagging)
+				}
+			}
+		}
+		if failovers < 100 || lagCampaigns == 0 {
+			t.Fatalf("%d failovers with two lagging followers, %d campaigns of lagging followers; the test needs both", failovers, lagCampaigns)
 		}
 	})
 }

@@ -166,6 +166,8 @@ type Host[M any] struct {
 	// Storage: per node fsync latency and stream; nil without storage.
 	fsync  []dist.Dist
 	fsyncR []*rand.Rand
+	// lose marks the nodes to which sends are lost now (LastEntry).
+	lose []bool
 	// held are the sends waiting for an fsync, freeHeld their free slots.
 	held     []heldSend
 	freeHeld []int32
@@ -206,7 +208,7 @@ func NewHost[M any](cfg *Config, proto Protocol[M], opt HostOptions) *Host[M] {
 	}
 	h.q = NewQueue(n * h.slots)
 	h.Log.Sink = cfg.Sink
-	h.inj = NewInjector(s, h.tl, h.net, &h.Log)
+	h.inj = NewInjector(s, h.tl, h.net, &h.Log, cfg.Seed)
 	if s.NodesTimerJitter != nil {
 		d := dist.Compile(s.NodesTimerJitter)
 		h.timerJitter = &d
@@ -663,6 +665,9 @@ func (h *Host[M]) transmit(e *Envelope[M], k eventlog.Kind, v int64, term uint64
 	e.toIncarn = h.Nodes[e.To].Incarn
 	h.Log.Emit(h.NowUS, k, nd.ID, term, e.To, v, -1, e.ID)
 	delay, fate := h.net.Transmit(nd.ID, e.To, e.class(), h.NowUS)
+	if h.lose != nil && h.lose[e.To] {
+		fate = Lost
+	}
 	switch fate {
 	case Lost:
 		h.Log.Emit(h.NowUS, eventlog.MsgLost, nd.ID, term, e.To, int64(e.Type), -1, e.ID)
@@ -893,6 +898,32 @@ func (h *Host[M]) Pause(n int, untilUS int64) {
 	}
 	nd.paused, nd.pauseEndUS = true, untilUS
 	h.Emit(nd, eventlog.PauseStart, -1, untilUS-h.NowUS, 0)
+}
+
+// LastEntry implements Cluster: leader proposes one entry and replicates
+// it now (the etcd engine's raft sends its appends itself; the fast
+// model's leader sends a heartbeat, which carries its log, to every
+// follower); what goes to a node in lose is lost (msg_lost rows). The
+// network's draws for those messages are made as usual, so the other
+// messages see the same network.
+func (h *Host[M]) LastEntry(leader int, lose []int) {
+	nd := &h.Nodes[leader]
+	h.lose = make([]bool, len(h.Nodes))
+	for _, p := range lose {
+		h.lose[p] = true
+	}
+	h.proto.Propose(nd)
+	if !h.protoHeartbeats {
+		first := true
+		for p := range h.Nodes {
+			if p != leader {
+				h.SendHeartbeat(nd, p, h.proto.Heartbeat(nd, p, first))
+				first = false
+			}
+		}
+	}
+	endCall(nd)
+	h.lose = nil
 }
 
 // Paused implements Cluster.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/sim/scenario"
+	"github.com/ballast-bench/ballast/sim/stream"
 )
 
 // Cluster is what timeline injection needs from an engine.
@@ -25,6 +26,9 @@ type Cluster interface {
 	Pause(node int, untilUS int64)
 	// Paused reports whether node is paused.
 	Paused(node int) bool
+	// LastEntry makes leader propose one more entry and replicate it at
+	// once, the appends to the nodes in lose being lost.
+	LastEntry(leader int, lose []int)
 	// Resume ends node's pause if it is still paused (a crash may have
 	// ended it): the node handles its inbox in arrival order, then its
 	// timers that came due and were not re-armed meanwhile.
@@ -40,14 +44,15 @@ type Injector struct {
 	Log     *Log
 	crashed []int   // node taken down (or put to sleep) by each crash occurrence; -1 none
 	wakeUS  []int64 // per node: when its current pause or sleep ends
+	seed    uint64
 	cut     []bool  // per partition occurrence: did it cut anyone off
 	turb    []bool  // per partition occurrence: is its turbulence on
 	groups  []int
 }
 
-// NewInjector prepares the timeline of s for one run.
-func NewInjector(s *scenario.Scenario, tl *scenario.Timeline, nw *Network, log *Log) *Injector {
-	in := &Injector{S: s, TL: tl, Net: nw, Log: log, crashed: make([]int, len(tl.Crashes)),
+// NewInjector prepares the timeline of s for one run of seed.
+func NewInjector(s *scenario.Scenario, tl *scenario.Timeline, nw *Network, log *Log, seed uint64) *Injector {
+	in := &Injector{S: s, TL: tl, Net: nw, Log: log, seed: seed, crashed: make([]int, len(tl.Crashes)),
 		cut: make([]bool, len(tl.Partitions)), turb: make([]bool, len(tl.Partitions)), groups: make([]int, s.Nodes),
 		wakeUS: make([]int64, s.Nodes)}
 	for i := range in.crashed {
@@ -138,6 +143,17 @@ func (in *Injector) Apply(atUS int64, ev scenario.Injected, c Cluster) {
 			return // nothing to crash: no leader, or the node is already down
 		}
 		in.crashed[ev.Index] = n
+		if k := ce.Spec.LaggingFollowers; k > 0 && c.Leader() == n && !c.Paused(n) {
+			others := make([]int, 0, in.S.Nodes-1)
+			for p := range in.S.Nodes {
+				if p != n {
+					others = append(others, p)
+				}
+			}
+			r := stream.New(in.seed, stream.Lagging, ev.Index)
+			r.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
+			c.LastEntry(n, others[:k])
+		}
 		if ce.Spec.Mode == scenario.CrashSleep {
 			// Asleep until restart_after_ms, or to the run's end; a sleep
 			// that begins during a pause lasts until the later end.

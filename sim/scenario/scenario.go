@@ -383,6 +383,15 @@ type Crash struct {
 	// on waking) until restart_after_ms, or the run's end without it: a
 	// container put to sleep, as Dynatune's failed leader was.
 	Mode string `yaml:"mode,omitempty" json:",omitempty"`
+	// LaggingFollowers K: the crashed leader's last entry reached only
+	// N-1-K followers. At the crash it makes one more proposal and sends
+	// it to every follower, but the appends to K of them (a uniform draw
+	// among the other nodes, from the run's lagging stream) are lost:
+	// those K are one entry behind and cannot win while an up-to-date
+	// node is alive. Uncommitted allows a K that leaves the entry on no
+	// majority.
+	LaggingFollowers int  `yaml:"lagging_followers,omitempty" json:",omitempty"`
+	Uncommitted      bool `yaml:"uncommitted,omitempty" json:",omitempty"`
 }
 
 // The crash modes.
@@ -534,6 +543,18 @@ func (s *Scenario) Validate() *configfile.FieldError {
 		}
 		if c.RestartAfterMS != nil && (!finite(*c.RestartAfterMS) || *c.RestartAfterMS < minIntervalMS || *c.RestartAfterMS > maxAfterMS) {
 			return e(path+".restart_after_ms", "%v is not allowed; allowed: milliseconds in [%v, %v], or leave it out to keep the node down", *c.RestartAfterMS, minIntervalMS, float64(maxAfterMS))
+		}
+		if k := c.LaggingFollowers; k != 0 {
+			q := s.Nodes/2 + 1
+			switch {
+			case k < 0 || k > s.Nodes-1:
+				return e(path+".lagging_followers", "%d is not allowed; allowed: followers in [0, %d] (nodes - 1)", k, s.Nodes-1)
+			case k > s.Nodes-q && !c.Uncommitted:
+				return e(path+".lagging_followers", "%d leaves the leader's last entry on %d of %d nodes, short of a majority (%d), so it was never committed; allowed: at most %d, or set uncommitted: true", k, s.Nodes-k, s.Nodes, q, s.Nodes-q)
+			}
+		}
+		if c.Uncommitted && c.LaggingFollowers == 0 {
+			return e(path+".uncommitted", "is set without lagging_followers; allowed: uncommitted: true only with lagging_followers > 0")
 		}
 		switch c.Mode {
 		case "", CrashStop, CrashSleep:

@@ -30,6 +30,7 @@ const (
 	Pause       = "pause"        // ids: node
 	TimerJitter = "timer_jitter" // ids: node
 	Fsync       = "fsync"        // ids: node
+	Lagging     = "lagging"      // ids: crash occurrence
 )
 
 // New returns a PCG-backed generator for (seed, label, ids...).

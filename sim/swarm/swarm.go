@@ -239,6 +239,10 @@ func (g *gen) scenario(seed uint64) *scenario.Scenario {
 		if g.chance(0.3) {
 			c.Mode = scenario.CrashSleep
 		}
+		if s.Nodes > 1 && g.chance(0.3) {
+			c.LaggingFollowers = 1 + r.IntN(s.Nodes-1)
+			c.Uncommitted = c.LaggingFollowers > s.Nodes-(s.Nodes/2+1)
+		}
 		s.Crashes = append(s.Crashes, c)
 	}
 	g.deployment(s)
