@@ -45,8 +45,8 @@ type Injector struct {
 	crashed []int   // node taken down (or put to sleep) by each crash occurrence; -1 none
 	wakeUS  []int64 // per node: when its current pause or sleep ends
 	seed    uint64
-	cut     []bool  // per partition occurrence: did it cut anyone off
-	turb    []bool  // per partition occurrence: is its turbulence on
+	cut     []bool // per partition occurrence: did it cut anyone off
+	turb    []bool // per partition occurrence: is its turbulence on
 	groups  []int
 }
 
