@@ -17,6 +17,7 @@ import (
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/dist"
 	"github.com/ballast-bench/ballast/sim/fast"
+	"github.com/ballast-bench/ballast/sim/measured"
 	"github.com/ballast-bench/ballast/sim/scenario"
 	"github.com/ballast-bench/ballast/sim/simtest"
 )
@@ -547,6 +548,33 @@ func TestLaggingFollowersNeverWin(t *testing.T) {
 		}
 		if failovers < 100 || lagCampaigns == 0 {
 			t.Fatalf("%d failovers with two lagging followers, %d campaigns of lagging followers; the test needs both", failovers, lagCampaigns)
+		}
+	})
+}
+
+// TestTraceOnBothEngines: a measured trace sets the links' one-way delay
+// over time, step-wise: 10 ms from 0, 40 ms from 300 ms. Node 0 leads
+// from 120 ms and sends heartbeats every 50 ms; node 1 receives the one
+// of 270 ms at 280 ms (10 ms), the one of 320 ms at 360 ms (40 ms), the
+// one of 370 ms at 410 ms.
+func TestTraceOnBothEngines(t *testing.T) {
+	forEngines(t, func(t *testing.T, eng sim.Engine) {
+		s := three(0.5)
+		s.Network.Default = scenario.Link{Trace: "wan.csv", Measured: &measured.Trace{Points: []measured.Point{
+			{TUS: 0, DelayMS: 10, Loss: -1}, {TUS: 300_000, DelayMS: 40, Loss: -1}}}}
+		evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
+		if _, err := check(s, eng.Name(), evs); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rowsOf(evs, 250_000, 420_000, eventlog.HeartbeatRecv) {
+			if strings.HasPrefix(r, "heartbeat_recv 1@") {
+				got = append(got, r[len("heartbeat_recv 1@"):strings.Index(r, " t")]+r[strings.Index(r, " v"):])
+			}
+		}
+		want := []string{"280 v10000", "360 v40000", "410 v40000"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("node 1's heartbeats from 250 to 420 ms:\n got %q\nwant %q", got, want)
 		}
 	})
 }

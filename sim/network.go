@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/ballast-bench/ballast/sim/dist"
+	"github.com/ballast-bench/ballast/sim/measured"
 	"github.com/ballast-bench/ballast/sim/scenario"
 	"github.com/ballast-bench/ballast/sim/stream"
 )
@@ -24,6 +25,10 @@ type link struct {
 	scale  float64
 	loss   float64
 	jitter dist.Dist
+	// A measured trace in place of baseMS (and of loss if traceLoss).
+	trace     *measured.Trace
+	repeat    bool
+	traceLoss bool
 }
 
 // Network is the run-time link model of a scenario: per-link parameters for
@@ -139,10 +144,20 @@ func NewNetwork(s *scenario.Scenario, seed uint64) *Network {
 	return nw
 }
 
-// overlay copies the fields set in top onto l.
+// overlay copies the fields set in top onto l. A trace and a base delay
+// replace each other; a trace with a loss column replaces the loss below
+// it, and a loss set above a trace replaces the trace's.
 func overlay(l *scenario.Link, top *scenario.Link) {
 	if top.BaseDelayMS != nil {
 		l.BaseDelayMS = top.BaseDelayMS
+		l.Trace, l.TraceEnd, l.Measured = "", "", nil
+	}
+	if top.Measured != nil {
+		l.Trace, l.TraceEnd, l.Measured = top.Trace, top.TraceEnd, top.Measured
+		l.BaseDelayMS = nil
+		if top.Measured.HasLoss {
+			l.Loss = nil
+		}
 	}
 	if top.Jitter != nil {
 		l.Jitter = top.Jitter
@@ -163,7 +178,25 @@ func compileLink(l *scenario.Link, scale float64) link {
 	if l.Loss != nil {
 		out.loss = *l.Loss
 	}
+	if l.Measured != nil {
+		out.trace = l.Measured
+		out.repeat = l.TraceEnd == scenario.TraceRepeat
+		out.traceLoss = l.Measured.HasLoss && l.Loss == nil
+	}
 	return out
+}
+
+// at is the link's base delay and loss at nowUS: its trace's row in force
+// then, if it has a trace.
+func (l *link) at(nowUS int64) (baseMS, loss float64) {
+	if l.trace == nil {
+		return l.baseMS, l.loss
+	}
+	p := l.trace.At(nowUS, l.repeat)
+	if l.traceLoss {
+		return p.DelayMS, p.Loss
+	}
+	return p.DelayMS, l.loss
 }
 
 // Message classes: what a transport is chosen for (scenario.Transport).
@@ -193,9 +226,10 @@ func (nw *Network) Transmit(from, to, class int, nowUS int64) (delayUS int64, fa
 	l := &nw.regimes[nw.regime][idx]
 	r := nw.links[idx]
 	bursty := nw.burst && (nw.burstLinks == nil || nw.burstLinks[idx])
+	baseMS, loss := l.at(nowUS)
 	// One loss draw per message (per segment sent on a stream), from the
 	// link's own stream.
-	survive := 1 - l.loss
+	survive := 1 - loss
 	if bursty {
 		survive *= 1 - nw.burstLoss
 	}
@@ -203,12 +237,12 @@ func (nw *Network) Transmit(from, to, class int, nowUS int64) (delayUS int64, fa
 		survive *= 1 - nw.turbLoss
 	}
 	if nw.stream[class] {
-		return nw.transmitStream(idx, to, class, nowUS, survive, l, r, bursty)
+		return nw.transmitStream(idx, to, class, nowUS, survive, baseMS, l, r, bursty)
 	}
 	if survive < 1 && r.Float64() >= survive {
 		return 0, Lost
 	}
-	return nw.linkDelayUS(to, l, r, bursty), Delivered
+	return nw.netDelayUS(baseMS, l, r, bursty) + nw.procDelayUS(to), Delivered
 }
 
 // transmitStream sends a message on the (link, class) stream, as TCP does:
@@ -220,7 +254,7 @@ func (nw *Network) Transmit(from, to, class int, nowUS int64) (delayUS int64, fa
 // message was sent (ours: a burst or regime change during the
 // retransmissions is not seen). After 15 losses in a row the connection
 // breaks and the message is lost.
-func (nw *Network) transmitStream(idx, to, class int, nowUS int64, survive float64, l *link, r *rand.Rand, bursty bool) (int64, Fate) {
+func (nw *Network) transmitStream(idx, to, class int, nowUS int64, survive, baseMS float64, l *link, r *rand.Rand, bursty bool) (int64, Fate) {
 	waitUS, rto := int64(0), nw.rtoUS
 	for attempt := 0; survive < 1 && r.Float64() >= survive; attempt++ {
 		if attempt == maxRetransmits {
@@ -229,7 +263,7 @@ func (nw *Network) transmitStream(idx, to, class int, nowUS int64, survive float
 		waitUS += rto
 		rto = min(2*rto, maxRTOUS)
 	}
-	netUS := nw.netDelayUS(l, r, bursty)
+	netUS := nw.netDelayUS(baseMS, l, r, bursty)
 	at := nowUS + waitUS + netUS
 	last := &nw.streamAt[idx*NumClasses+class]
 	at = max(at, *last)
@@ -237,16 +271,10 @@ func (nw *Network) transmitStream(idx, to, class int, nowUS int64, survive float
 	return at - nowUS + nw.procDelayUS(to), Delivered
 }
 
-// linkDelayUS draws a message's delay over link l to node to: the link's
-// delay and the receiver's processing delay.
-func (nw *Network) linkDelayUS(to int, l *link, r *rand.Rand, bursty bool) int64 {
-	return nw.netDelayUS(l, r, bursty) + nw.procDelayUS(to)
-}
-
-// netDelayUS draws the one-way network delay of link l: base plus jitter,
-// scaled, plus a burst's or turbulence's extra delay.
-func (nw *Network) netDelayUS(l *link, r *rand.Rand, bursty bool) int64 {
-	ms := l.baseMS
+// netDelayUS draws the one-way network delay of link l: its base delay
+// now plus jitter, scaled, plus a burst's or turbulence's extra delay.
+func (nw *Network) netDelayUS(baseMS float64, l *link, r *rand.Rand, bursty bool) int64 {
+	ms := baseMS
 	if !l.jitter.IsZero() {
 		ms += l.jitter.SampleMS(r)
 	}

@@ -27,7 +27,7 @@ var Layers = []Layer{
 	{"foundation", "no ballast imports: the code identity (the module root), configuration files, atomic output files, golden files and test seeds, the embedded configs, seeded streams, statistics, table rendering, the LSTM's numerics, the agreement rule, the analysis overview (doc only)",
 		[]string{".", "internal/configfile", "internal/atomicfile", "internal/golden", "internal/testseed", "configs", "analysis", "sim/stream", "analysis/stats", "analysis/table", "policies/lstm", "reproduce/agree"}},
 	{"contracts", "the event format (the contract between simulation and analysis), the policy interface (the contract between engines and policies), the table codec, delay distributions",
-		[]string{"eventlog", "policies/policy", "internal/tablefile", "sim/dist"}},
+		[]string{"eventlog", "policies/policy", "internal/tablefile", "sim/dist", "sim/measured"}},
 	{"models and codecs", "the events file format, scenarios and their timelines, the independent log checker, the engines' shared test policies, figures, published reference numbers and sources",
 		[]string{"eventlog/pq", "sim/scenario", "sim/invariant", "sim/simtest", "analysis/plot", "reproduce/published"}},
 	{"kernel, policies, metrics", "the engine host; the policies; metrics derived from event logs; the swarm's case generator",

@@ -1,6 +1,7 @@
 // Package dist holds the delay distributions of the network and node models:
 // constant, uniform, normal truncated at zero, exponential, lognormal,
-// Pareto, and finite mixtures of these for long tails.
+// Pareto, finite mixtures of these for long tails, and empirical
+// distributions of measured samples.
 //
 // A distribution is written in YAML as a mapping whose "dist" field names
 // the family and whose other fields are that family's parameters, in
@@ -9,6 +10,7 @@
 //	{dist: lognormal, median_ms: 20, sigma: 0.6}
 //	{dist: mixture, components: [{weight: 0.97, dist: exponential, mean_ms: 5},
 //	                             {weight: 0.03, dist: pareto, scale_ms: 50, shape: 1.5}]}
+//	{dist: empirical, file: rtt_oneway_ms.txt}
 //
 // Samples are drawn in the simulator's unit, whole microseconds (rounded to
 // nearest), from a caller-supplied stream, so the caller decides which
@@ -39,6 +41,14 @@ type Spec struct {
 	ScaleMS    *float64    `yaml:"scale_ms,omitempty"`  // pareto: x_m, the minimum
 	Shape      *float64    `yaml:"shape,omitempty"`     // pareto: alpha
 	Components []Component `yaml:"components,omitempty"`
+	// File (empirical): a samples file (package sim/measured), named
+	// relative to the scenario file. Whoever loads the config reads it
+	// into Samples and pins its content hash in SHA, which the scenario's
+	// identity includes; absent fields stay out of the JSON form, so
+	// existing scenarios keep their hash.
+	File    string    `yaml:"file,omitempty" json:",omitempty"`
+	SHA     string    `yaml:"-" json:",omitempty"`
+	Samples []float64 `yaml:"-" json:"-"`
 }
 
 // Component is one weighted part of a mixture.
@@ -56,6 +66,7 @@ var family = map[string][]string{
 	"lognormal":   {"median_ms", "sigma"},
 	"pareto":      {"scale_ms", "shape"},
 	"mixture":     {"components"},
+	"empirical":   {"file"},
 }
 
 // Names returns the supported families, sorted.
@@ -73,7 +84,7 @@ func (s *Spec) present() map[string]bool {
 		"value_ms": s.ValueMS != nil, "min_ms": s.MinMS != nil, "max_ms": s.MaxMS != nil,
 		"mean_ms": s.MeanMS != nil, "std_ms": s.StdMS != nil, "median_ms": s.MedianMS != nil,
 		"sigma": s.Sigma != nil, "scale_ms": s.ScaleMS != nil, "shape": s.Shape != nil,
-		"components": s.Components != nil,
+		"components": s.Components != nil, "file": s.File != "",
 	}
 }
 
@@ -134,6 +145,10 @@ func (s *Spec) Validate(path string) *configfile.FieldError {
 		if fe = positive("scale_ms", *s.ScaleMS); fe == nil {
 			fe = positive("shape", *s.Shape)
 		}
+	case "empirical":
+		if len(s.Samples) == 0 {
+			return configfile.Errorf(path+".file", "%s was not read; allowed: a file of delays in ms, one per line, named relative to the scenario file", s.File)
+		}
 	case "mixture":
 		if len(s.Components) == 0 {
 			return configfile.Errorf(path+".components", "empty; allowed: one or more {weight, dist, ...} entries")
@@ -176,6 +191,7 @@ const (
 	kLognormal
 	kPareto
 	kMixture
+	kEmpirical
 )
 
 // Dist is a validated, ready-to-sample distribution. The zero value is the
@@ -184,7 +200,7 @@ type Dist struct {
 	kind  kind
 	a, b  float64 // family parameters in ms: see Compile
 	parts []Dist
-	cum   []float64 // mixture: cumulative normalised weights
+	cum   []float64 // mixture: cumulative normalised weights; empirical: the samples
 }
 
 // Compile turns a validated Spec into a Dist. Call Validate first; Compile
@@ -217,6 +233,12 @@ func Compile(s *Spec) Dist {
 		}
 		d.cum[len(d.cum)-1] = 1
 		return d
+	case "empirical":
+		m := 0.0
+		for _, v := range s.Samples {
+			m += v
+		}
+		return Dist{kind: kEmpirical, a: m / float64(len(s.Samples)), cum: s.Samples}
 	}
 	panic(fmt.Sprintf("dist: Compile of unvalidated spec %q", s.Dist))
 }
@@ -257,6 +279,8 @@ func (d *Dist) SampleMS(r *rand.Rand) float64 {
 			i++
 		}
 		return d.parts[i].SampleMS(r)
+	case kEmpirical:
+		return d.cum[r.IntN(len(d.cum))] // one of the samples, uniformly
 	}
 	return 0
 }
@@ -312,6 +336,8 @@ func (d *Dist) MeanMS() float64 {
 			prev = d.cum[i]
 		}
 		return m
+	case kEmpirical:
+		return d.a
 	}
 	return 0
 }
@@ -372,6 +398,14 @@ func (d *Dist) CDF(ms float64) float64 {
 			prev = d.cum[i]
 		}
 		return c
+	case kEmpirical:
+		n := 0
+		for _, v := range d.cum {
+			if v <= ms {
+				n++
+			}
+		}
+		return float64(n) / float64(len(d.cum))
 	}
 	return 0
 }

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -10,15 +11,42 @@ import (
 
 	"github.com/ballast-bench/ballast/configs"
 	"github.com/ballast-bench/ballast/internal/configfile"
+	"github.com/ballast-bench/ballast/sim/measured"
 )
 
-// Parse decodes and validates a scenario; file names it in errors.
+// Parse decodes and validates a scenario; file names it in errors, and the
+// files it names (traces, samples) are read relative to file's directory.
 func Parse(file string, data []byte) (*Scenario, error) {
-	var s Scenario
+	dir := filepath.Dir(file)
+	return parse(file, data, func(name string) ([]byte, error) {
+		return readLimited(filepath.Join(dir, filepath.FromSlash(name)))
+	})
+}
+
+func parse(file string, data []byte, readFile func(string) ([]byte, error)) (*Scenario, error) {
+	s := Scenario{readFile: readFile}
 	if err := configfile.Decode(file, data, &s); err != nil {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// readLimited reads a file a scenario names, refusing one larger than a
+// measured file may be.
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, measured.MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > measured.MaxFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, measured.MaxFileBytes)
+	}
+	return data, nil
 }
 
 // Load resolves a scenario by built-in name ("wan_main") or by file path
@@ -46,7 +74,9 @@ func Load(nameOrFile string) (*Scenario, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scenario %q: no such built-in scenario; allowed: %s, or a path to a .yaml file", nameOrFile, strings.Join(Names(), ", "))
 	}
-	s, err := Parse(path.Join("configs", p), data)
+	s, err := parse(path.Join("configs", p), data, func(name string) ([]byte, error) {
+		return fs.ReadFile(configs.Scenarios, path.Join("scenarios", name))
+	})
 	if err != nil {
 		return nil, err
 	}

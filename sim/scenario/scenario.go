@@ -23,6 +23,7 @@ import (
 
 	"github.com/ballast-bench/ballast/internal/configfile"
 	"github.com/ballast-bench/ballast/sim/dist"
+	"github.com/ballast-bench/ballast/sim/measured"
 )
 
 // Scenario is one scenario file.
@@ -50,6 +51,10 @@ type Scenario struct {
 	NodesTimerJitter *dist.Spec `yaml:"nodes_timer_jitter,omitempty" json:",omitempty"`
 	// Storage: the fsync on the election path.
 	Storage *Storage `yaml:"storage,omitempty" json:",omitempty"`
+
+	// readFile reads a file the scenario names (a trace, samples),
+	// relative to the scenario file; nil: the scenario names no files.
+	readFile func(name string) ([]byte, error)
 }
 
 // Storage is each node's stable storage: a node persists its term, vote
@@ -274,7 +279,25 @@ type Link struct {
 	BaseDelayMS *float64   `yaml:"base_delay_ms,omitempty"`
 	Jitter      *dist.Spec `yaml:"jitter,omitempty"`
 	Loss        *float64   `yaml:"loss,omitempty"`
+	// Trace: a measured one-way delay (and loss) over time, a trace file
+	// of package sim/measured named relative to the scenario file, in
+	// place of base_delay_ms (and of loss, if it has a loss column), read
+	// step-wise; jitter still adds to it and a regime's delay_scale scales
+	// it. TraceEnd says what holds past its last row: TraceHold (the
+	// default) or TraceRepeat (it loops, its last row's time the period).
+	// TraceSHA pins the file's content in the scenario's identity. The
+	// fields stay out of the JSON form when absent.
+	Trace    string          `yaml:"trace,omitempty" json:",omitempty"`
+	TraceEnd string          `yaml:"trace_end,omitempty" json:",omitempty"`
+	TraceSHA string          `yaml:"-" json:",omitempty"`
+	Measured *measured.Trace `yaml:"-" json:"-"`
 }
+
+// The trace_end values.
+const (
+	TraceHold   = "hold"
+	TraceRepeat = "repeat"
+)
 
 // RegionPair sets link parameters between two regions, both directions.
 type RegionPair struct {
@@ -450,8 +473,12 @@ func (s *Scenario) HeartbeatUS() int64 { return msToUS(s.Raft.HeartbeatMS) }
 
 func msToUS(ms float64) int64 { return int64(math.Round(ms * 1000)) }
 
-// Validate implements configfile.Validator.
+// Validate implements configfile.Validator. It first reads the files the
+// scenario names (traces, samples), so that they are checked with it.
 func (s *Scenario) Validate() *configfile.FieldError {
+	if fe := s.readFiles(); fe != nil {
+		return fe
+	}
 	e := configfile.Errorf
 	if s.Name == "" {
 		return e("name", "missing; allowed: a short identifier such as wan_main")
@@ -577,8 +604,8 @@ func (s *Scenario) validateNetwork() *configfile.FieldError {
 	if n.Regions != nil && len(n.Regions) != s.Nodes {
 		return e("network.regions", "has %d entries; allowed: exactly one region name per node (%d)", len(n.Regions), s.Nodes)
 	}
-	if n.Default.BaseDelayMS == nil {
-		return e("network.default.base_delay_ms", "missing; allowed: milliseconds >= 0")
+	if n.Default.BaseDelayMS == nil && n.Default.Trace == "" {
+		return e("network.default.base_delay_ms", "missing; allowed: milliseconds >= 0, or a trace")
 	}
 	if fe := validateLink("network.default", &n.Default); fe != nil {
 		return fe
@@ -619,6 +646,9 @@ func (s *Scenario) validateNetwork() *configfile.FieldError {
 	for i := range n.Regimes {
 		r := &n.Regimes[i]
 		path := fmt.Sprintf("network.regimes[%d]", i)
+		if r.Trace != "" || r.TraceEnd != "" {
+			return e(path+".trace", "a regime cannot change the trace; allowed: a trace on network.default, a region pair or a link")
+		}
 		if fe := s.time(path+".at_s", r.AtS); fe != nil {
 			return fe
 		}
@@ -681,6 +711,29 @@ func (s *Scenario) validateNetwork() *configfile.FieldError {
 func validateLink(path string, l *Link) *configfile.FieldError {
 	if l.BaseDelayMS != nil && (!finite(*l.BaseDelayMS) || *l.BaseDelayMS < 0) {
 		return configfile.Errorf(path+".base_delay_ms", "%v is not allowed; allowed: milliseconds >= 0", *l.BaseDelayMS)
+	}
+	if l.Trace != "" {
+		if l.BaseDelayMS != nil {
+			return configfile.Errorf(path+".trace", "is set with base_delay_ms; allowed: one of them (the trace is the base delay over time)")
+		}
+		if l.Measured == nil {
+			return configfile.Errorf(path+".trace", "%s was not read; allowed: a trace file named relative to the scenario file", l.Trace)
+		}
+		if l.Loss != nil && l.Measured.HasLoss {
+			return configfile.Errorf(path+".loss", "is set with a trace that has a loss column; allowed: one of them")
+		}
+	}
+	switch l.TraceEnd {
+	case "", TraceHold:
+	case TraceRepeat:
+		if l.Measured != nil && len(l.Measured.Points) < 2 {
+			return configfile.Errorf(path+".trace_end", "repeat with a trace of one row; allowed: a trace of two rows or more (its last row's time is the period)")
+		}
+	default:
+		return configfile.Errorf(path+".trace_end", "%q is not allowed; allowed: %s (default), %s", l.TraceEnd, TraceHold, TraceRepeat)
+	}
+	if l.TraceEnd != "" && l.Trace == "" {
+		return configfile.Errorf(path+".trace_end", "is set without a trace; allowed: trace_end only with trace")
 	}
 	if l.Jitter != nil {
 		if fe := l.Jitter.Validate(path + ".jitter"); fe != nil {

@@ -2,6 +2,8 @@ package scenario
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -219,5 +221,62 @@ func TestDeploymentFields(t *testing.T) {
 	}
 	if got, want := plain.Hash(), plainHashBeforeEtcdFields; got != want {
 		t.Errorf("hash of a scenario without the new keys changed: %s, was %s", got, want)
+	}
+}
+
+// TestMeasuredFiles: traces and samples are read relative to the scenario
+// file, pinned by content (the scenario's hash changes with a file's
+// content, not with its name's directory), and refused with one line
+// naming the field, the file and its line when missing or malformed.
+func TestMeasuredFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const head = "name: x\ndescription: d\nnodes: 3\nduration_s: 1\nraft: {heartbeat_ms: 50}\n"
+	write("m/wan.csv", "t_s,delay_ms,loss\n0,10,0\n30,40,0.02\n")
+	write("m/rtt.txt", "# one-way\n1\n2\n3\n")
+	ok := write("x.yaml", head+"network:\n  default: {trace: m/wan.csv, trace_end: repeat, jitter: {dist: empirical, file: m/rtt.txt}}\n")
+	s, err := Load(ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Network.Default.Measured == nil || len(s.Network.Default.Jitter.Samples) != 3 {
+		t.Fatalf("files not read: %+v", s.Network.Default)
+	}
+	h1 := s.Hash()
+	write("m/rtt.txt", "1\n2\n4\n")
+	s2, err := Load(ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.Hash() == h1 {
+		t.Error("changing a samples file kept the scenario's hash")
+	}
+	for _, c := range []struct{ network, want string }{
+		{"{default: {trace: m/none.csv}}", "network.default.trace: m/none.csv does not exist; allowed: a trace file"},
+		{"{default: {trace: /etc/wan.csv}}", "network.default.trace: /etc/wan.csv is an absolute path"},
+		{"{default: {base_delay_ms: 5, links: []}, links: [{from: 0, to: 1, trace: m/bad.csv}]}", "network.links[0].trace: m/bad.csv:4: t_s 1 is not after the row before (2); allowed: strictly increasing times"},
+		{"{default: {base_delay_ms: 5, trace: m/wan.csv}}", "network.default.trace: is set with base_delay_ms"},
+		{"{default: {trace: m/wan.csv, loss: 0.1}}", "network.default.loss: is set with a trace that has a loss column"},
+		{"{default: {trace: m/one.csv, trace_end: repeat}}", "network.default.trace_end: repeat with a trace of one row"},
+		{"{default: {base_delay_ms: 5, trace_end: hold}}", "network.default.trace_end: is set without a trace"},
+		{"{default: {base_delay_ms: 5, jitter: {dist: empirical, file: m/none.txt}}}", "network.default.jitter.file: m/none.txt does not exist"},
+		{"{default: {base_delay_ms: 5}, regimes: [{at_s: 0, id: 1, trace: m/wan.csv}]}", "network.regimes[0].trace: a regime cannot change the trace"},
+	} {
+		write("m/bad.csv", "t_s,delay_ms\n0,1\n2,3\n1,4\n")
+		write("m/one.csv", "t_s,delay_ms\n0,1\n")
+		p := write("x.yaml", head+"network: "+strings.Replace(c.network, "links: []}, ", "}, ", 1)+"\n")
+		_, err := Load(p)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error %v; want one line containing %q", c.network, err, c.want)
+		}
 	}
 }

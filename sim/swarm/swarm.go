@@ -19,9 +19,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/ballast-bench/ballast/sim/dist"
 	"github.com/ballast-bench/ballast/sim/invariant"
+	"github.com/ballast-bench/ballast/sim/measured"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
@@ -142,6 +144,8 @@ func bounded(spec *dist.Spec) (float64, bool) {
 		return *spec.ValueMS, true
 	case "uniform":
 		return *spec.MaxMS, true
+	case "empirical":
+		return slices.Max(spec.Samples), true
 	}
 	return 0, false
 }
@@ -280,6 +284,34 @@ func (g *gen) deployment(s *scenario.Scenario) {
 			s.Network.RTOMS = ptr(g.between(10, 300))
 		}
 	}
+	if g.chance(0.15) {
+		// A measured network: a trace of the default layer's delay and an
+		// empirical jitter, both generated here (a file's content, read).
+		base := *s.Network.Default.BaseDelayMS
+		tr := &measured.Trace{HasLoss: g.chance(0.5)}
+		at := 0.0
+		for at < s.DurationS {
+			p := measured.Point{TUS: int64(at * 1e6), DelayMS: g.between(base/2, base*2), Loss: -1}
+			if tr.HasLoss {
+				p.Loss = g.between(0, 0.1)
+			}
+			tr.Points = append(tr.Points, p)
+			at += g.between(0.2, 3)
+		}
+		d := &s.Network.Default
+		d.BaseDelayMS, d.Trace, d.Measured = nil, "swarm.csv", tr
+		if tr.HasLoss {
+			d.Loss = nil
+		}
+		if len(tr.Points) > 1 && g.chance(0.5) {
+			d.TraceEnd = scenario.TraceRepeat
+		}
+		samples := make([]float64, 1+r.IntN(50))
+		for i := range samples {
+			samples[i] = g.between(0, base+1)
+		}
+		d.Jitter = &dist.Spec{Dist: "empirical", File: "swarm.txt", Samples: samples}
+	}
 	if g.chance(0.3) {
 		s.NodesTimerJitter = &dist.Spec{Dist: "uniform", MinMS: ptr(0.0), MaxMS: ptr(g.between(0.1, 10))}
 		if g.chance(0.3) {
@@ -316,10 +348,19 @@ func deploymentBounds(s *scenario.Scenario) (fsyncMS, noiseMS float64, ok bool) 
 	return fsyncMS, noiseMS, true
 }
 
-// mayLose reports whether any message of s can be lost: link, regime,
-// burst or turbulence loss.
+// mayLose reports whether any message of s can be lost: link, trace,
+// regime, burst or turbulence loss.
 func mayLose(s *scenario.Scenario) bool {
-	lossy := func(l *scenario.Link) bool { return l.Loss != nil && *l.Loss > 0 }
+	lossy := func(l *scenario.Link) bool {
+		if l.Measured != nil && l.Measured.HasLoss {
+			for _, p := range l.Measured.Points {
+				if p.Loss > 0 {
+					return true
+				}
+			}
+		}
+		return l.Loss != nil && *l.Loss > 0
+	}
 	if lossy(&s.Network.Default) || s.Network.Bursts != nil {
 		return true
 	}
@@ -430,7 +471,21 @@ func (g *gen) delayBounds(s *scenario.Scenario) map[int]float64 {
 		if !ok {
 			continue
 		}
-		worst += *def.BaseDelayMS
+		if tr := def.Measured; tr != nil {
+			// The trace's largest delay; its loss counts unless the regime
+			// sets one.
+			baseMS, lossy := 0.0, false
+			for _, p := range tr.Points {
+				baseMS = max(baseMS, p.DelayMS)
+				lossy = lossy || p.Loss > 0
+			}
+			if lossy && def.Loss == nil {
+				continue
+			}
+			worst += baseMS
+		} else {
+			worst += *def.BaseDelayMS
+		}
 		for _, l := range s.Network.Links {
 			j, _ := bounded(l.Jitter) // link rules always have bounded jitter here
 			worst = max(worst, *l.BaseDelayMS+j)
