@@ -16,11 +16,12 @@ import (
 	"github.com/ballast-bench/ballast/reproduce/trace"
 )
 
-// The Dynatune methods: Raft is etcd's default E = 1000 ms drawn from
-// [E, 2E) (random/raft), Raft-Low a tenth of it (random/raft_low).
+// The Dynatune methods: Raft is etcd's own timer with its default E =
+// 1000 ms, ticks of the 100 ms heartbeat drawn from [E, 2E) (etcd/raft),
+// Raft-Low a tenth of it (etcd/raft_low).
 const (
-	raft     = "random/raft"
-	raftLow  = "random/raft_low"
+	raft     = "etcd/raft"
+	raftLow  = "etcd/raft_low"
 	dynatune = "dynatune"
 	fixK     = "dynatune/fix_k"
 )

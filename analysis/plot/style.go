@@ -52,9 +52,10 @@ var methodStyles = map[string]style{
 	"bandit_safe_ln":         {rgb(0xAA4499), 3}, // purple
 	"oracle_hint":            {rgb(0x117733), 2}, // dark green
 	"oracle_best_per_regime": {rgb(0x44AA99), 3}, // teal
-	// The Dynatune paper's baselines: Raft is random with its ranges, so it
-	// keeps random's black; Raft-Low and Fix-K have their own colours.
-	"random/raft_low": {rgb(0x9467BD), 1}, // lavender
+	// The Dynatune paper's baselines: Raft is etcd's own timer (policy
+	// etcd), dark grey; Raft-Low and Fix-K have their own colours.
+	"etcd":          {rgb(0x4D4D4D), 0}, // dark grey
+	"etcd/raft_low": {rgb(0x9467BD), 1}, // lavender
 	"dynatune/fix_k":  {rgb(0xD62728), 0}, // red
 	// Not a method: the RTT schedule of Dynatune Figure 6, a reference.
 	"rtt": {rgb(0x7F7F7F), 0}, // grey

@@ -156,6 +156,8 @@ func TestCatalogVariants(t *testing.T) {
 	processing := func(v, b *Scenario) { v.Processing = b.Processing }
 	// Host stress: per-node processing pauses plus per-message noise.
 	stress := func(v, b *Scenario) { v.Processing, v.Pauses = b.Processing, b.Pauses }
+	// The etcd/raft prototype's scenarios run on TCP streams.
+	tcp := func(v, b *Scenario) { v.Network.Transport = b.Network.Transport }
 	cases := []struct {
 		variant, base string
 		align         func(v, b *Scenario) // nil: only the name may differ
@@ -163,15 +165,15 @@ func TestCatalogVariants(t *testing.T) {
 		{"wan_main_n15", "wan_main", nodes},
 		{"wan_main_n21", "wan_main", nodes},
 		{"timer_alignment", "wan_main", nil},
-		{"wan_main_n3", "wan_main", func(v, b *Scenario) { nodes(v, b); processing(v, b) }},
+		{"wan_main_n3", "wan_main", func(v, b *Scenario) { nodes(v, b); processing(v, b); tcp(v, b) }},
 		{"wan_main_n3_stress", "wan_main_n3", stress},
 		{"multi_az_n3_stress", "multi_az_n3", stress},
-		{"partition_recovery_n3", "partition_recovery", nodes},
-		{"wan_stable_n3", "wan_stable", nodes},
-		{"lan_n3", "lan", nodes},
+		{"partition_recovery_n3", "partition_recovery", func(v, b *Scenario) { nodes(v, b); tcp(v, b) }},
+		{"wan_stable_n3", "wan_stable", func(v, b *Scenario) { nodes(v, b); tcp(v, b) }},
+		{"lan_n3", "lan", func(v, b *Scenario) { nodes(v, b); tcp(v, b) }},
 		{"cold_start", "partition_recovery", func(v, b *Scenario) { v.Crashes = b.Crashes }},
-		{"wan_main_prevote_n5", "wan_main", func(v, b *Scenario) { v.Raft = b.Raft }},
-		{"wan_main_prevote_n7", "wan_main", func(v, b *Scenario) { v.Raft = b.Raft; nodes(v, b) }},
+		{"wan_main_prevote_n5", "wan_main", func(v, b *Scenario) { v.Raft = b.Raft; tcp(v, b) }},
+		{"wan_main_prevote_n7", "wan_main", func(v, b *Scenario) { v.Raft = b.Raft; nodes(v, b); tcp(v, b) }},
 		{"dynatune_rtt_gradual_raftlow", "dynatune_rtt_gradual", func(v, b *Scenario) { v.Raft = b.Raft }},
 		{"dynatune_rtt_sudden_raftlow", "dynatune_rtt_sudden", func(v, b *Scenario) { v.Raft = b.Raft }},
 		{"dynatune_loss_n17", "dynatune_loss_n5", nodes},
