@@ -71,11 +71,7 @@ func TestStepVoteOncePerTerm(t *testing.T) {
 		if err := r.Step(st.req); err != nil {
 			t.Fatalf("%s: %v", st.what, err)
 		}
-		var got []string
-		for _, e := range m.Events[mark:] {
-			got = append(got, fmt.Sprintf("%s %d %d %d", e.Kind, e.Term, e.Peer, e.Value))
-		}
-		if !slices.Equal(got, st.want) {
+		if got := simtest.StepRows(m.Events[mark:]); !slices.Equal(got, st.want) {
 			t.Fatalf("%s:\n got %q\nwant %q", st.what, got, st.want)
 		}
 	}
@@ -90,15 +86,8 @@ func TestStepVoteOncePerTerm(t *testing.T) {
 // (Figure 2) the timer keeps running and fires at 100 ms, although raft
 // zeroed its own clock: the split clock lets the engine follow either.
 func TestStepTimerResetRules(t *testing.T) {
-	for _, c := range []struct {
-		rule      string
-		reset     []string
-		timeoutUS int64
-	}{
-		{scenario.TimerResetEtcd, []string{"timer_reset 2 -1 100000"}, 150_000},
-		{scenario.TimerResetPaper, nil, 100_000},
-	} {
-		s := three(t, func(s *scenario.Scenario) { s.Crashes = nil; s.Raft.TimerReset = c.rule })
+	for _, c := range simtest.TimerResetCases {
+		s := three(t, func(s *scenario.Scenario) { s.Crashes = nil; s.Raft.TimerReset = c.Rule })
 		var m eventlog.Memory
 		r, err := newRun(&sim.Config{Scenario: s, Seed: 1, RunID: "step", Sink: &m, Policy: simtest.Fixed(100, 150, 200)})
 		if err != nil {
@@ -119,27 +108,15 @@ func TestStepTimerResetRules(t *testing.T) {
 		if err := r.Step(sim.Envelope[*pb.Message]{Body: req, From: 1, To: 0, Type: eventlog.MsgVote, SentUS: r.NowUS, RTTUS: -1, Value: -1}); err != nil {
 			t.Fatal(err)
 		}
-		want := append([]string{"vote_recv 1 1 0", fmt.Sprintf("became_follower 2 -1 %d", eventlog.FollowerHigherTerm)}, c.reset...)
-		want = append(want, fmt.Sprintf("vote_denied 2 1 %d", eventlog.DenyLogBehind))
-		var got []string
-		for _, e := range m.Events[mark:] {
-			got = append(got, fmt.Sprintf("%s %d %d %d", e.Kind, e.Term, e.Peer, e.Value))
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("%s rule:\n got %q\nwant %q", c.rule, got, want)
+		want := c.TimerResetRows()
+		if got := simtest.StepRows(m.Events[mark:]); !slices.Equal(got, want) {
+			t.Fatalf("%s rule:\n got %q\nwant %q", c.Rule, got, want)
 		}
 		if _, err := r.Until(160_000); err != nil {
 			t.Fatal(err)
 		}
-		fired := int64(-1)
-		for _, e := range m.Events {
-			if e.Kind == eventlog.Timeout && e.Node == 0 {
-				fired = e.TimeUS
-				break
-			}
-		}
-		if fired != c.timeoutUS {
-			t.Errorf("%s rule: node 0 timed out at %d µs; want %d µs", c.rule, fired, c.timeoutUS)
+		if fired := simtest.FirstTimeoutUS(m.Events, 0); fired != c.TimeoutUS {
+			t.Errorf("%s rule: node 0 timed out at %d µs; want %d µs", c.Rule, fired, c.TimeoutUS)
 		}
 	}
 }

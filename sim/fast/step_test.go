@@ -11,15 +11,6 @@ import (
 	"github.com/ballast-bench/ballast/sim/simtest"
 )
 
-// stepRows returns the rows logged since mark as "kind term peer value".
-func stepRows(m *eventlog.Memory, mark int) []string {
-	var out []string
-	for _, e := range m.Events[mark:] {
-		out = append(out, fmt.Sprintf("%s %d %d %d", e.Kind, e.Term, e.Peer, e.Value))
-	}
-	return out
-}
-
 // TestStepVoteOncePerTerm drives node 0 of the hand-built cluster through
 // RequestVote with Host.Step, one request at a time. Raft paper, section
 // 5.2: "each server will vote for at most one candidate in a given term,
@@ -79,7 +70,7 @@ func TestStepVoteOncePerTerm(t *testing.T) {
 		if err := r.Step(st.req); err != nil {
 			t.Fatalf("%s: %v", st.what, err)
 		}
-		if got := stepRows(&m, mark); !slices.Equal(got, st.want) {
+		if got := simtest.StepRows(m.Events[mark:]); !slices.Equal(got, st.want) {
 			t.Fatalf("%s:\n got %q\nwant %q", st.what, got, st.want)
 		}
 	}
@@ -94,21 +85,14 @@ func TestStepVoteOncePerTerm(t *testing.T) {
 // only a current leader's append, a granted vote or starting an election
 // reset it) the timer keeps running and fires at 100 ms.
 func TestStepTimerResetRules(t *testing.T) {
-	for _, c := range []struct {
-		rule      string
-		reset     []string
-		timeoutUS int64
-	}{
-		{scenario.TimerResetEtcd, []string{"timer_reset 2 -1 100000"}, 150_000},
-		{scenario.TimerResetPaper, nil, 100_000},
-	} {
+	for _, c := range simtest.TimerResetCases {
 		s, err := scenario.Load("testdata/handbuilt.yaml")
 		if err != nil {
 			t.Fatal(err)
 		}
 		sc := *s
 		sc.Crashes = nil
-		sc.Raft.TimerReset = c.rule
+		sc.Raft.TimerReset = c.Rule
 		var m eventlog.Memory
 		r := newRun(&sim.Config{Scenario: &sc, Seed: 1, Sink: &m,
 			Policy: simtest.Fixed(100, 150, 200)})
@@ -119,23 +103,15 @@ func TestStepTimerResetRules(t *testing.T) {
 		if err := r.Step(sim.Envelope[msg]{Body: msg{term: 2}, From: 1, To: 0, Type: eventlog.MsgVote, RTTUS: -1, Value: -1}); err != nil {
 			t.Fatal(err)
 		}
-		want := append([]string{"vote_recv 1 1 0", fmt.Sprintf("became_follower 2 -1 %d", eventlog.FollowerHigherTerm)}, c.reset...)
-		want = append(want, fmt.Sprintf("vote_denied 2 1 %d", eventlog.DenyLogBehind))
-		if got := stepRows(&m, mark); !slices.Equal(got, want) {
-			t.Fatalf("%s rule:\n got %q\nwant %q", c.rule, got, want)
+		want := c.TimerResetRows()
+		if got := simtest.StepRows(m.Events[mark:]); !slices.Equal(got, want) {
+			t.Fatalf("%s rule:\n got %q\nwant %q", c.Rule, got, want)
 		}
 		if _, err := r.Until(160_000); err != nil {
 			t.Fatal(err)
 		}
-		fired := int64(-1)
-		for _, e := range m.Events {
-			if e.Kind == eventlog.Timeout && e.Node == 0 {
-				fired = e.TimeUS
-				break
-			}
-		}
-		if fired != c.timeoutUS {
-			t.Errorf("%s rule: node 0 timed out at %d µs; want %d µs", c.rule, fired, c.timeoutUS)
+		if fired := simtest.FirstTimeoutUS(m.Events, 0); fired != c.TimeoutUS {
+			t.Errorf("%s rule: node 0 timed out at %d µs; want %d µs", c.Rule, fired, c.TimeoutUS)
 		}
 	}
 }
