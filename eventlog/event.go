@@ -78,6 +78,10 @@ const (
 	PauseEnd   // the pause is over: the node handles what waited (not written when a crash ends the pause)
 	// Policy rules (added after the rest).
 	Guardrail // the policy's explicit rules changed its last decision; value: rule bitmask
+	// A node put to sleep by the scenario (crashes[].mode sleep; added after
+	// the rest): it stops as in a pause until its pause_end, and a leader's
+	// sleep is a failure to the analysis; value: the sleep's length (µs).
+	Sleep
 	numKinds
 )
 
@@ -124,6 +128,7 @@ var kindNames = [numKinds]string{
 	Proposal:           "proposal",
 	PauseStart:         "pause_start",
 	PauseEnd:           "pause_end",
+	Sleep:              "sleep",
 }
 
 // String returns the kind's name as stored in files.
@@ -134,9 +139,13 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// LastKindV1 is the last kind of the original schema version 1 list; the
-// kinds after it were added later (see SchemaVersion).
-const LastKindV1 = Proposal
+// KindGenerations are the last kind of each generation of the kind list,
+// oldest first: schema version 1's original list, then the pause and
+// guardrail kinds, then sleep (see SchemaVersion). A file stores the
+// dictionary of the oldest generation that holds its kinds, so adding a
+// generation leaves the files of runs without its kinds byte for byte as
+// they were.
+var KindGenerations = []Kind{Proposal, Guardrail, Sleep}
 
 // Kinds returns every valid kind in numeric order.
 func Kinds() []Kind {

@@ -214,7 +214,8 @@ func TestTimerJitterTrace(t *testing.T) {
 
 // TestSleepTrace: the leader sleeps instead of dying. Node 0 leads from
 // 120 ms; its heartbeats (every 50 ms from 120 ms) last reach the others
-// at 280 ms. It falls asleep at 300 ms for 300 ms: no crash row, a pause.
+// at 280 ms. It falls asleep at 300 ms for 300 ms: no crash row, a sleep
+// row (a pause to the node, a failure to the analysis) and a pause_end.
 // Node 1's timer (150 ms after 280 ms) fires at 430 ms; node 2 grants at
 // 440 ms (moving to term 2), so node 1 leads term 2 at 450 ms. Node 0's copy of the request
 // waits in its inbox; at 600 ms it wakes, handles it first (term 2: it
@@ -224,13 +225,19 @@ func TestSleepTrace(t *testing.T) {
 		s := three(0.7)
 		s.Crashes = []scenario.Crash{{Node: scenario.LeaderTarget, AtS: 0.3, RestartAfterMS: ptr(300.0), Mode: scenario.CrashSleep}}
 		evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
-		if _, err := check(s, eng.Name(), evs); err != nil {
+		r, err := check(s, eng.Name(), evs)
+		if err != nil {
 			t.Fatal(err)
 		}
-		got := rowsOf(evs, 200_000, 700_000, eventlog.Crash, eventlog.Restart, eventlog.PauseStart, eventlog.PauseEnd,
+		// To the analysis the sleep is a failover: detected by node 1's
+		// timeout 130 ms after it, over when node 1 leads, 150 ms after it.
+		if len(r.Failovers) != 1 || r.Failovers[0].CrashUS != 300_000 || r.Failovers[0].DetectFirstUS != 130_000 || r.Failovers[0].OutOfServiceUS != 150_000 {
+			t.Errorf("failovers %+v; want one from 300 ms, detected after 130 ms, 150 ms out of service", r.Failovers)
+		}
+		got := rowsOf(evs, 200_000, 700_000, eventlog.Crash, eventlog.Restart, eventlog.Sleep, eventlog.PauseStart, eventlog.PauseEnd,
 			eventlog.Timeout, eventlog.BecameLeader, eventlog.BecameFollower)
 		want := []string{
-			"pause_start 0@300 t1 p-1 v300000",
+			"sleep 0@300 t1 p-1 v300000",
 			"timeout 1@430 t1 p-1 v0",
 			fmt.Sprintf("became_follower 2@440 t2 p-1 v%d", eventlog.FollowerHigherTerm),
 			"became_leader 1@450 t2 p-1 v0",
@@ -243,11 +250,33 @@ func TestSleepTrace(t *testing.T) {
 	})
 }
 
+// TestShortSleep: a leader that sleeps 100 ms (300 to 400 ms), before any
+// follower's timer fires (the first at 280 + 150 = 430 ms), wakes still
+// leading: no election, and to the analysis a failover of 100 ms without
+// a detection.
+func TestShortSleep(t *testing.T) {
+	forEngines(t, func(t *testing.T, eng sim.Engine) {
+		s := three(0.7)
+		s.Crashes = []scenario.Crash{{Node: scenario.LeaderTarget, AtS: 0.3, RestartAfterMS: ptr(100.0), Mode: scenario.CrashSleep}}
+		evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
+		r, err := check(s, eng.Name(), evs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rowsOf(evs, 200_000, 700_000, eventlog.Timeout, eventlog.BecameLeader); len(got) != 0 {
+			t.Errorf("rows %q; want no timeout and no election", got)
+		}
+		if len(r.Failovers) != 1 || r.Failovers[0].CrashUS != 300_000 || r.Failovers[0].Detected || !r.Failovers[0].Recovered || r.Failovers[0].OutOfServiceUS != 100_000 {
+			t.Errorf("failovers %+v; want one from 300 ms, undetected, 100 ms out of service", r.Failovers)
+		}
+	})
+}
+
 // TestSleepDuringPause: node 0's pauses (constant: 250 ms gap, 200 ms
 // long) put it in a pause from 250 to 450 ms; a sleep from 300 ms for
-// 300 ms extends it to one stall until 600 ms (a second pause_start at
-// 300 ms, of 300 ms, and one pause_end); the pause's own end at 450 ms
-// does not wake it. Its next pause starts one gap after the pause's end
+// 300 ms extends it to one stall until 600 ms (a sleep row at 300 ms, of
+// 300 ms, and one pause_end); the pause's own end at 450 ms does not wake
+// it. Its next pause starts one gap after the pause's end
 // (700 ms).
 func TestSleepDuringPause(t *testing.T) {
 	forEngines(t, func(t *testing.T, eng sim.Engine) {
@@ -260,10 +289,10 @@ func TestSleepDuringPause(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []string
-		for _, r := range rowsOf(evs, 0, 1_000_000, eventlog.PauseStart, eventlog.PauseEnd) {
+		for _, r := range rowsOf(evs, 0, 1_000_000, eventlog.PauseStart, eventlog.Sleep, eventlog.PauseEnd) {
 			got = append(got, r[:strings.Index(r, " t")]+r[strings.Index(r, " v"):])
 		}
-		want := []string{"pause_start 0@250 v200000", "pause_start 0@300 v300000", "pause_end 0@600 v0",
+		want := []string{"pause_start 0@250 v200000", "sleep 0@300 v300000", "pause_end 0@600 v0",
 			"pause_start 0@700 v200000", "pause_end 0@900 v0"}
 		if !slices.Equal(got, want) {
 			t.Fatalf("rows:\n got %q\nwant %q", got, want)

@@ -885,11 +885,19 @@ func (h *Host[M]) Crash(n int) {
 	}
 }
 
-// Pause implements Cluster. A pause of a paused node (a sleep that
-// begins during a pause) extends it into one continuous stall: a second
-// pause_start row, whose value runs from now to the later end, and one
-// pause_end; the load a policy sees is the whole stall's.
-func (h *Host[M]) Pause(n int, untilUS int64) {
+// Pause implements Cluster.
+func (h *Host[M]) Pause(n int, untilUS int64) { h.stall(n, untilUS, eventlog.PauseStart) }
+
+// Sleep implements Cluster: a pause whose row is sleep, so that the
+// analysis can tell a node put to sleep from a processing pause.
+func (h *Host[M]) Sleep(n int, untilUS int64) { h.stall(n, untilUS, eventlog.Sleep) }
+
+// stall stops node n until untilUS (a pause or a sleep, row kind). A stall
+// of a stalled node (a sleep that begins during a pause) extends it into
+// one continuous stall: a second row, whose value runs from now to the
+// later end, and one pause_end; the load a policy sees is the whole
+// stall's.
+func (h *Host[M]) stall(n int, untilUS int64, kind eventlog.Kind) {
 	nd := &h.Nodes[n]
 	if nd.paused {
 		untilUS = max(untilUS, nd.pauseEndUS)
@@ -897,7 +905,7 @@ func (h *Host[M]) Pause(n int, untilUS int64) {
 		nd.Paused(h.NowUS)
 	}
 	nd.paused, nd.pauseEndUS = true, untilUS
-	h.Emit(nd, eventlog.PauseStart, -1, untilUS-h.NowUS, 0)
+	h.Emit(nd, kind, -1, untilUS-h.NowUS, 0)
 }
 
 // LastEntry implements Cluster: leader proposes one entry and replicates

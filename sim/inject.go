@@ -24,6 +24,9 @@ type Cluster interface {
 	// Pausing a paused node extends its pause to untilUS if that is later
 	// (a sleep that begins during a pause).
 	Pause(node int, untilUS int64)
+	// Sleep is Pause for a node put to sleep (crashes[].mode sleep): the
+	// same stall, logged as a sleep.
+	Sleep(node int, untilUS int64)
 	// Paused reports whether node is paused.
 	Paused(node int) bool
 	// LastEntry makes leader propose one more entry and replicate it at
@@ -165,7 +168,7 @@ func (in *Injector) Apply(atUS int64, ev scenario.Injected, c Cluster) {
 				until = max(until, in.wakeUS[n])
 			}
 			in.wakeUS[n] = until
-			c.Pause(n, until)
+			c.Sleep(n, until)
 			return
 		}
 		c.Crash(n)

@@ -79,6 +79,20 @@ type cluster struct {
 	term     []uint64
 	leading  []bool
 	leadTerm []uint64 // the term of a node's last leadership
+	// asleep marks a leader put to sleep (a sleep row): it no longer
+	// leads for the analysis, but may wake still leading.
+	asleep []bool
+}
+
+// higherLeader reports whether an alive node other than nd leads a term
+// above nd's last leadership.
+func (c *cluster) higherLeader(nd int) bool {
+	for o := range c.n {
+		if o != nd && c.alive[o] && c.leading[o] && c.leadTerm[o] > c.leadTerm[nd] {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *cluster) errorf(ev *eventlog.Event, format string, args ...any) error {
@@ -130,6 +144,7 @@ func NewDeriver(info eventlog.RunInfo, opt Options) (*Deriver, error) {
 			term:     make([]uint64, n),
 			leading:  make([]bool, n),
 			leadTerm: make([]uint64, n),
+			asleep:   make([]bool, n),
 		},
 		hash:   newEventsHash(),
 		safety: newSafety(n),
@@ -199,6 +214,7 @@ func (d *Deriver) Add(ev *eventlog.Event) error {
 		d.failovers.leaderElected(t)
 		d.writability.leaderElected(t, nd)
 	case eventlog.BecameFollower:
+		c.asleep[nd] = false
 		if c.leading[nd] {
 			// Stepped down (higher term, or CheckQuorum): it accepts no
 			// writes from this moment.
@@ -208,8 +224,28 @@ func (d *Deriver) Add(ev *eventlog.Event) error {
 		d.elections.end(nd, t, OutcomeSteppedDown)
 	case eventlog.ElectionFailed:
 		return d.elections.failed(ev, nd)
+	case eventlog.Sleep:
+		// A leader put to sleep fails as a crashed one does, for as long
+		// as it sleeps: a failover starts and it accepts no writes.
+		if c.leading[nd] {
+			d.failovers.leaderCrashed(t, nd)
+			c.leading[nd], c.asleep[nd] = false, true
+			d.writability.leaderGone(t, nd)
+		}
+	case eventlog.PauseEnd:
+		if c.asleep[nd] {
+			// It woke without having stepped down: unless a leader of a
+			// higher term exists, it leads again, and its failover ends.
+			c.asleep[nd] = false
+			if !c.higherLeader(nd) {
+				c.leading[nd] = true
+				d.failovers.leaderElected(t)
+				d.writability.recheck(t, nd)
+			}
+		}
 	case eventlog.Crash:
 		c.alive[nd] = false
+		c.asleep[nd] = false
 		if c.leading[nd] {
 			d.failovers.leaderCrashed(t, nd)
 			c.leading[nd] = false

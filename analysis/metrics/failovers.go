@@ -18,16 +18,14 @@ type failovers struct {
 	open []openFailover
 }
 
-// leaderCrashed is called when node nd crashed at t while leading, before
-// it stops leading. A failover starts only if nd was the current leader:
-// no alive leader of a higher term (that one would make nd a stale leader,
-// whose crash interrupts nothing).
+// leaderCrashed is called when node nd crashed (or was put to sleep) at t
+// while leading, before it stops leading. A failover starts only if nd was
+// the current leader: no alive leader of a higher term (that one would
+// make nd a stale leader, whose crash interrupts nothing).
 func (f *failovers) leaderCrashed(t int64, nd int) {
 	c := f.c
-	for o := range c.n {
-		if o != nd && c.alive[o] && c.leading[o] && c.leadTerm[o] > c.leadTerm[nd] {
-			return
-		}
+	if c.higherLeader(nd) {
+		return
 	}
 	f.open = append(f.open, openFailover{idx: len(f.list), seen: make([]bool, c.n)})
 	f.list = append(f.list, Failover{Leader: int64(nd), Term: int64(c.leadTerm[nd]), CrashUS: t, DetectFirstUS: -1, DetectQuorumUS: -1, ElectionUS: -1})

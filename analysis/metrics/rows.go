@@ -145,9 +145,9 @@ type Election struct {
 // Failover is one crash of the current leader.
 type Failover struct {
 	RunID          string `col:"run_id"`                   // the run (runs.run_id)
-	Leader         int64  `col:"leader"`                   // the crashed leader, 0-based
+	Leader         int64  `col:"leader"`                   // the crashed (or sleeping) leader, 0-based
 	Term           int64  `col:"term"`                     // the term it led
-	CrashUS        int64  `col:"crash_us"`                 // when it crashed
+	CrashUS        int64  `col:"crash_us"`                 // when it crashed (or was put to sleep)
 	DetectFirstUS  int64  `col:"detect_first_us,null=-1"`  // crash -> first timeout of another node; -1 (NULL) if none before the new leader
 	DetectQuorumUS int64  `col:"detect_quorum_us,null=-1"` // crash -> a quorum of nodes have timed out; -1 (NULL) if they did not
 	ElectionUS     int64  `col:"election_us,null=-1"`      // first timeout -> new leader; -1 (NULL) if not detected

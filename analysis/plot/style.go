@@ -54,9 +54,9 @@ var methodStyles = map[string]style{
 	"oracle_best_per_regime": {rgb(0x44AA99), 3}, // teal
 	// The Dynatune paper's baselines: Raft is etcd's own timer (policy
 	// etcd), dark grey; Raft-Low and Fix-K have their own colours.
-	"etcd":          {rgb(0x4D4D4D), 0}, // dark grey
-	"etcd/raft_low": {rgb(0x9467BD), 1}, // lavender
-	"dynatune/fix_k":  {rgb(0xD62728), 0}, // red
+	"etcd":           {rgb(0x4D4D4D), 0}, // dark grey
+	"etcd/raft_low":  {rgb(0x9467BD), 1}, // lavender
+	"dynatune/fix_k": {rgb(0xD62728), 0}, // red
 	// Not a method: the RTT schedule of Dynatune Figure 6, a reference.
 	"rtt": {rgb(0x7F7F7F), 0}, // grey
 }

@@ -138,12 +138,18 @@ var kindNames = func() []string {
 	return names
 }()
 
-// kindNamesV1 are the names of schema 1's original kinds (through
-// eventlog.LastKindV1), a prefix of kindNames. An events file whose first
-// batch holds only these kinds gets them as its kind dictionary, so the
-// files of runs without later kinds (pause_start, pause_end) are byte for
+// kindDicts are the kind dictionaries of the generations of the kind list
+// (eventlog.KindGenerations), each a prefix of kindNames. An events file
+// starts with the oldest and moves to the oldest one that holds a batch's
+// kinds, so the files of runs without a generation's kinds are byte for
 // byte what they were before those kinds existed.
-var kindNamesV1 = kindNames[:eventlog.LastKindV1]
+var kindDicts = func() [][]string {
+	out := make([][]string, len(eventlog.KindGenerations))
+	for i, last := range eventlog.KindGenerations {
+		out[i] = kindNames[:last]
+	}
+	return out
+}()
 
 // schemaVersion is eventlog.SchemaVersion as stored in metadata.
 var schemaVersion = strconv.Itoa(eventlog.SchemaVersion)

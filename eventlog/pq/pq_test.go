@@ -89,6 +89,9 @@ func TestEventsRoundTrip(t *testing.T) {
 		// batches (the dictionary grows and the encoder switches to plain).
 		{name: "later kinds in the first batch", runID: "pause-early", evs: withLaterKinds(heartbeatStream(9, 2*batchRows+5), 10, batchRows+7)},
 		{name: "later kinds after the first batch", runID: "pause-late", evs: withLaterKinds(heartbeatStream(10, 3*batchRows+5), batchRows+3, 2*batchRows+11)},
+		// The third generation (sleep) after the second, in a later batch:
+		// the dictionary grows twice.
+		{name: "two later generations", runID: "sleep-late", evs: withSleep(withLaterKinds(heartbeatStream(11, 3*batchRows+5), 10), 2*batchRows+11)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,7 +145,17 @@ func TestEventsRoundTrip(t *testing.T) {
 }
 
 // withLaterKinds turns rows at and after each position into a pause of
-// node 1 (kinds after eventlog.LastKindV1).
+// node 1 (kinds of the second generation, eventlog.KindGenerations).
+// withSleep turns the row at each position into a sleep of node 2 (the
+// third generation) and the next into its end.
+func withSleep(evs []eventlog.Event, at ...int) []eventlog.Event {
+	for _, i := range at {
+		evs[i] = eventlog.Event{TimeUS: evs[i].TimeUS, Term: evs[i].Term, Value: 50_000, Node: 2, Peer: -1, Kind: eventlog.Sleep, Arm: -1}
+		evs[i+1] = eventlog.Event{TimeUS: evs[i+1].TimeUS, Term: evs[i+1].Term, Node: 2, Peer: -1, Kind: eventlog.PauseEnd, Arm: -1}
+	}
+	return evs
+}
+
 func withLaterKinds(evs []eventlog.Event, at ...int) []eventlog.Event {
 	for _, i := range at {
 		evs[i] = eventlog.Event{TimeUS: evs[i].TimeUS, Term: evs[i].Term, Value: 50_000, Node: 1, Peer: -1, Kind: eventlog.PauseStart, Arm: -1}

@@ -45,10 +45,10 @@ type Writer struct {
 	// runIDDict and kindDict are the dictionaries of the two string
 	// columns. Passing the same arrays with every batch lets the encoder
 	// see that the dictionary has not changed. kindDict starts as the
-	// schema-1 kinds (kindNamesV1) and becomes every kind (kindNames) at
-	// the first batch that holds a later kind; see kindNamesV1.
+	// oldest generation's kinds and moves to a later generation's at the
+	// first batch that holds one of its kinds; see kindDicts.
 	runIDDict, kindDict arrow.Array
-	kindDictAll         arrow.Array // nil until needed
+	kindGen             int // the generation of kindDict
 }
 
 type bufs struct {
@@ -89,7 +89,7 @@ func Create(path, runID string) (*Writer, error) {
 		meta:      map[string]string{},
 		bufs:      bufPool.Get().(*bufs),
 		runIDDict: stringArray([]string{runID}),
-		kindDict:  stringArray(kindNamesV1),
+		kindDict:  stringArray(kindDicts[0]),
 	}
 	return w, nil
 }
@@ -230,13 +230,16 @@ func (w *Writer) flush() error {
 		c.msgID = append(c.msgID, int64(ev.MsgID))
 	}
 	w.pending = w.pending[:0]
-	if maxKind > eventlog.LastKindV1 && w.kindDictAll == nil {
-		// A kind added after schema 1's list: from this batch on the
-		// dictionary holds every kind. In a later batch than the first
-		// that is a changed dictionary, and the encoder writes the rest of
-		// the column chunk plain (PLAIN strings): read the same.
-		w.kindDictAll = stringArray(kindNames)
-		w.kindDict = w.kindDictAll
+	if maxKind > eventlog.KindGenerations[w.kindGen] {
+		// A kind of a later generation: from this batch on the dictionary
+		// is the oldest generation's that holds it. In a later batch than
+		// the first that is a changed dictionary, and the encoder writes
+		// the rest of the column chunk plain (PLAIN strings): read the
+		// same.
+		for maxKind > eventlog.KindGenerations[w.kindGen] {
+			w.kindGen++
+		}
+		w.kindDict = stringArray(kindDicts[w.kindGen])
 	}
 	if len(c.zeros) < n {
 		c.zeros = make([]int8, n)

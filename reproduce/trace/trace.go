@@ -80,7 +80,9 @@ type Deriver struct {
 	deadline []int64 // latest drawn deadline per node; -1: none yet
 	leader   []bool
 	alive    []bool
-	current  int // the current leader, -1 if none
+	sleeping []bool // put to sleep (not alive for the deadlines) until its pause_end
+	asleep   []bool // a leader put to sleep that has not stepped down
+	current  int    // the current leader, -1 if none
 	pending  bool
 	leaders  int   // live nodes in the leader role
 	elected  bool  // some node has been leader
@@ -96,7 +98,7 @@ func newDeriver(info eventlog.RunInfo, binUS int64) *Deriver {
 	nb := Bins(info.DurationUS, binUS)
 	r := &Run{RunID: info.RunID, Nodes: n, DurationUS: info.DurationUS, BinUS: binUS,
 		Regime: make([]int64, nb), Heartbeats: make([]int64, nb), KthDeadlineUS: make([]float64, nb)}
-	d := &Deriver{r: r, k: n/2 + 1, deadline: make([]int64, n), leader: make([]bool, n), alive: make([]bool, n), current: -1, regime: -1, noLeader: -1}
+	d := &Deriver{r: r, k: n/2 + 1, deadline: make([]int64, n), leader: make([]bool, n), alive: make([]bool, n), sleeping: make([]bool, n), asleep: make([]bool, n), current: -1, regime: -1, noLeader: -1}
 	for i := range n {
 		d.deadline[i] = -1
 		d.alive[i] = true
@@ -174,13 +176,31 @@ func (d *Deriver) add(ev *eventlog.Event) {
 			d.noLeader = -1
 		}
 	case eventlog.BecameFollower, eventlog.BecamePreCandidate, eventlog.BecameCandidate:
+		d.asleep[n] = false
 		d.stepDown(n, ev.TimeUS)
-	case eventlog.Crash:
+	case eventlog.Crash, eventlog.Sleep:
+		// A node put to sleep is down, as a crashed one, until it wakes.
+		sleep := ev.Kind == eventlog.Sleep
 		if n == d.current {
 			d.pending = true
+			d.asleep[n] = sleep
 		}
 		d.stepDown(n, ev.TimeUS)
-		d.alive[n] = false
+		d.alive[n], d.sleeping[n] = false, sleep
+	case eventlog.PauseEnd:
+		if d.sleeping[n] {
+			d.sleeping[n], d.alive[n] = false, true
+		}
+		if d.asleep[n] {
+			// It woke still leading and nobody was elected meanwhile (a
+			// leader elected while it slept is newer: it steps down): the
+			// failure ends without a detection, as when a leader is
+			// elected before any timeout.
+			d.asleep[n] = false
+			if d.leaders == 0 {
+				d.add(&eventlog.Event{TimeUS: ev.TimeUS, Node: ev.Node, Kind: eventlog.BecameLeader})
+			}
+		}
 	case eventlog.Restart:
 		d.alive[n] = true
 	}

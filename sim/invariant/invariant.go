@@ -126,7 +126,7 @@ func (c *Checker) Emit(ev *eventlog.Event) {
 		c.fail(ev, "node %d is down", n)
 		return
 	}
-	if c.paused[n] && ev.Kind != eventlog.Crash && ev.Kind != eventlog.PauseEnd && ev.Kind != eventlog.PauseStart && !dropKinds[ev.Kind] && !injectedRow {
+	if c.paused[n] && ev.Kind != eventlog.Crash && ev.Kind != eventlog.PauseEnd && ev.Kind != eventlog.PauseStart && ev.Kind != eventlog.Sleep && !dropKinds[ev.Kind] && !injectedRow {
 		c.fail(ev, "node %d is paused until %d µs: it handles nothing and fires no timer", n, c.pauseEnd[n])
 		return
 	}
@@ -165,15 +165,15 @@ func (c *Checker) Emit(ev *eventlog.Event) {
 	case eventlog.Crash:
 		c.down[n] = true
 		c.paused[n] = false // a crash ends a pause
-	case eventlog.PauseStart:
+	case eventlog.PauseStart, eventlog.Sleep:
 		if ev.Value <= 0 {
 			c.fail(ev, "a pause of %d µs; allowed: a length > 0", ev.Value)
 			return
 		}
 		if c.paused[n] && ev.TimeUS+ev.Value < c.pauseEnd[n] {
-			// A pause_start of a paused node extends its pause (a sleep
-			// that begins during a pause); it never shortens it.
-			c.fail(ev, "pause_start of a paused node ending at %d µs, before its pause's end at %d µs", ev.TimeUS+ev.Value, c.pauseEnd[n])
+			// A pause_start or sleep of a paused node extends its pause (a
+			// sleep that begins during a pause); it never shortens it.
+			c.fail(ev, "%s of a paused node ending at %d µs, before its pause's end at %d µs", ev.Kind, ev.TimeUS+ev.Value, c.pauseEnd[n])
 			return
 		}
 		c.paused[n], c.pauseEnd[n] = true, ev.TimeUS+ev.Value

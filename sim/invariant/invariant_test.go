@@ -92,7 +92,7 @@ func TestCheckerCatchesViolations(t *testing.T) {
 		}, "the pause ends at 12 µs"},
 		{"a sleep extends a pause: one end, at the later time", []ev{
 			e(2, 1, eventlog.PauseStart, 0, -1, 10, 0),
-			e(5, 1, eventlog.PauseStart, 0, -1, 20, 0),
+			e(5, 1, eventlog.Sleep, 0, -1, 20, 0),
 			e(25, 1, eventlog.PauseEnd, 0, -1, 0, 0),
 		}, ""},
 		{"a pause_start never shortens a pause", []ev{

@@ -78,7 +78,7 @@ func (l *Liveness) Emit(ev *eventlog.Event) {
 		l.alive[n], l.paused[n], l.leader[n] = false, false, false
 	case eventlog.Restart:
 		l.alive[n] = true
-	case eventlog.PauseStart:
+	case eventlog.PauseStart, eventlog.Sleep:
 		l.paused[n] = true
 	case eventlog.PauseEnd:
 		l.paused[n] = false
