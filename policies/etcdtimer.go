@@ -69,6 +69,19 @@ func (p *etcdTimer) ElectionDone(policy.ElectionResult) {}
 // and draws a new timeout.
 func (p *etcdTimer) Restarted() { p.started = false }
 
+// NextTickUS implements policy.Ticker: the node's ticks lie at phase +
+// k*tick.
+func (p *etcdTimer) NextTickUS(nowUS int64) (int64, bool) {
+	if !p.started {
+		return 0, false
+	}
+	since := (nowUS - p.phaseUS) % p.tickUS
+	if since < 0 {
+		since += p.tickUS
+	}
+	return nowUS + p.tickUS - since, true
+}
+
 func init() {
 	Register(&Spec{
 		Name: "etcd",

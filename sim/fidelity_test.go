@@ -95,7 +95,10 @@ func TestEtcdTimerDetection(t *testing.T) {
 // TestEtcdTimerOnTicks: every timeout of a node fires on its own ticker,
 // so all its timeouts between two restarts are congruent modulo the tick,
 // through elections, split votes and step-downs (five nodes, jittered
-// links, pre-vote and CheckQuorum on, the leader crashed and restarted).
+// links, pre-vote and CheckQuorum on, the leader crashed and restarted,
+// or cut off). So does a leader's CheckQuorum check: an isolated leader
+// steps down on one of its ticks, as etcd's leader counts its lease in
+// the ticks of its own ticker.
 func TestEtcdTimerOnTicks(t *testing.T) {
 	forEngines(t, func(t *testing.T, eng sim.Engine) {
 		s := mustScenario(t, "lan")
@@ -103,7 +106,9 @@ func TestEtcdTimerOnTicks(t *testing.T) {
 		c.DurationS = 20
 		c.Raft.PreVote, c.Raft.CheckQuorum = true, true
 		c.Crashes = []scenario.Crash{{Node: scenario.LeaderTarget, AtS: 1, RestartAfterMS: ptr(700.0),
-			Repeat: &scenario.Repeat{Count: 20, EveryS: 1}}}
+			Repeat: &scenario.Repeat{Count: 10, EveryS: 1}}}
+		c.Partitions = []scenario.Partition{{AtS: 11.3, DurationS: 1, IsolateLeader: true,
+			Repeat: &scenario.Repeat{Count: 4, EveryS: 2}}}
 		hb := c.HeartbeatUS()
 		f := mustPolicy(t, "etcd", "election_ms=300")
 		for seed := uint64(1); seed <= 5; seed++ {
@@ -115,12 +120,12 @@ func TestEtcdTimerOnTicks(t *testing.T) {
 			for i := range phase {
 				phase[i] = -1
 			}
-			timeouts := 0
+			timeouts, checks := 0, 0
 			for _, ev := range evs {
-				switch ev.Kind {
-				case eventlog.Restart:
+				switch {
+				case ev.Kind == eventlog.Restart:
 					phase[ev.Node] = -1
-				case eventlog.Timeout:
+				case ev.Kind == eventlog.Timeout:
 					timeouts++
 					p := ev.TimeUS % hb
 					if phase[ev.Node] < 0 {
@@ -128,10 +133,15 @@ func TestEtcdTimerOnTicks(t *testing.T) {
 					} else if p != phase[ev.Node] {
 						t.Fatalf("seed %d: node %d timed out at %d µs, phase %d µs; its earlier timeouts had phase %d µs (tick %d µs)", seed, ev.Node, ev.TimeUS, p, phase[ev.Node], hb)
 					}
+				case ev.Kind == eventlog.BecameFollower && ev.Value == int64(eventlog.FollowerCheckQuorum):
+					checks++
+					if p := ev.TimeUS % hb; p != phase[ev.Node] {
+						t.Fatalf("seed %d: node %d stepped down (CheckQuorum) at %d µs, phase %d µs; its ticks have phase %d µs", seed, ev.Node, ev.TimeUS, p, phase[ev.Node])
+					}
 				}
 			}
-			if timeouts < 20 {
-				t.Fatalf("seed %d: %d timeouts; the test needs failovers", seed, timeouts)
+			if timeouts < 10 || checks < 2 {
+				t.Fatalf("seed %d: %d timeouts, %d CheckQuorum step-downs; the test needs both", seed, timeouts, checks)
 			}
 		}
 	})

@@ -412,6 +412,33 @@ func (h *Host[M]) ResetElectionTimer(nd *Node) {
 	h.setTimer(nd, slotElection, h.NowUS+d)
 }
 
+// TicksLaterUS is when n ticks of the heartbeat interval will have
+// passed after fromUS on nd's clock: fromUS + n intervals, or, if nd's
+// policy keeps a ticker (policy.Ticker, etcd's timer), the n-th of its
+// ticks after fromUS (so a count started between ticks ends up to one
+// tick early, as etcd's does).
+func (h *Host[M]) TicksLaterUS(nd *Node, fromUS, n int64) int64 {
+	if t, ok := nd.Policy.(policy.Ticker); ok {
+		if next, ok := t.NextTickUS(fromUS); ok {
+			return next + (n-1)*h.HeartbeatUS
+		}
+	}
+	return fromUS + n*h.HeartbeatUS
+}
+
+// LeaseEndUS is when a CheckQuorum lease of leaseUS started at fromUS
+// ends on nd's clock: fromUS + leaseUS, or, on a ticker, after E ticks,
+// E = leaseUS / heartbeat rounded and at least 2 (raft's ElectionTick).
+func (h *Host[M]) LeaseEndUS(nd *Node, fromUS, leaseUS int64) int64 {
+	if t, ok := nd.Policy.(policy.Ticker); ok && h.HeartbeatUS > 0 {
+		if _, ok := t.NextTickUS(fromUS); ok {
+			e := max((leaseUS+h.HeartbeatUS/2)/h.HeartbeatUS, 2)
+			return h.TicksLaterUS(nd, fromUS, e)
+		}
+	}
+	return fromUS + leaseUS
+}
+
 // ResetsOnStepDown reports whether nd, which just stepped down to
 // follower, resets its election timer there: always under etcd's rule
 // (raft's reset() on becoming follower), and under the paper's only if

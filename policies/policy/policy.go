@@ -164,6 +164,16 @@ type HeartbeatTuner interface {
 	FollowerReply(follower int, rttUS int64, value int64) int64
 }
 
+// Ticker is implemented by policies whose timer runs on a logical clock of
+// ticks with the node's own phase (etcd's timer). The engines then put the
+// node's other tick-driven clocks on the same ticks: the CheckQuorum lease
+// and check, and a leader's raft ticks.
+type Ticker interface {
+	// NextTickUS is the node's first tick after nowUS; false while the
+	// policy has not chosen its phase yet (before its first deadline).
+	NextTickUS(nowUS int64) (int64, bool)
+}
+
 // Restarter is implemented by policies that react to their node restarting
 // after a crash (for example a cold-start variant that forgets its model).
 type Restarter interface {

@@ -210,7 +210,7 @@ func (r *run) rearmTimers(nd *node) {
 // election clock, so its lease ends E ticks from now.
 func (r *run) armLease(nd *node) {
 	if r.fixed {
-		r.SetTimer(nd.Node, slotLease, r.NowUS+int64(r.electE)*r.HeartbeatUS)
+		r.SetTimer(nd.Node, slotLease, r.TicksLaterUS(nd.Node, r.NowUS, int64(r.electE)))
 	}
 }
 
@@ -374,9 +374,10 @@ func (r *run) becameLeader(nd *node) {
 	}
 	nd.rearm = false
 	r.StopTimer(nd.Node, slotLease)
-	// raft's clock: the first tick one heartbeat interval after the win
-	// (its MsgApp with the new leader's no-op entry goes out now).
-	r.SetTimer(nd.Node, slotTick, r.NowUS+r.HeartbeatUS)
+	// raft's clock: the first tick one heartbeat interval after the win,
+	// or the node's next tick if its policy keeps a ticker (its MsgApp
+	// with the new leader's no-op entry goes out now).
+	r.SetTimer(nd.Node, slotTick, r.TicksLaterUS(nd.Node, r.NowUS, 1))
 	r.Lead(nd.Node, true)
 }
 
@@ -392,7 +393,7 @@ func (r *run) tick(nd *node) {
 	nd.rn.Tick()
 	r.drain(nd)
 	if nd.Role == policy.Leader {
-		r.SetTimer(nd.Node, slotTick, r.NowUS+r.HeartbeatUS)
+		r.SetTimer(nd.Node, slotTick, r.TicksLaterUS(nd.Node, r.NowUS, 1))
 	}
 }
 

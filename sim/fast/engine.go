@@ -185,7 +185,7 @@ func (r *run) becomeLeader(nd *node) {
 	}
 	r.Lead(nd.Node, false)
 	if r.S.Raft.CheckQuorum {
-		r.SetTimer(nd.Node, slotCheckQuorum, r.NowUS+r.leaseUS)
+		r.SetTimer(nd.Node, slotCheckQuorum, r.LeaseEndUS(nd.Node, r.NowUS, r.leaseUS))
 	}
 }
 
@@ -221,7 +221,7 @@ func (r *run) checkQuorum(nd *node) {
 		r.becomeFollower(nd, nd.Term, -1, eventlog.FollowerCheckQuorum)
 		return
 	}
-	r.SetTimer(nd.Node, slotCheckQuorum, r.NowUS+r.leaseUS)
+	r.SetTimer(nd.Node, slotCheckQuorum, r.LeaseEndUS(nd.Node, r.NowUS, r.leaseUS))
 }
 
 // --- messages ------------------------------------------------------------------
@@ -246,7 +246,7 @@ func (r *run) inLease(nd *node) bool {
 	if nd.Role == policy.Leader {
 		return true // a leader under CheckQuorum trusts its own lease
 	}
-	return nd.lead >= 0 && nd.LastLeaderUS >= 0 && r.NowUS-nd.LastLeaderUS < r.leaseUS
+	return nd.lead >= 0 && nd.LastLeaderUS >= 0 && r.NowUS < r.LeaseEndUS(nd.Node, nd.LastLeaderUS, r.leaseUS)
 }
 
 func logOK(nd *node, m *msg) bool {
