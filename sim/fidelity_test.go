@@ -92,6 +92,34 @@ func TestEtcdTimerDetection(t *testing.T) {
 	})
 }
 
+// TestEtcdTimerTrace: etcd's timer on three nodes (constant 10 ms links,
+// 50 ms heartbeats as the tick, election_ms 200: E = 4 ticks), worked by
+// hand from seed 1's draws. Each node's policy draws its phase and then its
+// timeout from its own stream (stream.New(1, "policy", i): Int64N(50000),
+// then 4 + Int64N(4)): node 0 phase 40.645 ms, 4 ticks; node 1 3.913 ms, 4
+// ticks; node 2 28.376 ms, 4 ticks. At 0 ms each node is a fraction of a
+// tick into its ticker: node i's first deadline is 4 ticks less the part of
+// the current tick already gone, (4-1)*50 ms + phase: 190.645, 153.913 and
+// 178.376 ms. Node 1 fires first, at 153.913 ms, campaigns in term 1, and
+// its votes reach the others at 163.913 ms, who move to term 1 and grant
+// (resetting their timers: node 2's 178.376 ms deadline never fires); node 1
+// leads at 173.913 ms. Its heartbeats then reset the others every 50 ms,
+// under their smallest possible deadline (3 ticks): no other timeout.
+func TestEtcdTimerTrace(t *testing.T) {
+	forEngines(t, func(t *testing.T, eng sim.Engine) {
+		s := three(0.6)
+		evs := mustRun(t, eng, s, mustPolicy(t, "etcd", "election_ms=200"), 1)
+		if _, err := check(s, eng.Name(), evs); err != nil {
+			t.Fatal(err)
+		}
+		got := rowsOf(evs, 0, 600_000, eventlog.Timeout, eventlog.BecameLeader)
+		want := []string{"timeout 1@153.913 t0 p-1 v0", "became_leader 1@173.913 t1 p-1 v0"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("rows:\n got %q\nwant %q", got, want)
+		}
+	})
+}
+
 // TestEtcdTimerOnTicks: every timeout of a node fires on its own ticker,
 // so all its timeouts between two restarts are congruent modulo the tick,
 // through elections, split votes and step-downs (five nodes, jittered
