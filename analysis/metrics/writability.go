@@ -33,7 +33,16 @@ type writability struct {
 	supLeader []int16
 	supTerm   []uint64
 	supUntil  []int64
-	top       []int64 // scratch: the largest expiries of a leader's supporters
+	// The supporters of each leader in its newest term seen, most recent
+	// heartbeat first: supUntil falls along each list (receipt times grow
+	// and the grace is constant), so the need-th entry (kth) is the one
+	// whose expiry ends the leader's quorum. Lists are linked through
+	// prev and next (indexed by follower; a follower is in at most one
+	// list), so a heartbeat moves its follower to the front in O(1).
+	sup           []supList
+	prev, next    []int32
+	inList, inTop []bool
+	need          int
 
 	writable      bool
 	wLeader       int
@@ -50,12 +59,18 @@ func newWritability(c *cluster, graceUS int64) writability {
 		supLeader:     make([]int16, c.n),
 		supTerm:       make([]uint64, c.n),
 		supUntil:      make([]int64, c.n),
-		top:           make([]int64, 0, c.n),
+		sup:           make([]supList, c.n),
+		prev:          make([]int32, c.n),
+		next:          make([]int32, c.n),
+		inList:        make([]bool, c.n),
+		inTop:         make([]bool, c.n),
+		need:          c.quorum - 1,
 		wLeader:       -1,
 		firstWritable: -1,
 	}
 	for i := range w.supLeader {
 		w.supLeader[i] = -1
+		w.sup[i] = supList{head: -1, tail: -1, kth: -1}
 	}
 	return w
 }
@@ -87,6 +102,7 @@ func (w *writability) crashed(t int64, nd int) {
 
 func (w *writability) dropSupport(t int64, nd int) {
 	l := int(w.supLeader[nd])
+	w.unlink(nd)
 	w.supLeader[nd] = -1
 	if w.writable && l == w.wLeader {
 		w.recheck(t, -1)
@@ -126,7 +142,20 @@ func (w *writability) heartbeat(ev *eventlog.Event, f int) error {
 	if ev.Term > term {
 		return nil
 	}
+	w.unlink(f)
 	w.supLeader[f], w.supTerm[f], w.supUntil[f] = int16(l), term, ev.TimeUS+w.graceUS
+	switch ls := &w.sup[l]; {
+	case term > ls.term:
+		// The leader's first heartbeat of a newer term: supports of its
+		// older terms no longer count.
+		for g := ls.head; g >= 0; g = w.next[g] {
+			w.inList[g], w.inTop[g] = false, false
+		}
+		*ls = supList{head: -1, tail: -1, kth: -1, term: term}
+		w.pushFront(l, f)
+	case term == ls.term:
+		w.pushFront(l, f)
+	} // a heartbeat of an older term than the list's supports nothing that counts
 	if term > c.term[f] {
 		c.term[f] = term // accepting a heartbeat moves the follower to the leader's term
 	}
@@ -155,33 +184,80 @@ func (w *writability) quorumUntil(l int, t int64) (int64, bool) {
 	if l < 0 || !c.alive[l] || !c.leading[l] {
 		return 0, false
 	}
-	need := c.quorum - 1
-	if need == 0 {
+	if w.need == 0 {
 		return math.MaxInt64, true
 	}
-	lt, l16 := c.leadTerm[l], int16(l)
-	top := w.top[:0] // the need largest expiries, descending
-	for f := range c.n {
-		if w.supLeader[f] != l16 || w.supTerm[f] != lt || w.supUntil[f] <= t || f == l {
-			continue
-		}
-		u := w.supUntil[f]
-		if len(top) < need {
-			top = append(top, u)
-		} else if u <= top[need-1] {
-			continue
-		} else {
-			top[need-1] = u
-		}
-		for i := len(top) - 1; i > 0 && top[i] > top[i-1]; i-- {
-			top[i], top[i-1] = top[i-1], top[i]
-		}
-	}
-	w.top = top
-	if len(top) < need {
+	ls := &w.sup[l]
+	if ls.term != c.leadTerm[l] || ls.kth < 0 {
 		return 0, false
 	}
-	return top[need-1], true
+	if u := w.supUntil[ls.kth]; u > t {
+		return u, true
+	}
+	return 0, false
+}
+
+// supList is one leader's supporters in its newest term seen (see
+// writability.sup): head first, kth the need-th entry or -1.
+type supList struct {
+	head, tail, kth int32
+	size            int
+	term            uint64
+}
+
+// pushFront makes f, in no list, the most recent supporter of leader l.
+func (w *writability) pushFront(l, f int) {
+	ls := &w.sup[l]
+	f32 := int32(f)
+	w.prev[f], w.next[f] = -1, ls.head
+	if ls.head >= 0 {
+		w.prev[ls.head] = f32
+	} else {
+		ls.tail = f32
+	}
+	ls.head = f32
+	ls.size++
+	w.inList[f], w.inTop[f] = true, w.need > 0
+	switch {
+	case w.need == 0: // a one-node cluster: its leader needs no supporter
+	case ls.size == w.need:
+		ls.kth = ls.tail
+	case ls.size > w.need:
+		// The old need-th supporter falls out of the first need.
+		w.inTop[ls.kth] = false
+		ls.kth = w.prev[ls.kth]
+	}
+}
+
+// unlink takes f out of its leader's list, if it is in one.
+func (w *writability) unlink(f int) {
+	if !w.inList[f] {
+		return
+	}
+	ls := &w.sup[w.supLeader[f]]
+	if w.inTop[f] {
+		// The entry after the need-th moves up into the first need (or
+		// the list becomes too short).
+		if ls.size > w.need {
+			ls.kth = w.next[ls.kth]
+			w.inTop[ls.kth] = true
+		} else {
+			ls.kth = -1
+		}
+	}
+	p, n := w.prev[f], w.next[f]
+	if p >= 0 {
+		w.next[p] = n
+	} else {
+		ls.head = n
+	}
+	if n >= 0 {
+		w.prev[n] = p
+	} else {
+		ls.tail = p
+	}
+	ls.size--
+	w.inList[f], w.inTop[f] = false, false
 }
 
 // recheck re-evaluates writability at t after support changed; hint is a
