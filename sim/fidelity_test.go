@@ -13,7 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/policies/policy"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/dist"
 	"github.com/ballast-bench/ballast/sim/fast"
@@ -21,6 +23,19 @@ import (
 	"github.com/ballast-bench/ballast/sim/scenario"
 	"github.com/ballast-bench/ballast/sim/simtest"
 )
+
+// checkedRun runs s on eng and passes its rows through the independent
+// checks (invariants and the analysis), returning the rows and their
+// analysis.
+func checkedRun(t *testing.T, eng sim.Engine, s *scenario.Scenario, f policy.Factory, seed uint64) ([]eventlog.Event, *metrics.Run) {
+	t.Helper()
+	evs := mustRun(t, eng, s, f, seed)
+	r, err := check(s, eng.Name(), evs)
+	if err != nil {
+		t.Fatalf("%s, seed %d: %v", eng.Name(), seed, err)
+	}
+	return evs, r
+}
 
 // pair is two nodes on constant links of delayMS with heartbeat hbMS: a
 // leader and one follower, whose timer nothing but the leader resets.
@@ -108,10 +123,7 @@ func TestEtcdTimerDetection(t *testing.T) {
 func TestEtcdTimerTrace(t *testing.T) {
 	forEngines(t, func(t *testing.T, eng sim.Engine) {
 		s := three(0.6)
-		evs := mustRun(t, eng, s, mustPolicy(t, "etcd", "election_ms=200"), 1)
-		if _, err := check(s, eng.Name(), evs); err != nil {
-			t.Fatal(err)
-		}
+		evs, _ := checkedRun(t, eng, s, mustPolicy(t, "etcd", "election_ms=200"), 1)
 		got := rowsOf(evs, 0, 600_000, eventlog.Timeout, eventlog.BecameLeader)
 		want := []string{"timeout 1@153.913 t0 p-1 v0", "became_leader 1@173.913 t1 p-1 v0"}
 		if !slices.Equal(got, want) {
@@ -204,10 +216,7 @@ func TestStorageTrace(t *testing.T) {
 	forEngines(t, func(t *testing.T, eng sim.Engine) {
 		s := three(0.2)
 		s.Storage = &scenario.Storage{Fsync: &dist.Spec{Dist: "constant", ValueMS: ptr(5.0)}}
-		evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
-		if _, err := check(s, eng.Name(), evs); err != nil {
-			t.Fatal(err)
-		}
+		evs, _ := checkedRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
 		got := rowsOf(evs, 0, 146_000, eventlog.VoteSent, eventlog.VoteGranted, eventlog.BecameLeader, eventlog.HeartbeatRespSent)
 		want := []string{
 			"vote_sent 0@105 t1 p1 v0", "vote_sent 0@105 t1 p2 v0",
@@ -230,10 +239,7 @@ func TestTimerJitterTrace(t *testing.T) {
 	forEngines(t, func(t *testing.T, eng sim.Engine) {
 		s := three(0.25)
 		s.NodesTimerJitter = &dist.Spec{Dist: "constant", ValueMS: ptr(3.0)}
-		evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
-		if _, err := check(s, eng.Name(), evs); err != nil {
-			t.Fatal(err)
-		}
+		evs, _ := checkedRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
 		got := rowsOf(evs, 0, 124_000, eventlog.Timeout, eventlog.BecameLeader)
 		want := []string{"timeout 0@103 t0 p-1 v0", "became_leader 0@123 t1 p-1 v0"}
 		if !slices.Equal(got, want) {
@@ -262,11 +268,7 @@ func TestSleepTrace(t *testing.T) {
 	forEngines(t, func(t *testing.T, eng sim.Engine) {
 		s := three(0.7)
 		s.Crashes = []scenario.Crash{{Node: scenario.LeaderTarget, AtS: 0.3, RestartAfterMS: ptr(300.0), Mode: scenario.CrashSleep}}
-		evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
-		r, err := check(s, eng.Name(), evs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		evs, r := checkedRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
 		// To the analysis the sleep is a failover: detected by node 1's
 		// timeout 130 ms after it, over when node 1 leads, 150 ms after it.
 		if len(r.Failovers) != 1 || r.Failovers[0].CrashUS != 300_000 || r.Failovers[0].DetectFirstUS != 130_000 || r.Failovers[0].OutOfServiceUS != 150_000 {
@@ -296,11 +298,7 @@ func TestShortSleep(t *testing.T) {
 	forEngines(t, func(t *testing.T, eng sim.Engine) {
 		s := three(0.7)
 		s.Crashes = []scenario.Crash{{Node: scenario.LeaderTarget, AtS: 0.3, RestartAfterMS: ptr(100.0), Mode: scenario.CrashSleep}}
-		evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
-		r, err := check(s, eng.Name(), evs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		evs, r := checkedRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
 		if got := rowsOf(evs, 200_000, 700_000, eventlog.Timeout, eventlog.BecameLeader); len(got) != 0 {
 			t.Errorf("rows %q; want no timeout and no election", got)
 		}
@@ -322,10 +320,7 @@ func TestSleepDuringPause(t *testing.T) {
 		s.Pauses = []scenario.Pause{{Nodes: []int{0}, Gap: &dist.Spec{Dist: "constant", ValueMS: ptr(250.0)},
 			Duration: &dist.Spec{Dist: "constant", ValueMS: ptr(200.0)}}}
 		s.Crashes = []scenario.Crash{{Node: "0", AtS: 0.3, RestartAfterMS: ptr(300.0), Mode: scenario.CrashSleep}}
-		evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
-		if _, err := check(s, eng.Name(), evs); err != nil {
-			t.Fatal(err)
-		}
+		evs, _ := checkedRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
 		var got []string
 		for _, r := range rowsOf(evs, 0, 1_000_000, eventlog.PauseStart, eventlog.Sleep, eventlog.PauseEnd) {
 			got = append(got, r[:strings.Index(r, " t")]+r[strings.Index(r, " v"):])
@@ -440,10 +435,7 @@ func TestStreamTrace(t *testing.T) {
 			s.Network.Default.BaseDelayMS = ptr(100.0)
 			s.Network.Regimes = []scenario.Regime{{AtS: 0, ID: 0}, {AtS: 0.55, ID: 1, Link: scenario.Link{BaseDelayMS: ptr(1.0)}}}
 			s.Network.Transport = &scenario.Transport{Default: scenario.Datagram, Heartbeat: tr}
-			evs := mustRun(t, eng, s, simtest.Fixed(250, 1000, 1000), 1)
-			if _, err := check(s, eng.Name(), evs); err != nil {
-				t.Fatal(err)
-			}
+			evs, _ := checkedRun(t, eng, s, simtest.Fixed(250, 1000, 1000), 1)
 			var got []string
 			for _, r := range rowsOf(evs, 540_000, 610_000, eventlog.HeartbeatRecv) {
 				if strings.HasPrefix(r, "heartbeat_recv 1@") {
@@ -484,10 +476,7 @@ func TestStreamDelayClosedForm(t *testing.T) {
 		counts := make([]int, 5)
 		n := 0
 		for seed := uint64(1); seed <= 10; seed++ {
-			evs := mustRun(t, eng, s, simtest.Fixed(100, 60_000), seed)
-			if _, err := check(s, eng.Name(), evs); err != nil {
-				t.Fatal(err)
-			}
+			evs, _ := checkedRun(t, eng, s, simtest.Fixed(100, 60_000), seed)
 			for _, e := range evs {
 				if e.Kind != eventlog.HeartbeatRecv {
 					continue
@@ -539,10 +528,7 @@ func TestLaggingFollowerTrace(t *testing.T) {
 			s := three(0.7)
 			s.Raft.PreVote = true
 			s.Crashes = []scenario.Crash{{Node: scenario.LeaderTarget, AtS: 0.3, LaggingFollowers: 1}}
-			evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), seed)
-			if _, err := check(s, eng.Name(), evs); err != nil {
-				t.Fatal(err)
-			}
+			evs, _ := checkedRun(t, eng, s, simtest.Fixed(100, 150, 200), seed)
 			lagging := -1
 			var got []string
 			for _, e := range evs {
@@ -629,10 +615,7 @@ func TestTraceOnBothEngines(t *testing.T) {
 		s := three(0.5)
 		s.Network.Default = scenario.Link{Trace: "wan.csv", Measured: &measured.Trace{Points: []measured.Point{
 			{TUS: 0, DelayMS: 10, Loss: -1}, {TUS: 300_000, DelayMS: 40, Loss: -1}}}}
-		evs := mustRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
-		if _, err := check(s, eng.Name(), evs); err != nil {
-			t.Fatal(err)
-		}
+		evs, _ := checkedRun(t, eng, s, simtest.Fixed(100, 150, 200), 1)
 		var got []string
 		for _, r := range rowsOf(evs, 250_000, 420_000, eventlog.HeartbeatRecv) {
 			if strings.HasPrefix(r, "heartbeat_recv 1@") {
