@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -31,8 +32,12 @@ func ReadManifest(dir string) ([]ManifestEntry, error) {
 		if err := json.Unmarshal(data, &m); err != nil {
 			return nil, fmt.Errorf("%s: not a manifest entry: %v", f, err)
 		}
-		if m.Run.RunID+".json" != filepath.Base(f) || strings.Contains(m.Path, "..") {
-			return nil, fmt.Errorf("%s: entry names run %q and path %q; allowed: the run its file is named after, a path inside the directory", f, m.Run.RunID, m.Path)
+		if m.Run.RunID+".json" != filepath.Base(f) || strings.Contains(m.Path, "..") || (m.Analysis != nil && strings.Contains(m.Analysis.Path, "..")) {
+			var paths []string
+			for _, r := range m.files() {
+				paths = append(paths, r.path)
+			}
+			return nil, fmt.Errorf("%s: entry names run %q and paths %q; allowed: the run its file is named after, paths inside the directory", f, m.Run.RunID, paths)
 		}
 		out = append(out, m)
 	}
@@ -40,8 +45,8 @@ func ReadManifest(dir string) ([]ManifestEntry, error) {
 }
 
 // Merge combines the outputs of sweeps (typically one per shard) into out:
-// every events file and manifest entry, each checked against its recorded
-// digest, plus runs.parquet, the runs table of all runs sorted by run id.
+// every events file, stored analysis and manifest entry, each file checked
+// against its recorded digest, plus runs.parquet, the runs table of all runs sorted by run id.
 // A run present in several inputs must be byte-identical in all of them.
 // Nothing is written if any check fails.
 func Merge(out string, inputs []string) (int, error) {
@@ -64,12 +69,16 @@ func Merge(out string, inputs []string) (int, error) {
 			return 0, fmt.Errorf("%s: no manifest entries; allowed: the output directory of a 'ballast run' (it has a manifest/ folder)", in)
 		}
 		for _, m := range entries {
-			size, sum, err := atomicfile.Sum(filepath.Join(in, m.Path))
-			if err != nil || size != m.Bytes || sum != m.SHA256 {
-				return 0, fmt.Errorf("%s: run %s (seed %d): events file %s is missing or does not match its manifest entry; re-run the sweep to redo it", in, m.Run.RunID, m.Run.Seed, m.Path)
+			for _, f := range m.files() {
+				if !intact(in, f.path, f.bytes, f.sha256) {
+					return 0, fmt.Errorf("%s: run %s (seed %d): %s %s is missing or does not match its manifest entry; re-run the sweep to redo it", in, m.Run.RunID, m.Run.Seed, f.what, f.path)
+				}
 			}
-			if prev, dup := byID[m.Run.RunID]; dup && (prev.m.SHA256 != m.SHA256 || prev.m.Path != m.Path) {
-				return 0, fmt.Errorf("run %s (seed %d) differs between %s and %s; allowed: inputs from the same code version", m.Run.RunID, m.Run.Seed, prev.dir, in)
+			if m.Path == "" && m.Analysis == nil {
+				return 0, fmt.Errorf("%s: run %s (seed %d): the manifest entry records neither an events file nor an analysis; re-run the sweep to redo it", in, m.Run.RunID, m.Run.Seed)
+			}
+			if prev, dup := byID[m.Run.RunID]; dup && !slices.Equal(prev.m.files(), m.files()) {
+				return 0, fmt.Errorf("run %s (seed %d) differs between %s and %s; allowed: inputs from the same code version, swept with the same keep_events", m.Run.RunID, m.Run.Seed, prev.dir, in)
 			}
 			byID[m.Run.RunID] = src{in, m}
 		}
@@ -82,8 +91,10 @@ func Merge(out string, inputs []string) (int, error) {
 	for _, id := range ids {
 		s := byID[id]
 		if filepath.Clean(s.dir) != filepath.Clean(out) {
-			if err := copyFile(filepath.Join(s.dir, s.m.Path), filepath.Join(out, s.m.Path)); err != nil {
-				return 0, err
+			for _, f := range s.m.files() {
+				if err := copyFile(filepath.Join(s.dir, f.path), filepath.Join(out, f.path)); err != nil {
+					return 0, err
+				}
 			}
 			if err := writeManifest(out, s.m); err != nil {
 				return 0, err
@@ -121,6 +132,26 @@ func writeRunsTable(dir string) (int, error) {
 		runs[i] = m.Run
 	}
 	return len(runs), pq.WriteRuns(filepath.Join(dir, RunsTable), runs)
+}
+
+// recorded is one file a manifest entry records.
+type recorded struct {
+	what, path string
+	bytes      int64
+	sha256     string
+}
+
+// files lists the files m records: its events file and its analysis, as
+// far as the sweep kept them.
+func (m *ManifestEntry) files() []recorded {
+	var fs []recorded
+	if m.Path != "" {
+		fs = append(fs, recorded{"events file", m.Path, m.Bytes, m.SHA256})
+	}
+	if a := m.Analysis; a != nil {
+		fs = append(fs, recorded{"stored analysis", a.Path, a.Bytes, a.SHA256})
+	}
+	return fs
 }
 
 // copyFile copies an events file into the merged tree, atomically.

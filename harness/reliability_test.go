@@ -53,7 +53,7 @@ func TestOtherCodeIsRedone(t *testing.T) {
 	if err := writeManifest(out, m); err != nil {
 		t.Fatal(err)
 	}
-	if Status(out, jobs[0]) != OtherCode || Complete(out, jobs[0]) {
+	if Status(out, jobs[0], Outputs{}) != OtherCode || Complete(out, jobs[0], Outputs{}) {
 		t.Fatal("a run of other code counts as complete")
 	}
 	sum, err := Sweep(context.Background(), jobs, Options{OutDir: out, Workers: 1, Shard: All, ReuseOld: true})
@@ -61,7 +61,7 @@ func TestOtherCodeIsRedone(t *testing.T) {
 		t.Fatalf("--reuse-old: %+v, %v; want the old run reused and counted", sum, err)
 	}
 	sum, err = Sweep(context.Background(), jobs, Options{OutDir: out, Workers: 1, Shard: All})
-	if err != nil || sum.Redone != 1 || sum.Ran != 1 || !Complete(out, jobs[0]) {
+	if err != nil || sum.Redone != 1 || sum.Ran != 1 || !Complete(out, jobs[0], Outputs{}) {
 		t.Fatalf("default: %+v, %v; want the old run redone", sum, err)
 	}
 	sum, err = Sweep(context.Background(), jobs, Options{OutDir: out, Workers: 1, Shard: All, Force: true})
@@ -180,7 +180,7 @@ func TestPlantedLinksAreNotFollowed(t *testing.T) {
 		t.Fatalf("a planted link's target was overwritten: %q", data)
 	}
 	for _, j := range jobs {
-		if !Complete(out, j) {
+		if !Complete(out, j, Outputs{}) {
 			t.Errorf("run %s incomplete", j.Run.Info.RunID)
 		}
 	}

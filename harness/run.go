@@ -167,36 +167,47 @@ func (r *Run) protect(cfg *sim.Config) (res sim.Result, err error) {
 // error no file exists at path. The run's RunInfo is stored in the file's
 // metadata ("ballast.run"), so an events file describes itself.
 func (r *Run) WriteEvents(ctx context.Context, path string) (eventlog.RunInfo, error) {
-	info, _, err := r.writeEvents(ctx, path)
+	w, err := r.createEvents(path)
+	if err != nil {
+		return r.Info, err
+	}
+	defer w.Abort()
+	info, err := r.simulateInto(ctx, w)
+	if err != nil {
+		return info, err
+	}
+	_, _, err = r.closeEvents(w, info)
 	return info, err
 }
 
-// writeEvents is WriteEvents that also returns the file's size and SHA-256.
-func (r *Run) writeEvents(ctx context.Context, path string) (eventlog.RunInfo, digest, error) {
+// createEvents starts r's events file at path.
+func (r *Run) createEvents(path string) (*pq.Writer, error) {
 	w, err := pq.Create(path, r.Info.RunID)
 	if err != nil {
-		return r.Info, digest{}, fmt.Errorf("run %s (seed %d): %w", r.Info.RunID, r.Info.Seed, err)
+		return nil, fmt.Errorf("run %s (seed %d): %w", r.Info.RunID, r.Info.Seed, err)
 	}
-	res, err := r.Simulate(ctx, w)
-	if err != nil {
-		w.Abort()
-		return r.Info, digest{}, err
-	}
+	return w, nil
+}
+
+// simulateInto simulates r into sink and returns its RunInfo with the
+// number of events.
+func (r *Run) simulateInto(ctx context.Context, sink eventlog.Sink) (eventlog.RunInfo, error) {
+	res, err := r.Simulate(ctx, sink)
 	info := r.Info
 	info.Events = res.Events
+	return info, err
+}
+
+// closeEvents stores info in w's metadata and commits the file; it returns
+// the file's size and SHA-256.
+func (r *Run) closeEvents(w *pq.Writer, info eventlog.RunInfo) (int64, string, error) {
 	meta, _ := json.Marshal(info)
 	w.SetMetadata("ballast.run", string(meta))
 	if err := w.Close(); err != nil {
-		return info, digest{}, fmt.Errorf("run %s (seed %d): writing %s: %w", info.RunID, info.Seed, path, err)
+		return 0, "", fmt.Errorf("run %s (seed %d): writing %s: %w", info.RunID, info.Seed, w.Path(), err)
 	}
-	var d digest
-	d.bytes, d.sha256 = w.Digest()
-	return info, d, nil
-}
-
-type digest struct {
-	bytes  int64
-	sha256 string
+	size, sum := w.Digest()
+	return size, sum, nil
 }
 
 // WriteParquet is WriteEvents plus the run's one-row runs table at

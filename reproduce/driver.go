@@ -1,6 +1,7 @@
 package reproduce
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -41,7 +42,12 @@ type Options struct {
 	// Force redoes every run; ReuseOld keeps complete runs made by another
 	// code version (the tables then list every code version of their runs).
 	Force, ReuseOld bool
-	Log             io.Writer // progress lines (nil: none); never part of an output
+	// KeepEvents, when set, overrides every experiment's keep_events
+	// (harness.KeepAll, KeepReport, KeepNone): which runs keep their
+	// events files. The tables come from the analyses the sweeps store
+	// either way.
+	KeepEvents string
+	Log        io.Writer // progress lines (nil: none); never part of an output
 }
 
 // Default output roots.
@@ -259,11 +265,13 @@ func prepare(ctx context.Context, opt *Options, x *Experiment) (*expData, error)
 			return nil, err
 		}
 	}
+	keep := cmp.Or(opt.KeepEvents, e.KeepEvents)
+	spec := x.Spec()
 	if e.Tunable() {
 		d.tunedPath = filepath.Join(opt.TunedDir, x.Name+".yaml")
 		if !opt.NoRun {
 			t, err := tuning.Tune(ctx, e, tuning.Options{OutDir: runs, Workers: opt.Jobs, MaxSeeds: tuningSeeds,
-				Progress: progress(opt.Log), Metrics: tuning.AnalysisMetrics(metrics.Options{})})
+				Progress: progress(opt.Log), KeepEvents: harness.Keeps(keep, harness.SetTuning)})
 			if err != nil {
 				return nil, err
 			}
@@ -285,42 +293,43 @@ func prepare(ctx context.Context, opt *Options, x *Experiment) (*expData, error)
 	if err != nil {
 		return nil, err
 	}
+	// Each run is analysed as it is simulated (one pass, the metrics and
+	// the traces where the experiment's figures need them); the tables
+	// read the stored analyses.
+	outputs := harness.Outputs{Analysis: &spec, DropEvents: !harness.Keeps(keep, harness.SetReport)}
 	if opt.NoRun {
+		// A run is usable with its stored analysis of this spec, or with
+		// its events file to analyse.
+		analysed := harness.Outputs{Analysis: &spec, DropEvents: true}
 		for _, j := range jobs {
-			if !harness.Complete(runs, j) {
+			if !harness.Complete(runs, j, analysed) && !harness.Complete(runs, j, harness.Outputs{}) {
 				return nil, fmt.Errorf("%s: run %s (scenario %s, %s/%s, seed %d) is missing or incomplete; allowed with --no-run: a runs directory where every report run is complete",
 					runs, j.Run.Info.RunID, j.Run.Info.Scenario, j.Run.Info.Policy, j.Run.Info.Variant, j.Run.Info.Seed)
 			}
 		}
 	} else if sum, err := harness.Sweep(ctx, jobs, harness.Options{OutDir: runs, Workers: opt.Jobs, Shard: harness.All,
-		Force: opt.Force, ReuseOld: opt.ReuseOld, Progress: progress(opt.Log)}); err != nil {
+		Outputs: outputs, Force: opt.Force, ReuseOld: opt.ReuseOld, Progress: progress(opt.Log)}); err != nil {
 		return nil, err
 	} else if sum.Redone > 0 {
 		fmt.Fprintf(opt.Log, "%s: %d runs made by another code version were redone\n", x.Name, sum.Redone)
 	}
 	seen := map[uint64]bool{}
-	files := make([]string, len(jobs))
-	for i, j := range jobs {
-		files[i] = filepath.Join(runs, j.EventsPath())
+	for _, j := range jobs {
 		if !seen[j.Run.Info.Seed] {
 			seen[j.Run.Info.Seed] = true
 			d.seeds = append(d.seeds, j.Run.Info.Seed)
 		}
 	}
-	// One pass over each file: the metrics, and the traces where the
-	// experiment's figures need them.
-	var also metrics.Also
-	if x.TraceBinS > 0 {
-		also = trace.Also(int64(x.TraceBinS * 1e6))
-	}
-	an, err := metrics.AnalyzeFiles(files, metrics.Options{}, opt.Jobs, also)
+	an, err := harness.Analyses(runs, jobs, spec, opt.Jobs)
 	if err != nil {
 		return nil, err
 	}
 	if x.TraceBinS > 0 {
 		d.traces = map[string]*trace.Run{}
 		for _, r := range an {
-			d.traces[r.Row.RunID] = trace.Of(r)
+			if d.traces[r.Row.RunID], err = trace.Of(r); err != nil {
+				return nil, err
+			}
 		}
 	}
 	d.tables = metrics.Collect(an)

@@ -13,6 +13,7 @@ import (
 	"github.com/ballast-bench/ballast/analysis/table"
 	"github.com/ballast-bench/ballast/harness"
 	"github.com/ballast-bench/ballast/reproduce/published"
+	"github.com/ballast-bench/ballast/reproduce/trace"
 )
 
 // Experiment is how one experiment file of configs/experiments/ runs in a
@@ -29,6 +30,29 @@ type Experiment struct {
 	// Train trains the neurosym policy's weights on the experiment's
 	// tuning seeds before tuning, and points its neurosym variants at them.
 	Train bool
+}
+
+// Spec is how the experiment's report runs are analysed: the default
+// metrics, and the traces when TraceBinS is set.
+func (x *Experiment) Spec() metrics.Spec {
+	var s metrics.Spec
+	if x.TraceBinS > 0 {
+		s.Also = trace.Also(int64(x.TraceBinS * 1e6))
+	}
+	return s
+}
+
+// AnalysisSpec is how the report runs of experiment name are analysed (the
+// default metrics for an experiment the reproduction does not run), so
+// that a sweep made outside the reproduction ('ballast run') stores the
+// analysis the reproduction reads.
+func AnalysisSpec(name string) metrics.Spec {
+	for _, x := range Experiments {
+		if x.Name == name {
+			return x.Spec()
+		}
+	}
+	return metrics.Spec{}
 }
 
 // Artifact is one table or figure of a source, and how to build it.

@@ -48,7 +48,7 @@ func BenchmarkDeriveFiles(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for _, p := range paths {
-			if _, err := metrics.AnalyzeFile(p, metrics.Options{}); err != nil {
+			if _, err := metrics.AnalyzeFile(p, metrics.Spec{}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -65,7 +65,7 @@ func BenchmarkDeriveLongRun(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := metrics.AnalyzeFile(paths[0], metrics.Options{}); err != nil {
+		if _, err := metrics.AnalyzeFile(paths[0], metrics.Spec{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -38,7 +38,7 @@ func ExampleAnalyzeFile() {
 		return
 	}
 
-	run, err := metrics.AnalyzeFile(path, metrics.Options{}) // the defaults: 3 heartbeats' grace, warm-up to the first writable instant
+	run, err := metrics.AnalyzeFile(path, metrics.Spec{}) // the defaults: 3 heartbeats' grace, warm-up to the first writable instant
 	if err != nil {
 		fmt.Println(err)
 		return

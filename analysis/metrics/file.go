@@ -29,19 +29,9 @@ func ReadInfo(path string) (eventlog.RunInfo, error) {
 	return runInfo(path, meta)
 }
 
-// Consumer is another reader of a run's events, fed in the same pass as
-// the metrics, so that each events file is read once for every analysis
-// (the Dynatune traces of reproduce/trace are one).
-type Consumer interface {
-	Add(ev *eventlog.Event) error
-}
-
-// Also makes the extra consumer of one run, from its RunInfo.
-type Also func(info eventlog.RunInfo) (Consumer, error)
-
-// AnalyzeFile derives the metrics of the run in one events file. With
-// also, the same pass feeds its consumer too (Run.Also).
-func AnalyzeFile(path string, opt Options, also ...Also) (*Run, error) {
+// AnalyzeFile derives the analysis of the run in one events file, in one
+// pass (a Stream fed from the file).
+func AnalyzeFile(path string, spec Spec) (*Run, error) {
 	r, err := pq.OpenEvents(path)
 	if err != nil {
 		return nil, err
@@ -51,35 +41,21 @@ func AnalyzeFile(path string, opt Options, also ...Also) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := NewDeriver(info, opt)
+	s, err := NewStream(info, spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s metadata: %w", path, MetaRun, err)
 	}
-	add := d.Add
-	var extra Consumer
-	if len(also) > 0 && also[0] != nil {
-		if extra, err = also[0](info); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		add = func(ev *eventlog.Event) error {
-			if err := d.Add(ev); err != nil {
-				return err
-			}
-			return extra.Add(ev)
-		}
-	}
-	if err := r.Scan(info.RunID, add); err != nil {
+	if err := r.Scan(info.RunID, s.Add); err != nil {
 		if strings.HasPrefix(err.Error(), path+": ") {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	run, err := d.Finish()
+	run, err := s.Finish()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	run.Row.Path = path
-	run.Also = extra
 	return run, nil
 }
 
@@ -160,13 +136,12 @@ func CompareRows(a, b *RunRow) int {
 }
 
 // AnalyzeFiles derives every file's run on up to jobs goroutines (0: one
-// per CPU), each file in one pass that also feeds also's consumer if given,
-// and returns the runs sorted by CompareRows. The same run read
+// per CPU), each file in one pass (AnalyzeFile), and returns the runs sorted by CompareRows. The same run read
 // from two files (shards and their merge) is kept once; two files with the
 // same run but different events are an error. Errors name the file; with
 // several bad files, the first in path order is reported.
-func AnalyzeFiles(paths []string, opt Options, jobs int, also ...Also) ([]*Run, error) {
-	if _, err := opt.Check(); err != nil {
+func AnalyzeFiles(paths []string, spec Spec, jobs int) ([]*Run, error) {
+	if _, err := spec.Options.Check(); err != nil {
 		return nil, err
 	}
 	if jobs <= 0 {
@@ -179,7 +154,7 @@ func AnalyzeFiles(paths []string, opt Options, jobs int, also ...Also) ([]*Run, 
 	for range min(jobs, len(paths)) {
 		wg.Go(func() {
 			for i := range next {
-				runs[i], errs[i] = AnalyzeFile(paths[i], opt, also...)
+				runs[i], errs[i] = AnalyzeFile(paths[i], spec)
 			}
 		})
 	}
@@ -193,6 +168,13 @@ func AnalyzeFiles(paths []string, opt Options, jobs int, also ...Also) ([]*Run, 
 			return nil, err
 		}
 	}
+	return SortRuns(runs)
+}
+
+// SortRuns sorts runs by CompareRows and keeps each run once: the same
+// run read twice (shards and their merge) must have the same events
+// (EventsHash), or it is an error naming both files.
+func SortRuns(runs []*Run) ([]*Run, error) {
 	slices.SortFunc(runs, func(a, b *Run) int { return CompareRows(&a.Row, &b.Row) })
 	out := runs[:0]
 	for _, r := range runs {

@@ -150,7 +150,7 @@ func TestReferenceWritability(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				run, err := metrics.AnalyzeFile(path, metrics.Options{Warmup: metrics.WarmupNone})
+				run, err := metrics.AnalyzeFile(path, metrics.Spec{Options: metrics.Options{Warmup: metrics.WarmupNone}})
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}

@@ -184,6 +184,7 @@ type Run struct {
 	Failovers []Failover
 	Safety    []SafetyEpisode
 	Arms      []ArmBin
-	// Also is the extra consumer fed in the same pass (AnalyzeFile), or nil.
-	Also Consumer
+	// Also is the result of the extra consumer fed in the same pass
+	// (Spec.Also), or nil.
+	Also []byte
 }

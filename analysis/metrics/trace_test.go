@@ -249,7 +249,7 @@ func TestHandBuiltTraces(t *testing.T) {
 			}
 			path := filepath.Join(t.TempDir(), "run.parquet")
 			writeRun(t, path, tr.info, tr.events)
-			run, err := AnalyzeFile(path, tr.opt)
+			run, err := AnalyzeFile(path, Spec{Options: tr.opt})
 			if err != nil {
 				t.Fatal(err)
 			}

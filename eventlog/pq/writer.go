@@ -134,6 +134,9 @@ func (w *Writer) SetMetadata(key, value string) {
 	w.meta[key] = value
 }
 
+// Path returns the file's destination path.
+func (w *Writer) Path() string { return w.out.Path() }
+
 // Rows returns the number of events accepted so far.
 func (w *Writer) Rows() int64 { return w.rows }
 

@@ -214,6 +214,19 @@ func WriteFile(path string, data []byte) (size int64, sha256 string, err error) 
 	return size, sha256, nil
 }
 
+// ReadFile reads the file at path and checks it against a recorded size
+// and SHA-256 (hex); a file that does not match is an error.
+func ReadFile(path string, size int64, sha256Hex string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if sum := sha256.Sum256(data); int64(len(data)) != size || hex.EncodeToString(sum[:]) != sha256Hex {
+		return nil, fmt.Errorf("%s: does not match its recorded size and SHA-256", path)
+	}
+	return data, nil
+}
+
 // Sum is the size and SHA-256 (hex) of the file at path, read in full.
 func Sum(path string) (int64, string, error) {
 	f, err := os.Open(path)

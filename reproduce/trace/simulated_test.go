@@ -30,11 +30,14 @@ func TestSimulatedRun(t *testing.T) {
 	if _, err := run.WriteEvents(context.Background(), path); err != nil {
 		t.Fatal(err)
 	}
-	m, err := metrics.AnalyzeFile(path, metrics.Options{}, trace.Also(1_000_000))
+	m, err := metrics.AnalyzeFile(path, metrics.Spec{Also: trace.Also(1_000_000)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := trace.Of(m)
+	r, err := trace.Of(m)
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, events, err := pq.ReadEvents(path)
 	if err != nil {
 		t.Fatal(err)

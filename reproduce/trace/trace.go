@@ -10,6 +10,8 @@
 package trace
 
 import (
+	"bytes"
+	"encoding/gob"
 	"fmt"
 	"math"
 	"slices"
@@ -58,20 +60,29 @@ func Bins(durationUS, binUS int64) int {
 	return int((durationUS + binUS - 1) / binUS)
 }
 
-// Also is the trace's consumer for the metrics pass over each events file
-// (metrics.AnalyzeFile): the series are derived in the same read as the
-// metrics. The run's Also is then a *Deriver; Finish gives the series.
-func Also(binUS int64) metrics.Also {
-	return func(info eventlog.RunInfo) (metrics.Consumer, error) {
-		if binUS <= 0 {
-			return nil, fmt.Errorf("trace: bin %d µs; allowed: > 0", binUS)
-		}
-		return newDeriver(info, binUS), nil
+// Also is the trace's consumer for the metrics pass over each run's events
+// (metrics.Spec.Also): the series are derived in the same pass as the
+// metrics, and the run's Also holds them (Of decodes them).
+func Also(binUS int64) *metrics.Also {
+	return &metrics.Also{
+		Name: fmt.Sprintf("trace v1, bin %d us", binUS),
+		New: func(info eventlog.RunInfo) (metrics.Consumer, error) {
+			if binUS <= 0 {
+				return nil, fmt.Errorf("trace: bin %d µs; allowed: > 0", binUS)
+			}
+			return newDeriver(info, binUS), nil
+		},
 	}
 }
 
 // Of returns the series a metrics pass with Also derived for run.
-func Of(run *metrics.Run) *Run { return run.Also.(*Deriver).finish() }
+func Of(run *metrics.Run) (*Run, error) {
+	r := &Run{}
+	if err := gob.NewDecoder(bytes.NewReader(run.Also)).Decode(r); err != nil {
+		return nil, fmt.Errorf("run %s: no trace in its analysis: %w", run.Row.RunID, err)
+	}
+	return r, nil
+}
 
 // Deriver is the streaming state of one run.
 type Deriver struct {
@@ -130,6 +141,13 @@ func (d *Deriver) kth() float64 {
 	}
 	slices.Sort(d.scratch)
 	return float64(d.scratch[d.k-1])
+}
+
+// Result implements metrics.Consumer: the series, gob-encoded (Of).
+func (d *Deriver) Result() ([]byte, error) {
+	var b bytes.Buffer
+	err := gob.NewEncoder(&b).Encode(d.finish())
+	return b.Bytes(), err
 }
 
 // Add implements metrics.Consumer.

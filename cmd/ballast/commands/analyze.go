@@ -3,12 +3,15 @@ package commands
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
+	"github.com/ballast-bench/ballast/harness"
 )
 
 func init() { register(analyzeCommand) }
@@ -19,7 +22,9 @@ func analyzeCommand() *cli.Command {
 		Usage:     "derive per-run metrics from events files",
 		UsageText: "ballast analyze RUNS... --out DIR [--grace 3] [--warmup first-writable|none] [--arm-bin 1s] [-j N]",
 		Description: "RUNS are events files and directories (walked recursively; *.runs.parquet and\n" +
-			"*.metrics.parquet are skipped). Runs are identified and grouped by their\n" +
+			"*.metrics.parquet are skipped). In a sweep directory (one with manifest/), runs\n" +
+			"whose events files the sweep did not keep (keep_events) are taken from their\n" +
+			"stored analyses, which must be of the same options. Runs are identified and grouped by their\n" +
 			"ballast.run metadata, never by path; the same run read twice is kept once,\n" +
 			"so shards and their merge give the same result. Writes to DIR, as\n" +
 			"NAME.metrics.parquet and NAME.csv: runs (one row per run, every metric),\n" +
@@ -52,12 +57,28 @@ func analyzeCommand() *cli.Command {
 			if err != nil {
 				return usage(err)
 			}
-			if len(files) == 0 {
-				return usage(fmt.Errorf("%s: no events files found; allowed: directories holding *.parquet events files", strings.Join(cmd.Args().Slice(), ", ")))
+			spec := metrics.Spec{Options: opt}
+			// Runs whose events a sweep did not keep: their stored
+			// analyses, from the manifests of sweep directories named.
+			var stored []*metrics.Run
+			for _, arg := range cmd.Args().Slice() {
+				if st, err := os.Stat(filepath.Join(arg, "manifest")); err == nil && st.IsDir() {
+					runs, err := harness.StoredOnly(arg, spec)
+					if err != nil {
+						return usage(err)
+					}
+					stored = append(stored, runs...)
+				}
 			}
-			runs, err := metrics.AnalyzeFiles(files, opt, cmd.Int("jobs"))
+			if len(files) == 0 && len(stored) == 0 {
+				return usage(fmt.Errorf("%s: no events files found; allowed: directories holding *.parquet events files, or sweep directories with stored analyses", strings.Join(cmd.Args().Slice(), ", ")))
+			}
+			runs, err := metrics.AnalyzeFiles(files, spec, cmd.Int("jobs"))
 			if err != nil {
 				return usage(err) // a bad input file: nothing is written
+			}
+			if runs, err = metrics.SortRuns(append(runs, stored...)); err != nil {
+				return usage(err)
 			}
 			t := metrics.Collect(runs)
 			if err := t.Write(cmd.String("out")); err != nil {
@@ -67,7 +88,11 @@ func analyzeCommand() *cli.Command {
 			for _, r := range t.Runs {
 				events += r.Events
 			}
-			fmt.Fprintf(cmd.Root().Writer, "analysed %d runs (%d events) from %d files -> %s\n", len(t.Runs), events, len(files), cmd.String("out"))
+			from := fmt.Sprintf("%d files", len(files))
+			if len(stored) > 0 {
+				from += fmt.Sprintf(" and %d stored analyses of runs whose events were not kept", len(stored))
+			}
+			fmt.Fprintf(cmd.Root().Writer, "analysed %d runs (%d events) from %s -> %s\n", len(t.Runs), events, from, cmd.String("out"))
 			return nil
 		},
 	}

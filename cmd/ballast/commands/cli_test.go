@@ -3,6 +3,9 @@ package commands
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -105,6 +108,66 @@ func TestHelpAndListings(t *testing.T) {
 	}
 }
 
+// TestKeepEventsNone: a sweep that keeps no events files is analysed from
+// its stored analyses into the same tables as one that kept them, and
+// running it again with the events kept writes the same events files.
+func TestKeepEventsNone(t *testing.T) {
+	base := t.TempDir()
+	kept, dropped := filepath.Join(base, "kept"), filepath.Join(base, "dropped")
+	for _, c := range []struct {
+		dir  string
+		keep string
+	}{{kept, "all"}, {dropped, "none"}} {
+		if code, stdout, stderr := run(t, "run", "smoke", "--seeds", "1", "--keep-events", c.keep, "--out", c.dir); code != 0 {
+			t.Fatalf("run --keep-events %s: exit %d\n%s%s", c.keep, code, stdout, stderr)
+		}
+		if code, stdout, stderr := run(t, "analyze", c.dir, "--out", c.dir+"-metrics"); code != 0 {
+			t.Fatalf("analyze %s: exit %d\n%s%s", c.dir, code, stdout, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dropped, "events")); !os.IsNotExist(err) {
+		t.Fatalf("--keep-events none wrote events (%v)", err)
+	}
+	for _, f := range []string{"runs.csv", "elections.csv", "failovers.csv", "intervals.csv"} {
+		a, err1 := os.ReadFile(filepath.Join(kept+"-metrics", f))
+		b, err2 := os.ReadFile(filepath.Join(dropped+"-metrics", f))
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between the analysis of the events and of the stored analyses (%v, %v)", f, err1, err2)
+		}
+	}
+	// Other analysis options need the events: refused, naming the run.
+	if code, _, stderr := run(t, "analyze", dropped, "--grace", "5", "--out", filepath.Join(base, "m")); code != ExitUsage || !strings.Contains(stderr, "its events file was not kept") {
+		t.Errorf("analyze --grace 5 of stored analyses: exit %d, %q", code, stderr)
+	}
+	code, stdout, _ := run(t, "run", "smoke", "--seeds", "1", "--keep-events", "all", "--out", dropped)
+	if code != 0 || !strings.Contains(stdout, "6 ran") {
+		t.Fatalf("keeping the events did not redo the runs: %s", stdout)
+	}
+	for _, name := range []string{"events", "analysis", "manifest"} {
+		if a, b := dirSums(t, filepath.Join(kept, name)), dirSums(t, filepath.Join(dropped, name)); !maps.Equal(a, b) || len(a) == 0 {
+			t.Errorf("%s/ after regenerating differs from the kept sweep's", name)
+		}
+	}
+}
+
+// dirSums maps every file under dir to its contents' SHA-256.
+func dirSums(t *testing.T, dir string) map[string][32]byte {
+	t.Helper()
+	out := map[string][32]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		out[strings.TrimPrefix(p, dir)] = sha256.Sum256(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func TestRunCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "sweep")
 	code, stdout, stderr := run(t, "run", "smoke", "--dry-run", "--out", out)
@@ -131,6 +194,7 @@ func TestRunCommand(t *testing.T) {
 		{[]string{"run", "nope"}, `experiment "nope": no such built-in experiment; allowed: `},
 		{[]string{"run"}, `run: want one EXPERIMENT argument, got 0`},
 		{[]string{"run", "smoke", "--seed-set", "train"}, `--seed-set "train": allowed: report, tuning`},
+		{[]string{"run", "smoke", "--keep-events", "some"}, `--keep-events "some": allowed: all, report, none`},
 		{[]string{"merge", "--out", out}, `merge: no input directories`},
 	} {
 		code, _, stderr := run(t, c.args...)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/ballast-bench/ballast/harness"
 	"github.com/ballast-bench/ballast/reproduce"
 )
 
@@ -26,7 +27,10 @@ func reproduceCommand() *cli.Command {
 			"not at all. --quick: fewer seeds and shorter long runs, DIR defaults to\n" +
 			"artifacts/quick. --only builds the named artifacts, and those whose experiments are\n" +
 			"all named, and writes no REPORT.md. --no-run analyses runs that already exist\n" +
-			"(e.g. merged shards) and fails if one is missing. Run it from the repository root.",
+			"(e.g. merged shards) and fails if one is missing. Each run is analysed as it is\n" +
+			"simulated; its events file is kept as the experiment's keep_events says (the\n" +
+			"report runs' except for the long Dynatune schedules), or as --keep-events says\n" +
+			"for every experiment. Run it from the repository root.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "quick", Usage: "fewer seeds and shorter long runs (make reproduce-quick, CI)"},
 			&cli.StringSliceFlag{Name: "only", Usage: "artifact IDs or experiment names (see --list)"},
@@ -37,6 +41,7 @@ func reproduceCommand() *cli.Command {
 			jsonFlag,
 			&cli.BoolFlag{Name: "force", Usage: "redo every run, complete or not"},
 			&cli.BoolFlag{Name: "reuse-old", Usage: "keep complete runs made by another code version (by default they are redone); the tables list every code version of their runs"},
+			keepEventsFlag,
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			w := cmd.Root().Writer
@@ -55,13 +60,16 @@ func reproduceCommand() *cli.Command {
 			if cmd.Bool("force") && cmd.Bool("reuse-old") {
 				return usage(fmt.Errorf("--force and --reuse-old: allowed: one of them"))
 			}
+			if err := harness.CheckKeep(cmd.String("keep-events")); err != nil {
+				return usage(fmt.Errorf("--keep-events %w", err))
+			}
 			if out := cmd.String("out"); out != "" {
 				if err := outDir("--out", out); err != nil {
 					return err
 				}
 			}
 			sum, err := reproduce.Run(ctx, reproduce.Options{Quick: cmd.Bool("quick"), Only: listFlag(cmd, "only"), Out: cmd.String("out"),
-				Jobs: cmd.Int("jobs"), NoRun: cmd.Bool("no-run"), Force: cmd.Bool("force"), ReuseOld: cmd.Bool("reuse-old"), Log: cmd.Root().ErrWriter})
+				Jobs: cmd.Int("jobs"), NoRun: cmd.Bool("no-run"), Force: cmd.Bool("force"), ReuseOld: cmd.Bool("reuse-old"), KeepEvents: cmd.String("keep-events"), Log: cmd.Root().ErrWriter})
 			if err != nil {
 				return err
 			}

@@ -15,9 +15,26 @@ import (
 	"github.com/urfave/cli/v3"
 	"golang.org/x/term"
 
+	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/harness"
+	"github.com/ballast-bench/ballast/reproduce"
 	"github.com/ballast-bench/ballast/tuning"
 )
+
+// keepEventsFlag overrides an experiment's keep_events.
+var keepEventsFlag = &cli.StringFlag{Name: "keep-events", Usage: "which runs keep their events files: all, report (not the tuning runs) or none (only the analyses); default: the experiment's keep_events, else all"}
+
+// keepEvents is the --keep-events value, else e's keep_events.
+func keepEvents(cmd *cli.Command, e *harness.Experiment) (string, error) {
+	keep := cmd.String("keep-events")
+	if keep == "" {
+		return e.KeepEvents, nil
+	}
+	if err := harness.CheckKeep(keep); err != nil {
+		return "", usage(fmt.Errorf("--keep-events %w", err))
+	}
+	return keep, nil
+}
 
 func init() { register(runCommand) }
 
@@ -25,12 +42,15 @@ func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "run",
 		Usage:     "sweep an experiment's scenario x policy x seed grid in parallel",
-		UsageText: "ballast run EXPERIMENT [-j N] [--shard I/N] [--seed-set report|tuning] [--seeds N] [--out DIR] [--keep-going] [--dry-run]",
+		UsageText: "ballast run EXPERIMENT [-j N] [--shard I/N] [--seed-set report|tuning] [--seeds N] [--out DIR] [--keep-events all|report|none] [--keep-going] [--dry-run]",
 		Description: "EXPERIMENT is a built-in experiment name (configs/experiments/) or a .yaml file.\n" +
 			"Writes one events file per run under DIR/events/ (Hive-style partitions:\n" +
-			"seed_set=/scenario=/policy=/variant=/<run_id>.parquet) and one manifest entry per\n" +
-			"run under DIR/manifest/. Re-running skips runs whose manifest entry and file\n" +
-			"match, and redoes the rest, so an interrupted sweep can simply be started again.\n" +
+			"seed_set=/scenario=/policy=/variant=/<run_id>.parquet) unless the experiment's\n" +
+			"keep_events (or --keep-events) drops it, the run's analysis, derived as it is\n" +
+			"simulated, under DIR/analysis/, and one manifest entry per run under\n" +
+			"DIR/manifest/. Re-running skips runs whose manifest entry and files match, and\n" +
+			"redoes the rest, so an interrupted sweep can simply be started again; a dropped\n" +
+			"events file comes back byte for byte with --keep-events all.\n" +
 			"Outputs are byte-identical for any -j and any sharding; 'ballast merge' combines\n" +
 			"the shards' directories. See docs/scale-out.md.",
 		Flags: []cli.Flag{
@@ -39,6 +59,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "seed-set", Usage: "which seed set to run: report or tuning", Value: harness.SetReport},
 			&cli.IntFlag{Name: "seeds", Usage: "run only the first N seeds of the set (0: all)"},
 			&cli.StringFlag{Name: "out", Usage: "output directory (default artifacts/runs/EXPERIMENT)"},
+			keepEventsFlag,
 			&cli.BoolFlag{Name: "keep-going", Usage: "after a failed run, finish the others instead of stopping"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the grid size and an estimate of events and time, measured by simulating the start of each scenario x policy variant; run nothing"},
 			jsonFlag,
@@ -93,11 +114,22 @@ func runCommand() *cli.Command {
 			if cmd.Bool("force") && cmd.Bool("reuse-old") {
 				return usage(fmt.Errorf("--force and --reuse-old: allowed: one of them"))
 			}
+			keep, err := keepEvents(cmd, e)
+			if err != nil {
+				return err
+			}
+			// The analysis the reproduction (report runs) or the tuning
+			// reads, so that both can use this sweep's runs.
+			spec := metrics.Spec{}
+			if set == harness.SetReport {
+				spec = reproduce.AnalysisSpec(e.Name)
+			}
+			outputs := harness.Outputs{Analysis: &spec, DropEvents: !harness.Keeps(keep, set)}
 			w := cmd.Root().Writer
 			if cmd.Bool("dry-run") {
-				return dryRun(ctx, w, e, jobs, shard, out, cmd.Int("jobs"), cmd.Bool("json"))
+				return dryRun(ctx, w, e, jobs, shard, out, outputs, cmd.Int("jobs"), cmd.Bool("json"))
 			}
-			opt := harness.Options{OutDir: out, Workers: cmd.Int("jobs"), Shard: shard, KeepGoing: cmd.Bool("keep-going"),
+			opt := harness.Options{OutDir: out, Workers: cmd.Int("jobs"), Shard: shard, Outputs: outputs, KeepGoing: cmd.Bool("keep-going"),
 				Force: cmd.Bool("force"), ReuseOld: cmd.Bool("reuse-old"), Progress: newProgress(cmd.Root().ErrWriter)}
 			start := time.Now()
 			sum, err := harness.Sweep(ctx, jobs, opt)
@@ -126,7 +158,7 @@ func runCommand() *cli.Command {
 // Their events per simulated second scale to the whole run; the two wall
 // times give a per-run cost and a per-event cost (a line through the two
 // points); the runs' times are summed and divided among the workers.
-func dryRun(ctx context.Context, w io.Writer, e *harness.Experiment, jobs []*harness.Job, shard harness.Shard, out string, workers int, asJSON bool) error {
+func dryRun(ctx context.Context, w io.Writer, e *harness.Experiment, jobs []*harness.Job, shard harness.Shard, out string, outputs harness.Outputs, workers int, asJSON bool) error {
 	rates := map[string]cost{}
 	tmp, err := os.MkdirTemp("", "ballast-dry-run-")
 	if err != nil {
@@ -141,7 +173,7 @@ func dryRun(ctx context.Context, w io.Writer, e *harness.Experiment, jobs []*har
 			continue
 		}
 		n++
-		if harness.Complete(out, j) {
+		if harness.Complete(out, j, outputs) {
 			done++
 			continue
 		}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/harness"
 	"github.com/ballast-bench/ballast/tuning"
 )
@@ -20,7 +19,8 @@ func tuneCommand() *cli.Command {
 		Usage:     "grid-search the experiment's tune: parameters per scenario on its tuning seeds",
 		UsageText: "ballast tune EXPERIMENT [-j N] [--seeds N] [--out DIR] [--tuned FILE]",
 		Description: "Runs every grid point of every tune: entry on the tuning seeds (resumably, under\n" +
-			"DIR/events/seed_set=tuning/), scores each by the means over seeds of the\n" +
+			"DIR/events/seed_set=tuning/ unless keep_events or --keep-events drops them; the\n" +
+			"analyses go to DIR/analysis/), scores each by the means over seeds of the\n" +
 			"experiment's objective (default: unwritable_frac, then recovery_mean_us; the\n" +
 			"same metric code as the tables), and writes the choices with every grid point's\n" +
 			"scores to configs/tuned/EXPERIMENT.yaml, which 'ballast run' then uses.",
@@ -29,6 +29,7 @@ func tuneCommand() *cli.Command {
 			&cli.IntFlag{Name: "seeds", Usage: "use only the first N tuning seeds (0: all)"},
 			&cli.StringFlag{Name: "out", Usage: "runs directory (default artifacts/runs/EXPERIMENT)"},
 			&cli.StringFlag{Name: "tuned", Usage: "where to write the choices (default configs/tuned/EXPERIMENT.yaml)"},
+			keepEventsFlag,
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if cmd.Args().Len() != 1 {
@@ -52,8 +53,12 @@ func tuneCommand() *cli.Command {
 			if path == "" {
 				path = tuning.Path(e.Name)
 			}
+			keep, err := keepEvents(cmd, e)
+			if err != nil {
+				return err
+			}
 			t, err := tuning.Tune(ctx, e, tuning.Options{OutDir: out, Workers: cmd.Int("jobs"), MaxSeeds: cmd.Int("seeds"),
-				Progress: newProgress(cmd.Root().ErrWriter), Metrics: tuning.AnalysisMetrics(metrics.Options{})})
+				Progress: newProgress(cmd.Root().ErrWriter), KeepEvents: harness.Keeps(keep, harness.SetTuning)})
 			if err != nil {
 				return err
 			}
