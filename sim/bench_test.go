@@ -1,12 +1,14 @@
 package sim_test
 
 import (
+	"fmt"
 	"runtime"
 	"slices"
 	"testing"
 
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/dist"
+	"github.com/ballast-bench/ballast/sim/fast"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
@@ -94,6 +96,37 @@ func BenchmarkDeployment(b *testing.B) {
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
 				b.ReportMetric(float64(events)/float64(b.N), "events/run")
+			})
+		}
+	}
+}
+
+// BenchmarkClusterSize measures the fast engine with logging off on
+// Dynatune Figure 7's loss schedule at N = 5, 17 and 65, cut to its first
+// 120 s, with Fix-K (one heartbeat interval for every follower) and with
+// Dynatune (an interval per follower): what the heartbeat schedule and the
+// event queue cost as the cluster grows.
+func BenchmarkClusterSize(b *testing.B) {
+	for _, n := range []int{5, 17, 65} {
+		for _, v := range []struct {
+			name string
+			set  []string
+		}{{"fix_k", []string{"fix_k=10"}}, {"dynatune", nil}} {
+			b.Run(fmt.Sprintf("n%d/%s", n, v.name), func(b *testing.B) {
+				s := mustScenario(b, fmt.Sprintf("dynatune_loss_n%d", n))
+				s.DurationS = 120
+				f := mustPolicy(b, "dynatune", v.set...)
+				var events int64
+				seed := uint64(0)
+				for b.Loop() {
+					seed++
+					res, err := fast.Engine{}.Run(&sim.Config{Scenario: s, Seed: seed, Policy: f})
+					if err != nil {
+						b.Fatal(err)
+					}
+					events += res.Events
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
 			})
 		}
 	}
