@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
@@ -200,10 +201,33 @@ func build(ctx context.Context, opt *Options) (*Env, []*built, error) {
 		}
 	}
 	env := &Env{opt: opt, exps: map[string]*expData{}, pubs: pubs}
+	// Training is a serial phase (one network, step after step): with more
+	// than one job it starts now, beside the other experiments' sweeps, so
+	// that the cores stay busy; its experiment waits for it. It depends on
+	// nothing else. With one job it runs in its turn.
+	gctx, cancel := context.WithCancel(ctx)
+	var training sync.WaitGroup
+	defer training.Wait() // no training outlives a failed reproduction
+	defer cancel()
+	trained := map[string]chan error{}
+	if !opt.NoRun && opt.Jobs > 1 {
+		for _, x := range exps {
+			if !x.Train {
+				continue
+			}
+			e, _, _, err := load(opt, x)
+			if err != nil {
+				return nil, nil, err
+			}
+			done := make(chan error, 1)
+			trained[x.Name] = done
+			training.Go(func() { done <- trainWeights(gctx, opt, x, e) })
+		}
+	}
 	for i, x := range exps {
 		start := time.Now()
 		fmt.Fprintf(opt.Log, "[%d/%d] %s\n", i+1, len(exps), x.Name)
-		d, err := prepare(ctx, opt, x)
+		d, err := prepare(ctx, opt, x, trained[x.Name])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -237,22 +261,30 @@ type expData struct {
 	versions    []string              // code versions of the runs
 }
 
-// prepare tunes, sweeps and analyses one experiment.
-func prepare(ctx context.Context, opt *Options, x *Experiment) (*expData, error) {
-	d := &expData{spec: x, file: filepath.Join("configs", "experiments", x.Name+".yaml")}
-	nameOrFile := x.Name
+// load reads experiment x as the reproduction runs it: in quick mode, the
+// derived file with its long scenarios cut (notes say which).
+func load(opt *Options, x *Experiment) (e *harness.Experiment, file string, notes []string, err error) {
+	nameOrFile, file := x.Name, filepath.Join("configs", "experiments", x.Name+".yaml")
 	if opt.Quick && x.QuickMaxDurationS > 0 {
-		path, notes, err := quickConfigs(filepath.Join(opt.Out, "configs"), x)
-		if err != nil {
-			return nil, err
+		if nameOrFile, notes, err = quickConfigs(filepath.Join(opt.Out, "configs"), x); err != nil {
+			return nil, "", nil, err
 		}
-		nameOrFile, d.file, d.truncated = path, path, notes
+		file = nameOrFile
 	}
-	e, err := harness.LoadExperiment(nameOrFile)
+	e, err = harness.LoadExperiment(nameOrFile)
+	return e, file, notes, err
+}
+
+// prepare tunes, sweeps and analyses one experiment. An experiment that
+// trains waits for its training on trained if it was started early, and
+// trains first otherwise.
+func prepare(ctx context.Context, opt *Options, x *Experiment, trained <-chan error) (*expData, error) {
+	d := &expData{spec: x}
+	e, file, notes, err := load(opt, x)
 	if err != nil {
 		return nil, err
 	}
-	d.e = e
+	d.e, d.file, d.truncated = e, file, notes
 	// With the default root this is artifacts/runs/NAME, where 'ballast
 	// run' and 'ballast tune' write too: their runs are reused.
 	runs := filepath.Join(opt.Out, "runs", x.Name)
@@ -261,9 +293,17 @@ func prepare(ctx context.Context, opt *Options, x *Experiment) (*expData, error)
 		reportSeeds, tuningSeeds = x.QuickReport, x.QuickTuning
 	}
 	if x.Train {
-		if err := train(ctx, opt, x, d, e); err != nil {
+		switch {
+		case opt.NoRun: // the weights must be there
+		case trained == nil:
+			err = trainWeights(ctx, opt, x, e)
+		default:
+			err = <-trained
+		}
+		if err != nil {
 			return nil, err
 		}
+		useWeights(opt, x, d, e)
 	}
 	keep := cmp.Or(opt.KeepEvents, e.KeepEvents)
 	spec := x.Spec()
@@ -376,25 +416,31 @@ func mkdirs(out string) error {
 	return nil
 }
 
-// train writes the neurosym weights of experiment x (unless NoRun: then
-// they must exist) and makes every neurosym variant of e use them.
-func train(ctx context.Context, opt *Options, x *Experiment, d *expData, e *harness.Experiment) error {
-	d.weightsPath = filepath.Join(opt.TunedDir, x.Name+".weights.json")
-	if !opt.NoRun {
-		o := neurosym.DefaultOptions()
-		o.Workers = opt.Jobs
-		if opt.Quick {
-			o.MaxSeeds, o.Epochs, o.MaxPerRun = x.QuickTuning, 2, 2000
-		}
-		fmt.Fprintf(opt.Log, "training neurosym on %s\n", x.Name)
-		f, err := neurosym.Train(ctx, e, o)
-		if err != nil {
-			return err
-		}
-		if err := neurosym.Write(d.weightsPath, f); err != nil {
-			return err
-		}
+// weightsPath is where experiment x's neurosym weights are written.
+func weightsPath(opt *Options, x *Experiment) string {
+	return filepath.Join(opt.TunedDir, x.Name+".weights.json")
+}
+
+// trainWeights trains the neurosym weights of experiment x (loaded as e)
+// on its tuning seeds and writes them.
+func trainWeights(ctx context.Context, opt *Options, x *Experiment, e *harness.Experiment) error {
+	o := neurosym.DefaultOptions()
+	o.Workers = opt.Jobs
+	if opt.Quick {
+		o.MaxSeeds, o.Epochs, o.MaxPerRun = x.QuickTuning, 2, 2000
 	}
+	fmt.Fprintf(opt.Log, "training neurosym on %s\n", x.Name)
+	f, err := neurosym.Train(ctx, e, o)
+	if err != nil {
+		return err
+	}
+	return neurosym.Write(weightsPath(opt, x), f)
+}
+
+// useWeights points every neurosym variant of e at experiment x's weights
+// (written by trainWeights, or already there with NoRun).
+func useWeights(opt *Options, x *Experiment, d *expData, e *harness.Experiment) {
+	d.weightsPath = weightsPath(opt, x)
 	for i := range e.Policies {
 		if pv := &e.Policies[i]; pv.Policy == "neurosym" {
 			if pv.Set == nil {
@@ -403,5 +449,4 @@ func train(ctx context.Context, opt *Options, x *Experiment, d *expData, e *harn
 			pv.Set["weights"] = d.weightsPath
 		}
 	}
-	return nil
 }
