@@ -10,7 +10,7 @@ import (
 // Shard selects the jobs one machine of n runs: job i goes to shard i mod n.
 // Job indices come from the grid order alone, and run ids and seeds do not
 // depend on n, so the shards of any n together run exactly the unsharded
-// grid, each run once.
+// grid, each run once. The zero Shard is All.
 type Shard struct {
 	Index, Count int
 }
@@ -52,6 +52,6 @@ func ParseShard(spec string, getenv func(string) string) (Shard, error) {
 }
 
 // Has reports whether job index belongs to the shard.
-func (s Shard) Has(index int) bool { return index%s.Count == s.Index }
+func (s Shard) Has(index int) bool { return s.Count == 0 || index%s.Count == s.Index }
 
-func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, max(s.Count, 1)) }

@@ -368,3 +368,15 @@ func TestSweepFailures(t *testing.T) {
 		t.Fatalf("stop-on-failure: %+v, %v; want the sweep to stop after the failure", sum, err)
 	}
 }
+
+// TestZeroShardIsAll: Options without a Shard run every job, as All does.
+func TestZeroShardIsAll(t *testing.T) {
+	for i := range 5 {
+		if !(Shard{}).Has(i) || !All.Has(i) {
+			t.Errorf("job %d: the zero Shard or All does not have it", i)
+		}
+	}
+	if s := (Shard{}).String(); s != "0/1" {
+		t.Errorf("zero Shard prints %q, want 0/1", s)
+	}
+}

@@ -28,6 +28,19 @@ var unitNames = map[Unit]string{UnitMS: "ms", UnitFraction: "fraction", UnitCoun
 
 func (u Unit) String() string { return unitNames[u] }
 
+// Direction says which way a metric improves, for 'ballast compare'.
+type Direction uint8
+
+const (
+	Neither Direction = iota // a description, not a goal (the share of a failure cause)
+	Lower                    // smaller is better (a time, a rate of trouble)
+	Higher                   // larger is better
+)
+
+var directionNames = map[Direction]string{Neither: "neither", Lower: "lower", Higher: "higher"}
+
+func (d Direction) String() string { return directionNames[d] }
+
 // Metric is a per-run quantity that a table cell or a figure averages over
 // seeds.
 type Metric struct {
@@ -36,7 +49,8 @@ type Metric struct {
 	Key    string // the CSV column of tables, with its unit
 	Header string // the table header
 	Unit   Unit
-	Doc    string // one line, for docs/metrics.md
+	Better Direction // which way is an improvement ('ballast compare')
+	Doc    string    // one line, for docs/metrics.md
 	// Get reads the metric from a run, in its unit. The catalog derives it
 	// from Column and Unit; a metric outside the catalog (a reproduction's
 	// own per-run value) sets it instead.
@@ -47,29 +61,29 @@ type Metric struct {
 // defined once. Names and keys are part of the outputs (a name seeds the
 // bootstrap of every cell that shows it): renaming one changes tables.
 var Catalog = catalog([]Metric{
-	{Name: "recovery_mean", Column: "recovery_mean_us", Key: "recovery_mean_ms", Header: "Recovery mean (ms)", Unit: UnitMS,
+	{Name: "recovery_mean", Column: "recovery_mean_us", Key: "recovery_mean_ms", Header: "Recovery mean (ms)", Unit: UnitMS, Better: Lower,
 		Doc: "mean length of the unwritable intervals after the warm-up, censored ones included"},
-	{Name: "recovery_p50", Column: "recovery_p50_us", Key: "recovery_p50_ms", Header: "Recovery p50 (ms)", Unit: UnitMS,
+	{Name: "recovery_p50", Column: "recovery_p50_us", Key: "recovery_p50_ms", Header: "Recovery p50 (ms)", Unit: UnitMS, Better: Lower,
 		Doc: "median unwritable interval length"},
-	{Name: "recovery_p95", Column: "recovery_p95_us", Key: "recovery_p95_ms", Header: "Recovery p95 (ms)", Unit: UnitMS,
+	{Name: "recovery_p95", Column: "recovery_p95_us", Key: "recovery_p95_ms", Header: "Recovery p95 (ms)", Unit: UnitMS, Better: Lower,
 		Doc: "95th percentile of the unwritable interval lengths"},
-	{Name: "recovery_p99", Column: "recovery_p99_us", Key: "recovery_p99_ms", Header: "Recovery p99 (ms)", Unit: UnitMS,
+	{Name: "recovery_p99", Column: "recovery_p99_us", Key: "recovery_p99_ms", Header: "Recovery p99 (ms)", Unit: UnitMS, Better: Lower,
 		Doc: "99th percentile of the unwritable interval lengths"},
-	{Name: "recovery_max", Column: "recovery_max_us", Key: "recovery_max_ms", Header: "Recovery max (ms)", Unit: UnitMS,
+	{Name: "recovery_max", Column: "recovery_max_us", Key: "recovery_max_ms", Header: "Recovery max (ms)", Unit: UnitMS, Better: Lower,
 		Doc: "longest unwritable interval"},
-	{Name: "unwritable_frac", Column: "unwritable_frac", Key: "unwritable_frac", Header: "Unwritable frac.", Unit: UnitFraction,
+	{Name: "unwritable_frac", Column: "unwritable_frac", Key: "unwritable_frac", Header: "Unwritable frac.", Unit: UnitFraction, Better: Lower,
 		Doc: "unwritable time after the warm-up / time after the warm-up"},
-	{Name: "intervals", Column: "intervals", Key: "intervals", Header: "Unwritable intervals", Unit: UnitCount,
+	{Name: "intervals", Column: "intervals", Key: "intervals", Header: "Unwritable intervals", Unit: UnitCount, Better: Lower,
 		Doc: "unwritable intervals after the warm-up, censored ones included"},
-	{Name: "time_to_leader_mean", Column: "time_to_leader_mean_us", Key: "time_to_leader_mean_ms", Header: "Time to leader (ms)", Unit: UnitMS,
+	{Name: "time_to_leader_mean", Column: "time_to_leader_mean_us", Key: "time_to_leader_mean_ms", Header: "Time to leader (ms)", Unit: UnitMS, Better: Lower,
 		Doc: "mean became_candidate -> became_leader time of the won election attempts"},
-	{Name: "time_to_leader_p95", Column: "time_to_leader_p95_us", Key: "time_to_leader_p95_ms", Header: "Time to leader p95 (ms)", Unit: UnitMS,
+	{Name: "time_to_leader_p95", Column: "time_to_leader_p95_us", Key: "time_to_leader_p95_ms", Header: "Time to leader p95 (ms)", Unit: UnitMS, Better: Lower,
 		Doc: "95th percentile of the time to leader"},
-	{Name: "split_vote_rate", Column: "split_vote_rate", Key: "split_vote_rate", Header: "Split-vote rate", Unit: UnitFraction,
+	{Name: "split_vote_rate", Column: "split_vote_rate", Key: "split_vote_rate", Header: "Split-vote rate", Unit: UnitFraction, Better: Lower,
 		Doc: "failed / ended election attempts"},
-	{Name: "term_churn", Column: "term_churn_per_min", Key: "term_churn_per_min", Header: "Term churn (/min)", Unit: UnitPerMin,
+	{Name: "term_churn", Column: "term_churn_per_min", Key: "term_churn_per_min", Header: "Term churn (/min)", Unit: UnitPerMin, Better: Lower,
 		Doc: "distinct terms of became_candidate rows, per simulated minute"},
-	{Name: "unnecessary", Column: "unnecessary_per_min", Key: "unnecessary_per_min", Header: "Unnecessary elections (/min)", Unit: UnitPerMin,
+	{Name: "unnecessary", Column: "unnecessary_per_min", Key: "unnecessary_per_min", Header: "Unnecessary elections (/min)", Unit: UnitPerMin, Better: Lower,
 		Doc: "election attempts started while the system was writable, per simulated minute"},
 	{Name: "no_quorum_frac", Column: "no_quorum_frac", Key: "no_quorum_frac", Header: "No-quorum frac.", Unit: UnitFraction,
 		Doc: "of the failed attempts, those with fewer than a quorum of nodes alive"},
@@ -77,13 +91,13 @@ var Catalog = catalog([]Metric{
 		Doc: "of the failed attempts, those whose last phase reached too few peers for a majority"},
 	{Name: "contention_frac", Column: "contention_frac", Key: "contention_frac", Header: "Contention frac.", Unit: UnitFraction,
 		Doc: "of the failed attempts, those that could have reached a majority"},
-	{Name: "detect_first", Column: "detect_first_mean_us", Key: "detect_first_ms", Header: "Detection (ms)", Unit: UnitMS,
+	{Name: "detect_first", Column: "detect_first_mean_us", Key: "detect_first_ms", Header: "Detection (ms)", Unit: UnitMS, Better: Lower,
 		Doc: "mean time from a leader crash to the first timeout of another node"},
-	{Name: "detect_quorum", Column: "detect_quorum_mean_us", Key: "detect_quorum_ms", Header: "Detection, quorum (ms)", Unit: UnitMS,
+	{Name: "detect_quorum", Column: "detect_quorum_mean_us", Key: "detect_quorum_ms", Header: "Detection, quorum (ms)", Unit: UnitMS, Better: Lower,
 		Doc: "mean time from a leader crash until a quorum of nodes have timed out"},
-	{Name: "election", Column: "election_mean_us", Key: "election_ms", Header: "Election (ms)", Unit: UnitMS,
+	{Name: "election", Column: "election_mean_us", Key: "election_ms", Header: "Election (ms)", Unit: UnitMS, Better: Lower,
 		Doc: "mean time from the first detection of a leader crash to the new leader"},
-	{Name: "out_of_service", Column: "out_of_service_mean_us", Key: "out_of_service_ms", Header: "Out of service (ms)", Unit: UnitMS,
+	{Name: "out_of_service", Column: "out_of_service_mean_us", Key: "out_of_service_ms", Header: "Out of service (ms)", Unit: UnitMS, Better: Lower,
 		Doc: "mean time from a leader crash to the new leader"},
 	{Name: "safety_episodes", Column: "safety_episodes", Key: "safety_episodes", Header: "Episodes", Unit: UnitCount,
 		Doc: "stays of a node in forced-safe mode"},

@@ -96,10 +96,11 @@ func catalogDoc(t *testing.T) string {
 	b.WriteString("\n### Table and figure metrics\n\n")
 	b.WriteString("The per-run metrics that tables and figures show. `--metric` takes the runs column\n")
 	b.WriteString("(or the short name, which also seeds each cell's bootstrap). A table cell is the\n")
-	b.WriteString("metric's mean over seeds; its CSV column is the table key.\n\n")
-	b.WriteString("| Runs column | Short name | Table key | Unit | Definition |\n|---|---|---|---|---|\n")
+	b.WriteString("metric's mean over seeds; its CSV column is the table key. Better says which way\n")
+	b.WriteString("`ballast compare` counts as an improvement (neither: it reports a change only).\n\n")
+	b.WriteString("| Runs column | Short name | Table key | Unit | Better | Definition |\n|---|---|---|---|---|---|\n")
 	for _, m := range Catalog {
-		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s | %s |\n", m.Column, m.Name, m.Key, m.Unit, cell(m.Doc))
+		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s | %s | %s |\n", m.Column, m.Name, m.Key, m.Unit, m.Better, cell(m.Doc))
 	}
 	b.WriteString("\n### Table columns\n\n")
 	b.WriteString("Every column of every table `ballast analyze` writes (`NAME.metrics.parquet` and `NAME.csv`).\n")

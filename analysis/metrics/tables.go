@@ -88,12 +88,9 @@ func (t *Tables) Write(dir string) error {
 // ReadTables reads an analysis directory written by Tables.Write.
 func ReadTables(dir string) (*Tables, error) {
 	p := func(name string) string { return filepath.Join(dir, name+TableSuffix) }
-	if _, err := os.Stat(p("runs")); err != nil {
-		return nil, fmt.Errorf("%s: no %s; allowed: a directory written by 'ballast analyze --out'", dir, "runs"+TableSuffix)
-	}
 	t := &Tables{}
 	var err error
-	if t.Runs, err = tablefile.ReadParquet[RunRow](p("runs")); err != nil {
+	if t.Runs, err = ReadRuns(dir); err != nil {
 		return nil, err
 	}
 	if t.Intervals, err = tablefile.ReadParquet[Interval](p("intervals")); err != nil {
@@ -112,4 +109,15 @@ func ReadTables(dir string) (*Tables, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// ReadRuns reads only the runs table of an analysis directory written by
+// Tables.Write: the per-run metrics, without the per-interval and
+// per-election rows.
+func ReadRuns(dir string) ([]RunRow, error) {
+	p := filepath.Join(dir, "runs"+TableSuffix)
+	if _, err := os.Stat(p); err != nil {
+		return nil, fmt.Errorf("%s: no %s; allowed: a directory written by 'ballast analyze --out'", dir, "runs"+TableSuffix)
+	}
+	return tablefile.ReadParquet[RunRow](p)
 }

@@ -114,6 +114,10 @@ func New(t *metrics.Tables, opt Options) (*Report, error) {
 	return r, nil
 }
 
+// Cells returns every cell, sorted by experiment, scenario, policy and
+// variant.
+func (r *Report) Cells() []*Cell { return r.cells }
+
 func distinct(cells []*Cell, f func(*Cell) string) []string {
 	var out []string
 	for _, c := range cells {

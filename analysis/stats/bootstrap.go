@@ -49,20 +49,13 @@ func (bs *Bootstrap) Mean(x []float64, seed uint64) CI {
 		ci.Lo, ci.Hi = x[0], x[0]
 		return ci
 	}
-	b := bs.B
-	if b <= 0 {
-		b = DefaultResamples
-	}
-	level := bs.Level
-	if level <= 0 {
-		level = 0.95
-	}
+	b, level := bs.settings()
 	if cap(bs.means) < b {
 		bs.means = make([]float64, b)
 	}
 	means := bs.means[:b]
 	src := rand.NewPCG(seed, seed^0x6a09e667f3bcc909)
-	r := indexer{src: src, n: uint32(n), thresh: uint32(-uint32(n)) % uint32(n)}
+	r := newIndexer(src, n)
 	inv := 1 / float64(n)
 	for i := range means {
 		s := 0.0
@@ -78,6 +71,23 @@ func (bs *Bootstrap) Mean(x []float64, seed uint64) CI {
 	return ci
 }
 
+// resamples is B, or its default.
+func (bs *Bootstrap) resamples() int {
+	if bs.B <= 0 {
+		return DefaultResamples
+	}
+	return bs.B
+}
+
+// settings are B and the level, or their defaults.
+func (bs *Bootstrap) settings() (b int, level float64) {
+	level = bs.Level
+	if level <= 0 {
+		level = 0.95
+	}
+	return bs.resamples(), level
+}
+
 // indexer draws uniform indices in [0, n) from 32-bit halves of a PCG
 // stream by Lemire's multiply-and-reject method: exact (no modulo bias) and
 // one draw of the generator per two indices, which is most of the cost of
@@ -88,6 +98,10 @@ type indexer struct {
 	thresh uint32 // 2^32 mod n: products whose low half is below it are rejected
 	buf    uint64
 	have   bool
+}
+
+func newIndexer(src *rand.PCG, n int) *indexer {
+	return &indexer{src: src, n: uint32(n), thresh: -uint32(n) % uint32(n)}
 }
 
 func (r *indexer) half() uint32 {
