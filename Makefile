@@ -12,7 +12,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test vet lint-go lint-workflows reproduce reproduce-quick paper sweep-check bench swarm fuzz duckdb clean
+.PHONY: all build test vet lint-go lint-workflows reproduce reproduce-quick paper sweep-check bench swarm fuzz duckdb etcd clean
 
 all: build
 
@@ -127,6 +127,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzScenarioFile -fuzztime $(FUZZTIME) ./sim/scenario
 	$(GO) test -run '^$$' -fuzz FuzzExperimentFile -fuzztime $(FUZZTIME) ./harness
 	$(GO) test -run '^$$' -fuzz FuzzPolicyDeadlines -fuzztime $(FUZZTIME) ./policies
+
+# A real etcd server at the pinned version (tools/etcd/go.mod:
+# go.etcd.io/etcd/server/v3 v3.7.3) into bin/etcd, for the live mode's etcd
+# target (docs/live.md); tests that need it skip with a message without it.
+# A module of its own, so that ballast's build and tests never compile etcd.
+etcd:
+	cd tools/etcd && $(GO) build -o ../../bin/etcd .
 
 # Installs DuckDB for the independent-reader test (needs npm).
 duckdb:
