@@ -35,6 +35,10 @@ type Options struct {
 	Members     int
 	HeartbeatMS int // etcd's --heartbeat-interval
 	ElectionMS  int // etcd's --election-timeout
+	// Advertise, if set, are the peer URLs the members are known by (one
+	// per member): the addresses of proxies that forward to PeerURL(i),
+	// so that the peers' traffic crosses a modelled network.
+	Advertise []string
 }
 
 // Kind is a Raft state change of a member, as its log says it.
@@ -99,15 +103,31 @@ func parse(line []byte, member int) (ev Event, ok bool, err error) {
 	return Event{At: at, Member: member, Kind: phraseKinds[m[2]], Term: term}, true, nil
 }
 
+// raftID is the member id a line of the raft logger starts its message
+// with.
+func raftID(line []byte) (string, bool) {
+	var l logLine
+	if json.Unmarshal(line, &l) != nil || l.Logger != "raft" {
+		return "", false
+	}
+	id, _, ok := strings.Cut(l.Msg, " ")
+	if !ok || strings.Trim(id, "0123456789abcdef") != "" {
+		return "", false
+	}
+	return id, true
+}
+
 // Cluster is a running etcd cluster.
 type Cluster struct {
 	opt     Options
 	clients []string // client URLs
+	peers   []string // peer URLs the members listen on
 	g       *procs.Group
 	logs    []*os.File
 	pipes   []*io.PipeWriter // each member's stderr, over its restarts
 
 	mu     sync.Mutex
+	ids    map[string]int // member id (hex, as its log writes it) -> member
 	events []Event
 	errs   []error
 	wg     sync.WaitGroup
@@ -135,7 +155,10 @@ func Start(opt Options) (*Cluster, error) {
 		return nil, fmt.Errorf("members %d, heartbeat %d ms, election %d ms: allowed: at least one member, a positive heartbeat and an election timeout of at least 5 heartbeats (etcd refuses less)",
 			opt.Members, opt.HeartbeatMS, opt.ElectionMS)
 	}
-	c := &Cluster{opt: opt}
+	if opt.Advertise != nil && len(opt.Advertise) != opt.Members {
+		return nil, fmt.Errorf("advertise: %d peer URLs for %d members; allowed: one per member", len(opt.Advertise), opt.Members)
+	}
+	c := &Cluster{opt: opt, ids: map[string]int{}}
 	peers := make([]string, opt.Members)
 	var initial []string
 	for i := range opt.Members {
@@ -149,7 +172,14 @@ func Start(opt Options) (*Cluster, error) {
 		}
 		c.clients = append(c.clients, fmt.Sprintf("http://127.0.0.1:%d", cp))
 		peers[i] = fmt.Sprintf("http://127.0.0.1:%d", pp)
-		initial = append(initial, fmt.Sprintf("m%d=%s", i, peers[i]))
+	}
+	c.peers = peers
+	advertise := peers
+	if opt.Advertise != nil {
+		advertise = opt.Advertise
+	}
+	for i := range opt.Members {
+		initial = append(initial, fmt.Sprintf("m%d=%s", i, advertise[i]))
 	}
 	var specs []procs.Spec
 	for i := range opt.Members {
@@ -164,7 +194,7 @@ func Start(opt Options) (*Cluster, error) {
 			Args: []string{
 				"--name", fmt.Sprintf("m%d", i), "--data-dir", filepath.Join(opt.Dir, fmt.Sprintf("m%d.etcd", i)),
 				"--listen-client-urls", c.clients[i], "--advertise-client-urls", c.clients[i],
-				"--listen-peer-urls", peers[i], "--initial-advertise-peer-urls", peers[i],
+				"--listen-peer-urls", peers[i], "--initial-advertise-peer-urls", advertise[i],
 				"--initial-cluster", strings.Join(initial, ","), "--initial-cluster-state", "new",
 				"--heartbeat-interval", strconv.Itoa(opt.HeartbeatMS), "--election-timeout", strconv.Itoa(opt.ElectionMS),
 				"--log-level", "info", "--logger", "zap", "--log-outputs", "stderr",
@@ -194,7 +224,11 @@ func (c *Cluster) parser(i int, logf *os.File) io.Writer {
 			if len(line) > 0 {
 				logf.Write(line)
 				ev, ok, perr := parse(line, i)
+				id, isRaft := raftID(line)
 				c.mu.Lock()
+				if isRaft {
+					c.ids[id] = i
+				}
 				if perr != nil {
 					c.errs = append(c.errs, perr)
 				}
@@ -241,6 +275,17 @@ func (c *Cluster) WaitLeader(after uint64, timeout time.Duration) (member int, t
 		time.Sleep(5 * time.Millisecond)
 	}
 	return -1, 0, fmt.Errorf("no leader above term %d within %v (logs in %s)", after, timeout, c.opt.Dir)
+}
+
+// PeerURL is the URL member i listens on for its peers.
+func (c *Cluster) PeerURL(i int) string { return c.peers[i] }
+
+// Member is the member whose log writes id (hex), once it has logged.
+func (c *Cluster) Member(id string) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i, ok := c.ids[id]
+	return i, ok
 }
 
 // Kill crashes member i (SIGKILL).

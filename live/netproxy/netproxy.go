@@ -40,9 +40,9 @@ package netproxy
 
 import (
 	"bufio"
+	"container/heap"
 	"context"
 	"encoding/binary"
-	"container/heap"
 	"fmt"
 	"io"
 	"net"
@@ -135,6 +135,33 @@ type Stats struct {
 	Lateness  Histogram
 }
 
+// count counts a message read, by its fate.
+func (s *Stats) count(fate sim.Fate) {
+	s.Frames++
+	switch fate {
+	case sim.Lost:
+		s.Lost++
+	case sim.Cut:
+		s.Cut++
+	}
+}
+
+// delivered counts a message written (ok) or not, To being down.
+func (s *Stats) delivered(ok bool, lateUS int64) {
+	if ok {
+		s.Delivered++
+		s.Lateness.Add(lateUS)
+	} else {
+		s.Down++
+	}
+}
+
+func (s *Stats) clone() Stats {
+	c := *s
+	c.Lateness = s.Lateness.clone()
+	return c
+}
+
 // Add adds o's counts to s (a run's links summed).
 func (s *Stats) Add(o *Stats) {
 	s.Frames += o.Frames
@@ -152,18 +179,16 @@ type Link struct {
 	dest     string
 	sh       *Shared
 	dial     time.Duration
+	sched    *schedule
 
 	mu    sync.Mutex
 	stats Stats
-	queue frameHeap
-	seq   uint64
-	wake  chan struct{}
 }
 
 // NewLink proxies From -> To: From's node connects to ln, and frames go
 // to To's node at dest.
 func NewLink(from, to int, ln net.Listener, dest string, sh *Shared) *Link {
-	return &Link{From: from, To: to, ln: ln, dest: dest, sh: sh, dial: 200 * time.Millisecond, wake: make(chan struct{}, 1)}
+	return &Link{From: from, To: to, ln: ln, dest: dest, sh: sh, dial: 200 * time.Millisecond, sched: newSchedule(sh)}
 }
 
 // Addr is where From's node connects.
@@ -173,9 +198,7 @@ func (l *Link) Addr() string { return l.ln.Addr().String() }
 func (l *Link) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := l.stats
-	s.Lateness = l.stats.Lateness.clone()
-	return s
+	return l.stats.clone()
 }
 
 // Serve proxies until ctx is done, then closes the listener and every
@@ -229,25 +252,16 @@ func (l *Link) read(c net.Conn) {
 		}
 		nowUS, delayUS, fate := l.sh.transmit(l.From, l.To, int(class))
 		l.mu.Lock()
-		l.stats.Frames++
-		switch fate {
-		case sim.Lost:
-			l.stats.Lost++
-		case sim.Cut:
-			l.stats.Cut++
-		default:
-			l.seq++
-			heap.Push(&l.queue, frame{atUS: nowUS + delayUS, seq: l.seq, class: class, payload: payload})
-		}
+		l.stats.count(fate)
 		l.mu.Unlock()
-		select {
-		case l.wake <- struct{}{}:
-		default:
+		if fate == sim.Delivered {
+			l.sched.add(frame{atUS: nowUS + delayUS, class: class, payload: payload})
 		}
 	}
 }
 
-// deliver writes each queued frame to To when it is due.
+// deliver writes each queued frame to To when it is due, dialing To when
+// it has no connection to it.
 func (l *Link) deliver(ctx context.Context) {
 	var out net.Conn
 	var w *bufio.Writer
@@ -257,54 +271,82 @@ func (l *Link) deliver(ctx context.Context) {
 			out.Close()
 		}
 	}()
+	l.sched.run(ctx, func(f frame) {
+		if out != nil && closed.Load() {
+			out.Close() // To went down since the last frame
+			out = nil
+		}
+		if out == nil {
+			c, err := net.DialTimeout("tcp", l.dest, l.dial)
+			if err == nil {
+				out, w = c, bufio.NewWriterSize(c, 64<<10)
+				closed = watch(c)
+			}
+		}
+		ok := out != nil && WriteFrame(w, f.class, f.payload) == nil && w.Flush() == nil
+		lateUS := l.sh.NowUS() - f.atUS
+		if !ok && out != nil {
+			out.Close()
+			out = nil
+		}
+		l.mu.Lock()
+		l.stats.delivered(ok, lateUS)
+		l.mu.Unlock()
+	})
+}
+
+// schedule holds one direction's messages until their delivery times and
+// hands them out in that order (ties in arrival order).
+type schedule struct {
+	sh      *Shared
+	mu      sync.Mutex
+	q       frameHeap
+	seq     uint64
+	pending int // queued or being sent
+	wake    chan struct{}
+}
+
+func newSchedule(sh *Shared) *schedule { return &schedule{sh: sh, wake: make(chan struct{}, 1)} }
+
+// add queues f, due at f.atUS.
+func (s *schedule) add(f frame) {
+	s.mu.Lock()
+	s.seq++
+	s.pending++
+	f.seq = s.seq
+	heap.Push(&s.q, f)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run calls send with each message when it is due, until ctx is done.
+func (s *schedule) run(ctx context.Context, send func(frame)) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		l.mu.Lock()
-		var next *frame
-		if len(l.queue) > 0 {
-			next = &l.queue[0]
-		}
+		s.mu.Lock()
 		wait := time.Hour
-		if next != nil {
-			wait = time.Duration(next.atUS-l.sh.NowUS()) * time.Microsecond
+		if len(s.q) > 0 {
+			wait = time.Duration(s.q[0].atUS-s.sh.NowUS()) * time.Microsecond
 		}
 		if wait <= 0 {
-			f := heap.Pop(&l.queue).(frame)
-			l.mu.Unlock()
-			if out != nil && closed.Load() {
-				out.Close() // To went down since the last frame
-				out = nil
-			}
-			if out == nil {
-				c, err := net.DialTimeout("tcp", l.dest, l.dial)
-				if err == nil {
-					out, w = c, bufio.NewWriterSize(c, 64<<10)
-					closed = watch(c)
-				}
-			}
-			ok := out != nil && WriteFrame(w, f.class, f.payload) == nil && w.Flush() == nil
-			lateUS := l.sh.NowUS() - f.atUS
-			l.mu.Lock()
-			if ok {
-				l.stats.Delivered++
-				l.stats.Lateness.Add(lateUS)
-			} else {
-				l.stats.Down++
-				if out != nil {
-					out.Close()
-					out = nil
-				}
-			}
-			l.mu.Unlock()
+			f := heap.Pop(&s.q).(frame)
+			s.mu.Unlock()
+			send(f)
+			s.mu.Lock()
+			s.pending--
+			s.mu.Unlock()
 			continue
 		}
-		l.mu.Unlock()
+		s.mu.Unlock()
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return
-		case <-l.wake:
+		case <-s.wake:
 			if !timer.Stop() {
 				select {
 				case <-timer.C:
@@ -329,11 +371,29 @@ func watch(c net.Conn) *atomic.Bool {
 	return &closed
 }
 
+// drain waits until every message added has been sent, or ctx is done.
+func (s *schedule) drain(ctx context.Context) {
+	for {
+		s.mu.Lock()
+		n := s.pending
+		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
 // frame is a message waiting for its delivery time.
 type frame struct {
 	atUS    int64
 	seq     uint64 // arrival order: ties leave in it
 	class   byte
+	to      int // the receiving node (Streams: for its stats)
 	payload []byte
 }
 
