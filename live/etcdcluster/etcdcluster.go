@@ -33,8 +33,9 @@ type Options struct {
 	Binary      string // the etcd binary
 	Dir         string // data directories and logs go under it
 	Members     int
-	HeartbeatMS int // etcd's --heartbeat-interval
-	ElectionMS  int // etcd's --election-timeout
+	HeartbeatMS int  // etcd's --heartbeat-interval
+	ElectionMS  int  // etcd's --election-timeout
+	PreVote     bool // etcd's --pre-vote
 	// Advertise, if set, are the peer URLs the members are known by (one
 	// per member): the addresses of proxies that forward to PeerURL(i),
 	// so that the peers' traffic crosses a modelled network.
@@ -50,23 +51,42 @@ const (
 	Candidate                    // "became candidate at term T"
 	Leader                       // "became leader at term T"
 	Follower                     // "became follower at term T"
+	// Votes: Peer is the candidate for a grant or a denial (logged by the
+	// voter), the voter for a response (logged by the candidate).
+	PreVoteGrant // "cast MsgPreVote for P"
+	VoteGrant    // "cast MsgVote for P"
+	PreVoteDeny  // "rejected MsgPreVote from P"
+	VoteDeny     // "rejected MsgVote from P"
+	PreVoteResp  // "received MsgPreVoteResp [rejection] from P"; Granted unless a rejection
+	VoteResp     // "received MsgVoteResp [rejection] from P"
 )
 
-var kindNames = map[Kind]string{Timeout: "timeout", PreCandidate: "pre-candidate", Candidate: "candidate", Leader: "leader", Follower: "follower"}
+var kindNames = map[Kind]string{Timeout: "timeout", PreCandidate: "pre-candidate", Candidate: "candidate", Leader: "leader", Follower: "follower",
+	PreVoteGrant: "prevote-grant", VoteGrant: "vote-grant", PreVoteDeny: "prevote-deny", VoteDeny: "vote-deny", PreVoteResp: "prevote-resp", VoteResp: "vote-resp"}
 
 func (k Kind) String() string { return kindNames[k] }
 
-// Event is one state change of one member.
+// Event is one state change or vote of one member.
 type Event struct {
-	At     time.Time // the log line's timestamp
-	Member int
-	Kind   Kind
-	Term   uint64
+	At      time.Time // the log line's timestamp
+	Member  int
+	Kind    Kind
+	Term    uint64
+	PeerID  string // votes: the other member's id, as logged
+	Peer    int    // its member, -1 if unknown (filled by Events)
+	Granted bool   // responses: granted, not a rejection
 }
 
 // raftLine matches the messages of etcd's raft logger that are state
 // changes; the first group is the member's id, the last the term.
 var raftLine = regexp.MustCompile(`^([0-9a-f]+) (is starting a new election|became pre-candidate|became candidate|became leader|became follower) at term (\d+)$`)
+
+// voteLine matches a voter's grant or denial; responseLine a candidate's
+// receipt of an answer.
+var (
+	voteLine     = regexp.MustCompile(`^([0-9a-f]+) \[logterm: \d+, index: \d+, vote: [0-9a-f]+\] (cast|rejected) (MsgPreVote|MsgVote) (?:for|from) ([0-9a-f]+) \[logterm: \d+, index: \d+\] at term (\d+)$`)
+	responseLine = regexp.MustCompile(`^([0-9a-f]+) received (MsgPreVoteResp|MsgVoteResp)( rejection)? from ([0-9a-f]+) at term (\d+)$`)
+)
 
 var phraseKinds = map[string]Kind{
 	"is starting a new election": Timeout, "became pre-candidate": PreCandidate,
@@ -88,19 +108,45 @@ func parse(line []byte, member int) (ev Event, ok bool, err error) {
 	if json.Unmarshal(line, &l) != nil || l.Logger != "raft" {
 		return ev, false, nil
 	}
-	m := raftLine.FindStringSubmatch(l.Msg)
-	if m == nil {
-		return ev, false, nil
+	ev = Event{Member: member, Peer: -1}
+	var termText string
+	if m := raftLine.FindStringSubmatch(l.Msg); m != nil {
+		ev.Kind, termText = phraseKinds[m[2]], m[3]
+	} else if m := voteLine.FindStringSubmatch(l.Msg); m != nil {
+		pre := m[3] == "MsgPreVote"
+		switch {
+		case m[2] == "cast" && pre:
+			ev.Kind = PreVoteGrant
+		case m[2] == "cast":
+			ev.Kind = VoteGrant
+		case pre:
+			ev.Kind = PreVoteDeny
+		default:
+			ev.Kind = VoteDeny
+		}
+		ev.PeerID, termText = m[4], m[5]
+	} else if m := responseLine.FindStringSubmatch(l.Msg); m != nil {
+		ev.Kind = VoteResp
+		if m[2] == "MsgPreVoteResp" {
+			ev.Kind = PreVoteResp
+		}
+		if m[4] == m[1] {
+			return Event{}, false, nil // its own vote: counted when it became candidate
+		}
+		ev.Granted, ev.PeerID, termText = m[3] == "", m[4], m[5]
+	} else {
+		return Event{}, false, nil
 	}
 	at, err := time.Parse(time.RFC3339Nano, l.TS)
 	if err != nil {
 		return ev, false, fmt.Errorf("member %d: log timestamp %q: %w", member, l.TS, err)
 	}
-	term, err := strconv.ParseUint(m[3], 10, 64)
+	term, err := strconv.ParseUint(termText, 10, 64)
 	if err != nil {
-		return ev, false, fmt.Errorf("member %d: term %q: %w", member, m[3], err)
+		return ev, false, fmt.Errorf("member %d: term %q: %w", member, termText, err)
 	}
-	return Event{At: at, Member: member, Kind: phraseKinds[m[2]], Term: term}, true, nil
+	ev.At, ev.Term = at, term
+	return ev, true, nil
 }
 
 // raftID is the member id a line of the raft logger starts its message
@@ -197,6 +243,7 @@ func Start(opt Options) (*Cluster, error) {
 				"--listen-peer-urls", peers[i], "--initial-advertise-peer-urls", advertise[i],
 				"--initial-cluster", strings.Join(initial, ","), "--initial-cluster-state", "new",
 				"--heartbeat-interval", strconv.Itoa(opt.HeartbeatMS), "--election-timeout", strconv.Itoa(opt.ElectionMS),
+				"--pre-vote=" + strconv.FormatBool(opt.PreVote),
 				"--log-level", "info", "--logger", "zap", "--log-outputs", "stderr",
 			},
 			Stderr: c.parser(i, logf),
@@ -245,12 +292,32 @@ func (c *Cluster) parser(i int, logf *os.File) io.Writer {
 	return pw
 }
 
-// Events returns the state changes seen so far, in the order read (each
-// member's in its log's order).
+// Events returns the state changes and votes seen so far, in the order
+// read (each member's in its log's order), each vote's Peer filled in.
 func (c *Cluster) Events() []Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]Event(nil), c.events...)
+	out := append([]Event(nil), c.events...)
+	for i := range out {
+		if p, ok := c.ids[out[i].PeerID]; ok && out[i].PeerID != "" {
+			out[i].Peer = p
+		}
+	}
+	return out
+}
+
+// Term is the highest term member i's log has shown so far: its current
+// term (persistent: it survives a restart).
+func (c *Cluster) Term(i int) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := uint64(0)
+	for _, e := range c.events {
+		if e.Member == i && e.Kind <= Follower {
+			t = max(t, e.Term)
+		}
+	}
+	return t
 }
 
 // Leader is the member that most recently became leader at the highest
@@ -293,6 +360,12 @@ func (c *Cluster) Kill(i int) error { return c.g.Kill(i) }
 
 // Restart starts member i again from its data directory.
 func (c *Cluster) Restart(i int) error { return c.g.Start(i) }
+
+// Pause stops member i (SIGSTOP); Resume continues it.
+func (c *Cluster) Pause(i int) error { return c.g.Pause(i) }
+
+// Resume continues member i after Pause.
+func (c *Cluster) Resume(i int) error { return c.g.Resume(i) }
 
 // Pid is member i's process id (0 when down).
 func (c *Cluster) Pid(i int) int { return c.g.Pid(i) }

@@ -15,12 +15,21 @@ func TestParse(t *testing.T) {
 		ok   bool
 	}{
 		{`{"level":"info","ts":"2026-12-03T07:04:29.561611Z","logger":"raft","caller":"v3@v3.7.0/raft.go:988","msg":"2e1259d415f2a040 is starting a new election at term 1"}`,
-			Event{At: time.Date(2026, 12, 3, 7, 4, 29, 561611000, time.UTC), Member: 2, Kind: Timeout, Term: 1}, true},
+			Event{At: time.Date(2026, 12, 3, 7, 4, 29, 561611000, time.UTC), Member: 2, Kind: Timeout, Term: 1, Peer: -1}, true},
 		{`{"level":"info","ts":"2026-12-03T07:04:29.562008Z","logger":"raft","msg":"2e1259d415f2a040 became candidate at term 2"}`,
-			Event{At: time.Date(2026, 12, 3, 7, 4, 29, 562008000, time.UTC), Member: 2, Kind: Candidate, Term: 2}, true},
+			Event{At: time.Date(2026, 12, 3, 7, 4, 29, 562008000, time.UTC), Member: 2, Kind: Candidate, Term: 2, Peer: -1}, true},
 		{`{"level":"info","ts":"2026-12-03T07:04:29.061186Z","logger":"raft","msg":"2e1259d415f2a040 became follower at term 1"}`,
-			Event{At: time.Date(2026, 12, 3, 7, 4, 29, 61186000, time.UTC), Member: 2, Kind: Follower, Term: 1}, true},
-		{`{"level":"info","ts":"2026-12-03T07:04:29.561907Z","logger":"raft","msg":"2e1259d415f2a040 received MsgPreVoteResp from 2e1259d415f2a040 at term 1"}`, Event{}, false},
+			Event{At: time.Date(2026, 12, 3, 7, 4, 29, 61186000, time.UTC), Member: 2, Kind: Follower, Term: 1, Peer: -1}, true},
+		{`{"level":"info","ts":"2026-12-03T07:09:58.477971Z","logger":"raft","msg":"121453bb6c9c9abe [logterm: 2, index: 8, vote: 0] cast MsgVote for 59cfb36ca2a46428 [logterm: 2, index: 8] at term 3"}`,
+			Event{At: time.Date(2026, 12, 3, 7, 9, 58, 477971000, time.UTC), Member: 2, Kind: VoteGrant, Term: 3, PeerID: "59cfb36ca2a46428", Peer: -1}, true},
+		{`{"level":"info","ts":"2026-12-03T07:09:58.477971Z","logger":"raft","msg":"121453bb6c9c9abe [logterm: 2, index: 8, vote: 0] rejected MsgPreVote from 59cfb36ca2a46428 [logterm: 2, index: 7] at term 2"}`,
+			Event{At: time.Date(2026, 12, 3, 7, 9, 58, 477971000, time.UTC), Member: 2, Kind: PreVoteDeny, Term: 2, PeerID: "59cfb36ca2a46428", Peer: -1}, true},
+		{`{"level":"info","ts":"2026-12-03T07:09:58.490093Z","logger":"raft","msg":"59cfb36ca2a46428 received MsgVoteResp from 121453bb6c9c9abe at term 3"}`,
+			Event{At: time.Date(2026, 12, 3, 7, 9, 58, 490093000, time.UTC), Member: 2, Kind: VoteResp, Term: 3, PeerID: "121453bb6c9c9abe", Peer: -1, Granted: true}, true},
+		{`{"level":"info","ts":"2026-12-03T07:09:58.490093Z","logger":"raft","msg":"59cfb36ca2a46428 received MsgPreVoteResp rejection from 121453bb6c9c9abe at term 2"}`,
+			Event{At: time.Date(2026, 12, 3, 7, 9, 58, 490093000, time.UTC), Member: 2, Kind: PreVoteResp, Term: 2, PeerID: "121453bb6c9c9abe", Peer: -1}, true},
+		{`{"level":"info","ts":"2026-12-03T07:09:58.490093Z","logger":"raft","msg":"59cfb36ca2a46428 received MsgVoteResp from 59cfb36ca2a46428 at term 3"}`, Event{}, false},
+		{`{"level":"info","ts":"2026-12-03T07:04:29.561907Z","logger":"raft","msg":"2e1259d415f2a040 has received 1 MsgPreVoteResp votes and 0 vote rejections"}`, Event{}, false},
 		{`{"level":"info","ts":"2026-12-03T07:04:29.561907Z","logger":"etcdserver","msg":"2e1259d415f2a040 became leader at term 1"}`, Event{}, false},
 		{`not json`, Event{}, false},
 	} {
@@ -59,7 +68,7 @@ func etcdBinary(t *testing.T) string {
 func TestLeaderCrash(t *testing.T) {
 	bin := etcdBinary(t)
 	dir := t.TempDir()
-	c, err := Start(Options{Binary: bin, Dir: dir, Members: 3, HeartbeatMS: 100, ElectionMS: 1000})
+	c, err := Start(Options{Binary: bin, Dir: dir, Members: 3, HeartbeatMS: 100, ElectionMS: 1000, PreVote: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ network:
 		lns = append(lns, ln)
 		advertise = append(advertise, "http://"+ln.Addr().String())
 	}
-	c, err := etcdcluster.Start(etcdcluster.Options{Binary: bin, Dir: t.TempDir(), Members: 3, HeartbeatMS: 100, ElectionMS: 1000, Advertise: advertise})
+	c, err := etcdcluster.Start(etcdcluster.Options{Binary: bin, Dir: t.TempDir(), Members: 3, HeartbeatMS: 100, ElectionMS: 1000, PreVote: true, Advertise: advertise})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,198 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/eventlog/pq"
+	"github.com/ballast-bench/ballast/harness"
+	"github.com/ballast-bench/ballast/live"
+	"github.com/ballast-bench/ballast/sim/scenario"
+)
+
+func init() { register(liveCommand) }
+
+// liveLatenessBoundUS is the bound on the harness's own lateness (the p99
+// of the injected faults' and of the proxies' deliveries) above which a
+// live run is flagged: beyond it the machine's scheduling noise is a
+// sizeable part of what a LAN failover measures.
+const liveLatenessBoundUS = 5000
+
+func liveCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "live",
+		Usage:     "run a scenario on real processes in wall time (today: a real etcd cluster)",
+		UsageText: "ballast live --scenario NAME|FILE --policy etcd [--set election_ms=N] --seed N --out FILE [--target etcd] [--etcd bin/etcd]",
+		Description: "Runs the scenario on real etcd members on this machine (127.0.0.1), their peer\n" +
+			"traffic through user-space proxies that apply the scenario's network (delays,\n" +
+			"regimes, bursts, partitions; every class a TCP stream), the seed's fault timeline\n" +
+			"applied in wall time (crashes are SIGKILL, restarts from the member's data\n" +
+			"directory, pauses SIGSTOP/SIGCONT). Writes one events file (the members' Raft\n" +
+			"state changes and votes from their logs, the coordinator's fault rows) and its\n" +
+			"runs row, engine etcd-server, which 'ballast analyze' reads like any run; the\n" +
+			"file's metadata \"ballast.live\" holds the host (cores, load) and the harness's own\n" +
+			"lateness. The timeline is seeded; the timings are measured: live results are\n" +
+			"statistical. Heartbeat: the scenario's raft.heartbeat_ms; election timeout: the\n" +
+			"etcd policy's election_ms. 'make etcd' builds bin/etcd. --target ballast (live\n" +
+			"ballast nodes) is not built yet (docs/live.md).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "scenario", Usage: "built-in scenario name or a path to a scenario .yaml file", Required: true},
+			&cli.StringFlag{Name: "policy", Usage: "election-timeout policy: etcd (etcd's own timer)", Required: true},
+			&cli.StringSliceFlag{Name: "set", Usage: "override a policy parameter, name=value (election_ms)"},
+			&cli.Uint64Flag{Name: "seed", Usage: "run seed: fixes the injected fault timeline", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "events file to write (.parquet)", Required: true},
+			&cli.StringFlag{Name: "target", Usage: "what runs: etcd (real etcd members)", Value: "etcd"},
+			&cli.StringFlag{Name: "etcd", Usage: "the etcd binary", Value: filepath.Join("bin", "etcd")},
+			&cli.StringFlag{Name: "work", Usage: "directory for the members' data and logs (default: a temporary one, removed after)"},
+		},
+		Action: runLive,
+	}
+}
+
+func runLive(ctx context.Context, cmd *cli.Command) error {
+	if cmd.Args().Len() > 0 {
+		return usage(fmt.Errorf("live: unexpected argument %q; allowed: flags only", cmd.Args().First()))
+	}
+	out := cmd.String("out")
+	if !strings.HasSuffix(out, ".parquet") {
+		return usage(fmt.Errorf("--out %q: allowed: a file name ending in .parquet", out))
+	}
+	switch t := cmd.String("target"); t {
+	case "etcd":
+	case "ballast":
+		return usage(fmt.Errorf("--target ballast: live ballast nodes are not built yet (docs/live.md); allowed: etcd"))
+	default:
+		return usage(fmt.Errorf("--target %q: allowed: etcd", t))
+	}
+	if p := cmd.String("policy"); p != "etcd" {
+		return usage(fmt.Errorf("--policy %s: the etcd target runs etcd's own election timer; allowed: etcd", p))
+	}
+	bin := cmd.String("etcd")
+	if st, err := os.Stat(bin); err != nil || st.IsDir() {
+		return usage(fmt.Errorf("--etcd %s: no etcd binary there; allowed: a built etcd ('make etcd' puts it in bin/etcd)", bin))
+	}
+	s, err := scenario.Load(cmd.String("scenario"))
+	if err != nil {
+		return usage(err)
+	}
+	r, err := harness.Resolve(harness.Spec{Scenario: s, Policy: "etcd", Set: cmd.StringSlice("set"), Seed: cmd.Uint64("seed"), Engine: "etcd"})
+	if err != nil {
+		return usage(err)
+	}
+	electionMS := 0
+	for _, kv := range strings.Split(r.Info.Params, ";") {
+		if v, ok := strings.CutPrefix(kv, "election_ms="); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			electionMS = int(f)
+		}
+	}
+	if err := live.CheckEtcd(s, electionMS); err != nil {
+		return usage(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return usage(fmt.Errorf("--out %q: cannot create its directory: %v; allowed: a writable path", out, err))
+	}
+	work := cmd.String("work")
+	if work == "" {
+		if work, err = os.MkdirTemp("", "ballast-live-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(work)
+	} else if err := os.MkdirAll(work, 0o755); err != nil {
+		return usage(fmt.Errorf("--work %s: %v; allowed: a writable directory", work, err))
+	}
+	info := r.Info
+	info.Engine = "etcd-server"
+	// A live run is not the simulated run of the same inputs: its own id
+	// and configuration, so that the two never share a table cell.
+	info.RunID += "-etcd-server"
+	info.ConfigHash += "-etcd-server"
+	load0 := loadAvg()
+	res, err := live.RunEtcd(ctx, live.Options{Scenario: s, Seed: info.Seed, ElectionMS: electionMS, EtcdBinary: bin, Dir: work, Log: cmd.Root().ErrWriter})
+	if err != nil {
+		return fmt.Errorf("live run %s (seed %d): %w", info.RunID, info.Seed, err)
+	}
+	info.Events = int64(len(res.Events))
+	meta := liveMeta(res, load0, loadAvg())
+	w, err := pq.Create(out, info.RunID)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	for i := range res.Events {
+		w.Emit(&res.Events[i])
+	}
+	runMeta, _ := json.Marshal(info)
+	w.SetMetadata("ballast.run", string(runMeta))
+	liveJSON, _ := json.Marshal(meta)
+	w.SetMetadata("ballast.live", string(liveJSON))
+	if err := w.Close(); err != nil {
+		return err
+	}
+	if err := pq.WriteRuns(harness.RunsPath(out), []eventlog.RunInfo{info}); err != nil {
+		os.Remove(out)
+		return err
+	}
+	fmt.Fprintf(cmd.Root().Writer, "live run %s: scenario %s, etcd, seed %d, %d etcd members: %d events -> %s\n",
+		info.RunID, s.Name, info.Seed, s.Nodes, info.Events, out)
+	fmt.Fprintf(cmd.Root().Writer, "harness lateness: injected faults p99 %.0f µs, network p99 %.0f µs (bound %d µs)%s; host: %d cores, load %s\n",
+		meta.InjectedP99US, meta.NetworkP99US, liveLatenessBoundUS, map[bool]string{true: " EXCEEDED: results flagged", false: ""}[meta.Flagged], meta.Cores, meta.LoadEnd)
+	return nil
+}
+
+// liveInfo is the "ballast.live" metadata of a live run's events file.
+type liveInfo struct {
+	Target         string  `json:"target"`
+	Cores          int     `json:"cores"`
+	LoadStart      string  `json:"load_start"` // /proc/loadavg's 1, 5 and 15 minute averages
+	LoadEnd        string  `json:"load_end"`
+	InjectedMeanUS float64 `json:"injected_late_mean_us"`
+	InjectedP99US  float64 `json:"injected_late_p99_us"`
+	InjectedMaxUS  int64   `json:"injected_late_max_us"`
+	NetworkMeanUS  float64 `json:"network_late_mean_us"`
+	NetworkP99US   float64 `json:"network_late_p99_us"`
+	NetworkMaxUS   int64   `json:"network_late_max_us"`
+	Chunks         int64   `json:"network_chunks"`
+	Plain          int64   `json:"plain_connections"`
+	Unpaired       int     `json:"unpaired_vote_receipts"`
+	BoundUS        int64   `json:"lateness_bound_us"`
+	Flagged        bool    `json:"flagged"` // a p99 lateness above the bound
+}
+
+func liveMeta(res *live.Result, load0, load1 string) liveInfo {
+	zero := func(v float64) float64 { // JSON has no NaN: an empty histogram is 0
+		if v != v {
+			return 0
+		}
+		return v
+	}
+	inj, netw := &res.Injected, &res.Network.Lateness
+	m := liveInfo{Target: "etcd", Cores: runtime.NumCPU(), LoadStart: load0, LoadEnd: load1,
+		InjectedMeanUS: zero(inj.MeanUS()), InjectedP99US: zero(inj.QuantileUS(0.99)), InjectedMaxUS: inj.MaxUS,
+		NetworkMeanUS: zero(netw.MeanUS()), NetworkP99US: zero(netw.QuantileUS(0.99)), NetworkMaxUS: netw.MaxUS,
+		Chunks: res.Network.Delivered, Plain: res.Plain, Unpaired: res.Unpaired, BoundUS: liveLatenessBoundUS}
+	m.Flagged = m.InjectedP99US > liveLatenessBoundUS || m.NetworkP99US > liveLatenessBoundUS
+	return m
+}
+
+// loadAvg is the host's load averages, "" where /proc/loadavg is missing.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,0 +1,120 @@
+package live
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ballast-bench/ballast/analysis/metrics"
+	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/sim/invariant"
+	"github.com/ballast-bench/ballast/sim/scenario"
+)
+
+func etcdBinary(t *testing.T) string {
+	t.Helper()
+	wd, _ := os.Getwd()
+	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			p := filepath.Join(d, "bin", "etcd")
+			if _, err := os.Stat(p); err != nil {
+				t.Skipf("no %s: 'make etcd' builds it", p)
+			}
+			return p
+		}
+	}
+	t.Skip("no module root")
+	return ""
+}
+
+const smoke = `name: live_smoke
+nodes: 3
+duration_s: 8
+raft: {heartbeat_ms: 100, pre_vote: true, check_quorum: true}
+network:
+  default: {base_delay_ms: 1, jitter: {dist: exponential, mean_ms: 0.5}, loss: 0}
+crashes:
+  - {node: leader, at_s: 4, restart_after_ms: 2000}
+`
+
+// TestEtcdSmoke: three real etcd members for 8 s with one leader crash at
+// 4 s: the coordinator's crash and restart rows and the members' state
+// changes make one events file whose analysis sees the failover, and
+// which passes the independent checker's rules, as a simulated run's does.
+func TestEtcdSmoke(t *testing.T) {
+	bin := etcdBinary(t)
+	s, err := scenario.Parse("smoke.yaml", []byte(smoke))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	res, err := RunEtcd(context.Background(), Options{Scenario: s, Seed: 1, ElectionMS: 1000, EtcdBinary: bin, Dir: t.TempDir(), Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[eventlog.Kind]int{}
+	for _, e := range res.Events {
+		count[e.Kind]++
+	}
+	t.Logf("%d rows: %v; injected faults late by mean %.0f µs, max %d µs; network: %d chunks, lateness p99 %.0f µs; %d plain connections",
+		len(res.Events), count, res.Injected.MeanUS(), res.Injected.MaxUS, res.Network.Delivered, res.Network.Lateness.QuantileUS(0.99), res.Plain)
+	if count[eventlog.Crash] != 1 || count[eventlog.Restart] != 1 || count[eventlog.BecameLeader] < 2 {
+		t.Fatalf("rows %v: want one crash, one restart and at least two leaders", count)
+	}
+	chk := invariant.New(s.Nodes)
+	for i := range res.Events {
+		chk.Emit(&res.Events[i])
+	}
+	if err := chk.Err(); err != nil {
+		t.Errorf("the independent checker: %v", err)
+	}
+	info := eventlog.RunInfo{RunID: "live-smoke", Scenario: s.Name, Policy: "etcd", Seed: 1, Engine: "etcd-server",
+		SchemaVersion: eventlog.SchemaVersion, Nodes: int64(s.Nodes), DurationUS: s.DurationUS(), HeartbeatUS: 100_000, Events: int64(len(res.Events))}
+	st, err := metrics.NewStream(info, metrics.Spec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range res.Events {
+		st.Emit(&res.Events[i])
+	}
+	run, err := st.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Failovers) != 1 || !run.Failovers[0].Recovered || !run.Failovers[0].Detected {
+		t.Fatalf("failovers %+v: want one, detected and recovered", run.Failovers)
+	}
+	fo := run.Failovers[0]
+	t.Logf("failover: detected after %.0f ms, new leader after %.0f ms", float64(fo.DetectFirstUS)/1000, float64(fo.OutOfServiceUS)/1000)
+	// etcd's defaults: a follower times out within [1000, 2000) ms of its
+	// last heartbeat; then a pre-vote and a vote round on a LAN.
+	if fo.DetectFirstUS < 800_000 || fo.OutOfServiceUS > 4_000_000 {
+		t.Errorf("failover detected after %d µs, out of service %d µs; want detection near [1000, 2000) ms and a leader within 4 s", fo.DetectFirstUS, fo.OutOfServiceUS)
+	}
+}
+
+func TestCheckEtcd(t *testing.T) {
+	for _, c := range []struct{ patch, want string }{
+		{"processing:\n  - {node: 0, delay: {dist: constant, value_ms: 1}}\n", "processing: a per-message processing delay cannot be realised"},
+		{"storage: {fsync: {dist: constant, value_ms: 1}}\n", "storage: etcd fsyncs for real"},
+		{"crashes:\n  - {node: leader, at_s: 2, lagging_followers: 1}\n", "crashes[0].lagging_followers"},
+	} {
+		s, err := scenario.Parse("x.yaml", []byte(strings.Replace(smoke, "crashes:\n  - {node: leader, at_s: 4, restart_after_ms: 2000}\n", c.patch, 1)))
+		if err != nil {
+			t.Fatalf("%s: %v", c.patch, err)
+		}
+		if err := CheckEtcd(s, 1000); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "allowed: ") {
+			t.Errorf("%s: %v; want %q and what is allowed", c.patch, err, c.want)
+		}
+	}
+	s, _ := scenario.Parse("x.yaml", []byte(strings.Replace(smoke, "check_quorum: true", "check_quorum: false", 1)))
+	if err := CheckEtcd(s, 1000); err == nil || !strings.Contains(err.Error(), "raft.check_quorum: etcd always checks quorum") {
+		t.Errorf("check_quorum false: %v", err)
+	}
+	s, _ = scenario.Parse("x.yaml", []byte(smoke))
+	if err := CheckEtcd(s, 499); err == nil || !strings.Contains(err.Error(), "election_ms 499: etcd refuses an election timeout under 5 heartbeats (100 ms); allowed: at least 500") {
+		t.Errorf("election_ms 499: %v", err)
+	}
+}
