@@ -55,7 +55,7 @@ type Result struct {
 // for that real etcd members cannot do faithfully, and an election timeout
 // etcd refuses.
 func CheckEtcd(s *scenario.Scenario, electionMS int) error {
-	if err := checkEtcdScenario(s); err != nil {
+	if err := checkEtcdScenario(s, electionMS); err != nil {
 		return err
 	}
 	if electionMS < 5*int(s.Raft.HeartbeatMS) {
@@ -64,7 +64,7 @@ func CheckEtcd(s *scenario.Scenario, electionMS int) error {
 	return nil
 }
 
-func checkEtcdScenario(s *scenario.Scenario) error {
+func checkEtcdScenario(s *scenario.Scenario, electionMS int) error {
 	bad := func(key, why, allowed string) error {
 		return fmt.Errorf("scenario %s: %s: %s on the etcd target; allowed: %s", s.Name, key, why, allowed)
 	}
@@ -78,8 +78,8 @@ func checkEtcdScenario(s *scenario.Scenario) error {
 		return bad("storage", "etcd fsyncs for real", "none")
 	case !r.CheckQuorum:
 		return bad("raft.check_quorum", "etcd always checks quorum", "true")
-	case r.LeaseMS != nil:
-		return bad("raft.lease_ms", "etcd's lease is its election timeout", "none")
+	case r.LeaseMS != nil && *r.LeaseMS != float64(electionMS):
+		return bad("raft.lease_ms", fmt.Sprintf("etcd's lease is its election timeout (%d ms)", electionMS), fmt.Sprintf("%d, or none", electionMS))
 	case r.ProposalIntervalMS > 0:
 		return bad("raft.proposal_interval_ms", "no workload is proposed yet", "0")
 	case r.VoteLease != "" && r.VoteLease != scenario.VoteLeaseFixed:

@@ -2,31 +2,23 @@ package live
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/live/etcdcluster"
 	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
 func etcdBinary(t *testing.T) string {
 	t.Helper()
-	wd, _ := os.Getwd()
-	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			p := filepath.Join(d, "bin", "etcd")
-			if _, err := os.Stat(p); err != nil {
-				t.Skipf("no %s: 'make etcd' builds it", p)
-			}
-			return p
-		}
+	bin, err := etcdcluster.Binary()
+	if err != nil {
+		t.Skip(err)
 	}
-	t.Skip("no module root")
-	return ""
+	return bin
 }
 
 const smoke = `name: live_smoke
@@ -116,5 +108,50 @@ func TestCheckEtcd(t *testing.T) {
 	s, _ = scenario.Parse("x.yaml", []byte(smoke))
 	if err := CheckEtcd(s, 499); err == nil || !strings.Contains(err.Error(), "election_ms 499: etcd refuses an election timeout under 5 heartbeats (100 ms); allowed: at least 500") {
 		t.Errorf("election_ms 499: %v", err)
+	}
+}
+
+// TestEtcdPartition: the scenario's partition on real etcd members, through
+// the proxies: the leader is cut off for 4 s and the other two elect
+// another in a higher term meanwhile; every peer link carried traffic
+// through the model, and the partition cut some.
+func TestEtcdPartition(t *testing.T) {
+	bin := etcdBinary(t)
+	s, err := scenario.Parse("partition.yaml", []byte(`name: partition
+nodes: 3
+duration_s: 10
+raft: {heartbeat_ms: 100, pre_vote: true, check_quorum: true}
+network:
+  default: {base_delay_ms: 10, loss: 0}
+partitions:
+  - {at_s: 4, duration_s: 4, isolate_leader: true}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := RunEtcd(context.Background(), Options{Scenario: s, Seed: 1, ElectionMS: 1000, EtcdBinary: bin, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cutAt int64 = -1
+	isolated := int16(-1)
+	var before, during uint64
+	for _, e := range res.Events {
+		switch {
+		case e.Kind == eventlog.PartitionStart && e.Value == 1:
+			cutAt, isolated = e.TimeUS, e.Node
+		case e.Kind == eventlog.BecameLeader && cutAt < 0:
+			before = max(before, e.Term)
+		case e.Kind == eventlog.BecameLeader && e.TimeUS < cutAt+4_000_000 && e.Node != isolated:
+			during = max(during, e.Term)
+		}
+	}
+	t.Logf("leader m%d cut off at %d µs; term %d before, a leader at term %d during; network: %d chunks, %d cut, lateness p99 %.0f µs",
+		isolated, cutAt, before, during, res.Network.Delivered, res.Network.Cut, res.Network.Lateness.QuantileUS(0.99))
+	if cutAt < 0 || during <= before {
+		t.Errorf("no new leader while the leader was cut off (term %d before, %d during)", before, during)
+	}
+	if res.Network.Delivered == 0 || res.Network.Cut == 0 {
+		t.Errorf("network: %d chunks delivered, %d cut; want traffic through the model and some of it cut", res.Network.Delivered, res.Network.Cut)
 	}
 }

@@ -163,6 +163,25 @@ func raftID(line []byte) (string, bool) {
 	return id, true
 }
 
+// Binary is bin/etcd at the root of the module the working directory is
+// in, where 'make etcd' builds it; an error says how to get it.
+func Binary() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			p := filepath.Join(d, "bin", "etcd")
+			if _, err := os.Stat(p); err != nil {
+				return "", fmt.Errorf("no %s: 'make etcd' builds it", p)
+			}
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no go.mod above %s: bin/etcd is looked for at the module root", wd)
+}
+
 // Cluster is a running etcd cluster.
 type Cluster struct {
 	opt     Options

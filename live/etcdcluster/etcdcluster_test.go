@@ -1,8 +1,6 @@
 package etcdcluster
 
 import (
-	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -43,30 +41,16 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// etcdBinary is bin/etcd at the repository root ('make etcd').
-func etcdBinary(t *testing.T) string {
-	t.Helper()
-	wd, _ := os.Getwd()
-	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			p := filepath.Join(d, "bin", "etcd")
-			if _, err := os.Stat(p); err != nil {
-				t.Skipf("no %s: 'make etcd' builds it", p)
-			}
-			return p
-		}
-	}
-	t.Skip("no module root")
-	return ""
-}
-
 // TestLeaderCrash: a real three-member etcd cluster with etcd's default
 // timing (heartbeat 100 ms, election timeout 1000 ms) elects a leader;
 // after the leader is killed the others elect another at a higher term,
 // within a few election timeouts; the old leader comes back as a
 // follower; and no process is left when the cluster is closed.
 func TestLeaderCrash(t *testing.T) {
-	bin := etcdBinary(t)
+	bin, err := Binary()
+	if err != nil {
+		t.Skip(err)
+	}
 	dir := t.TempDir()
 	c, err := Start(Options{Binary: bin, Dir: dir, Members: 3, HeartbeatMS: 100, ElectionMS: 1000, PreVote: true})
 	if err != nil {

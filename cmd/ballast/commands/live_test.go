@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ballast-bench/ballast/live/etcdcluster"
 )
 
 const liveScenario = `name: live_cmd
@@ -53,9 +55,9 @@ func TestLiveBadInput(t *testing.T) {
 // TestLiveInterrupted: Ctrl-C during a live run on real etcd members exits
 // 130, writes nothing, and leaves no member process behind.
 func TestLiveInterrupted(t *testing.T) {
-	bin := filepath.Join("..", "..", "..", "bin", "etcd")
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("no %s: 'make etcd' builds it", bin)
+	bin, err := etcdcluster.Binary()
+	if err != nil {
+		t.Skip(err)
 	}
 	dir := t.TempDir()
 	sc := filepath.Join(dir, "live_cmd.yaml")
