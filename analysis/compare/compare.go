@@ -155,12 +155,23 @@ func Runs(old, new *metrics.Tables, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new: %w", err)
 	}
+	res := &Result{Opt: opt}
+	pairs, err := match(ro, rn, res)
+	if err != nil {
+		return nil, err
+	}
+	res.compare(ro, rn, pairs)
+	return res, nil
+}
+
+// match pairs the cells of ro and rn by experiment, scenario and method,
+// and lists in res the cells of one side only.
+func match(ro, rn *report.Report, res *Result) ([]pair, error) {
 	key := func(c *report.Cell) string { return c.Experiment + "\x00" + c.Scenario + "\x00" + c.Method() }
 	byKey := map[string]*report.Cell{}
 	for _, c := range rn.Cells() {
 		byKey[key(c)] = c
 	}
-	res := &Result{Opt: opt}
 	var pairs []pair
 	for _, c := range ro.Cells() {
 		if n := byKey[key(c)]; n != nil {
@@ -178,8 +189,7 @@ func Runs(old, new *metrics.Tables, opt Options) (*Result, error) {
 	if len(pairs) == 0 {
 		return nil, fmt.Errorf("no cell (experiment, scenario, method) is in both; old has %d, new %d", len(ro.Cells()), len(rn.Cells()))
 	}
-	res.compare(ro, rn, pairs)
-	return res, nil
+	return pairs, nil
 }
 
 // Methods compares method b with method a within one set of runs, in every

@@ -327,3 +327,39 @@ func TestOutputs(t *testing.T) {
 		t.Errorf("unknown format: %v", err)
 	}
 }
+
+// TestFailovers: every failover of a cell pooled, side against side: the
+// means, medians, their differences and the KS distance of a hand-made
+// pair of distributions.
+func TestFailovers(t *testing.T) {
+	side := func(runID string, oosMS ...float64) *metrics.Tables {
+		tb := &metrics.Tables{Runs: []metrics.RunRow{{RunID: runID, Experiment: "", Scenario: "lan", Policy: "etcd", Seed: 1, ConfigHash: runID}}}
+		for _, v := range oosMS {
+			us := int64(v * 1000)
+			tb.Failovers = append(tb.Failovers, metrics.Failover{RunID: runID, OutOfServiceUS: us, DetectFirstUS: us - 10_000, ElectionUS: 10_000, Recovered: true, Detected: true})
+		}
+		return tb
+	}
+	old, new := side("sim", 100, 200, 300), side("live", 150, 250, 350)
+	res, err := compare.Failovers(old, new, compare.Options{Resamples: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != len(compare.FailoverMeasures) {
+		t.Fatalf("%d rows, want one per measure", len(res.Rows))
+	}
+	oos := res.Rows[0]
+	// F_old steps at 100, 200, 300 and F_new at 150, 250, 350: the largest
+	// gap is 1/3 (between 100 and 150, 200 and 250, 300 and 350).
+	if oos.Measure != "out_of_service" || oos.OldN != 3 || oos.NewN != 3 || oos.OldMean != 200 || oos.NewMean != 250 ||
+		oos.NewMedian != 250 || oos.MeanDiff.Mean != 50 || oos.MeanPct != 25 || math.Abs(oos.KS-1.0/3) > 1e-12 || oos.SameConfig {
+		t.Errorf("out of service row %+v", oos)
+	}
+	if el := res.Rows[2]; el.Measure != "election" || el.KS != 0 || el.MeanDiff.Mean != 0 {
+		t.Errorf("election row %+v: equal on both sides", el)
+	}
+	var b bytes.Buffer
+	if err := res.Write(&b, "text", "sim", "live"); err != nil || !strings.Contains(b.String(), "(single runs) / lan") || !strings.Contains(b.String(), "+25.0%") {
+		t.Errorf("text output (%v):\n%s", err, b.String())
+	}
+}

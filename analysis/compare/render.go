@@ -116,7 +116,7 @@ func (r *Result) groups(all bool) (gs []group, identical, undefined int) {
 			undefined++
 			continue
 		}
-		title := row.Experiment + " / " + row.Scenario
+		title := groupTitle(row.Experiment, row.Scenario)
 		if len(gs) == 0 || gs[len(gs)-1].title != title {
 			gs = append(gs, group{title: title})
 		}
@@ -138,6 +138,15 @@ func hidden(identical, undefined int) string {
 		return ""
 	}
 	return "Not shown (--all shows them): " + strings.Join(parts, "; ") + "."
+}
+
+// groupTitle names a group of rows: experiment / scenario ("single runs"
+// for runs of no experiment).
+func groupTitle(experiment, scenario string) string {
+	if experiment == "" {
+		experiment = "(single runs)"
+	}
+	return experiment + " / " + scenario
 }
 
 var headers = []string{"metric", "method", "old", "new", "change", "p (adj.)", "verdict"}

@@ -254,3 +254,66 @@ func (c Correction) Adjust(p []float64) []float64 {
 	}
 	return adj
 }
+
+// Diff bootstraps the difference stat(new) - stat(old) of two independent
+// samples (each resampled on its own), with its percentile interval: for
+// a statistic other than the mean, such as the median. NaN values must
+// have been removed.
+func (bs *Bootstrap) Diff(old, new []float64, stat func(sorted []float64) float64, seed uint64) CI {
+	sorted := func(x []float64) []float64 { s := slices.Clone(x); slices.Sort(s); return s }
+	ci := CI{Mean: stat(sorted(new)) - stat(sorted(old)), N: len(old) + len(new)}
+	if len(old) == 0 || len(new) == 0 {
+		nan := math.NaN()
+		return CI{Mean: nan, Lo: nan, Hi: nan}
+	}
+	b, level := bs.settings()
+	src := rand.NewPCG(seed, seed^0x510e527fade682d1)
+	ro, rn := newIndexer(src, len(old)), newIndexer(src, len(new))
+	xo, xn := make([]float64, len(old)), make([]float64, len(new))
+	diffs := make([]float64, b)
+	for k := range diffs {
+		for i := range xo {
+			xo[i] = old[ro.next()]
+		}
+		for i := range xn {
+			xn[i] = new[rn.next()]
+		}
+		slices.Sort(xo)
+		slices.Sort(xn)
+		diffs[k] = stat(xn) - stat(xo)
+	}
+	slices.Sort(diffs)
+	alpha := (1 - level) / 2
+	ci.Lo, ci.Hi = Quantile(diffs, alpha), Quantile(diffs, 1-alpha)
+	return ci
+}
+
+// KS is the two-sample Kolmogorov-Smirnov distance: the largest gap
+// between the two empirical distribution functions.
+func KS(a, b []float64) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return math.NaN()
+	}
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	d := 0.0
+	i, j := 0, 0
+	for i < len(x) || j < len(y) {
+		v := math.Inf(1)
+		if i < len(x) {
+			v = x[i]
+		}
+		if j < len(y) && y[j] < v {
+			v = y[j]
+		}
+		for i < len(x) && x[i] <= v {
+			i++
+		}
+		for j < len(y) && y[j] <= v {
+			j++
+		}
+		d = max(d, math.Abs(float64(i)/float64(len(x))-float64(j)/float64(len(y))))
+	}
+	return d
+}

@@ -176,3 +176,32 @@ func TestAdjust(t *testing.T) {
 		}
 	}
 }
+
+func TestKS(t *testing.T) {
+	for _, c := range []struct {
+		a, b []float64
+		want float64
+	}{
+		{[]float64{1, 2, 3}, []float64{1, 2, 3}, 0},
+		{[]float64{1, 2}, []float64{3, 4}, 1},
+		// F_a jumps at 1, 2, 3, 4; F_b at 2.5: the gap is largest at 2
+		// (F_a 2/4, F_b 0) and at 2.5 (2/4 against 1).
+		{[]float64{1, 2, 3, 4}, []float64{2.5}, 0.5},
+		{[]float64{1, 1, 2}, []float64{1, 2, 2}, 1.0 / 3},
+	} {
+		if got := KS(c.a, c.b); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("KS(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestDiffMedian(t *testing.T) {
+	median := func(s []float64) float64 { return Quantile(s, 0.5) }
+	old := []float64{10, 11, 12, 13, 14, 15, 16, 17, 18}
+	new := []float64{20, 21, 22, 23, 24, 25, 26, 27, 28}
+	bs := Bootstrap{B: 2000}
+	ci := bs.Diff(old, new, median, 1)
+	if ci.Mean != 10 || ci.Lo > 10 || ci.Hi < 10 || ci.Lo < 4 || ci.Hi > 16 {
+		t.Errorf("median difference %+v, want 10 within an interval around it", ci)
+	}
+}

@@ -42,9 +42,14 @@ func compareCommand() *cli.Command {
 			"Markdown leave them out unless --all.\n" +
 			"--policies A B DIR compares method B with method A in every experiment and\n" +
 			"scenario of DIR that has both (methods: policy or policy/variant).\n" +
+			"--failovers OLD NEW compares, per cell, the distributions of every failover\n" +
+			"after a leader crash (the runs pooled): means and medians with bootstrap\n" +
+			"intervals of the differences and the Kolmogorov-Smirnov distance; for a live\n" +
+			"run against its simulation (docs/live.md). Text, Markdown or CSV.\n" +
 			"Exit status 0; 1 with --fail-on worse when any comparison is significantly worse.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "policies", Usage: "compare two methods A and B within one directory (arguments A B DIR)"},
+			&cli.BoolFlag{Name: "failovers", Usage: "compare the distributions of the failovers after leader crashes (every failover pooled: out of service, detection, election; means, medians, KS), e.g. a live run against a simulation"},
 			&cli.StringSliceFlag{Name: "metric", Usage: "metric to compare (catalog name or runs column; repeat or comma-separate); default: " + strings.Join(compare.DefaultMetrics, ",")},
 			&cli.StringFlag{Name: "format", Usage: "output: " + strings.Join(compare.Formats, ", "), Value: "text"},
 			&cli.StringFlag{Name: "out", Usage: "write the output to this file (default: standard output)"},
@@ -79,13 +84,16 @@ func runCompare(_ context.Context, cmd *cli.Command) error {
 		}
 	}
 	args := cmd.Args().Slice()
+	if cmd.Bool("failovers") {
+		return compareFailovers(cmd, opt, args, format, out)
+	}
 	var res *compare.Result
 	var oldName, newName string
 	if cmd.Bool("policies") {
 		if len(args) != 3 {
 			return usage(fmt.Errorf("compare --policies: want A B DIR, got %d arguments", len(args)))
 		}
-		t, err := readMetricsDir(args[2])
+		t, err := readMetricsDir(args[2], false)
 		if err != nil {
 			return usage(err)
 		}
@@ -97,11 +105,11 @@ func runCompare(_ context.Context, cmd *cli.Command) error {
 		if len(args) != 2 {
 			return usage(fmt.Errorf("compare: want OLD NEW, got %d arguments (see 'ballast compare --help')", len(args)))
 		}
-		old, err := readMetricsDir(args[0])
+		old, err := readMetricsDir(args[0], false)
 		if err != nil {
 			return usage(err)
 		}
-		new, err := readMetricsDir(args[1])
+		new, err := readMetricsDir(args[1], false)
 		if err != nil {
 			return usage(err)
 		}
@@ -114,17 +122,52 @@ func runCompare(_ context.Context, cmd *cli.Command) error {
 	if err := res.Write(&b, format, oldName, newName, cmd.Bool("all")); err != nil {
 		return err
 	}
-	if out == "" {
-		if _, err := cmd.Root().Writer.Write(b.Bytes()); err != nil {
-			return err
-		}
-	} else if _, _, err := atomicfile.WriteFile(out, b.Bytes()); err != nil {
+	if err := writeOut(cmd, out, b.Bytes()); err != nil {
 		return err
 	}
 	if n := res.Count(compare.Worse); n > 0 && cmd.String("fail-on") == "worse" {
 		return fmt.Errorf("compare: %d comparisons significantly worse (--fail-on worse)", n)
 	}
 	return nil
+}
+
+// writeOut writes data to the file out, or to standard output.
+func writeOut(cmd *cli.Command, out string, data []byte) error {
+	if out == "" {
+		_, err := cmd.Root().Writer.Write(data)
+		return err
+	}
+	_, _, err := atomicfile.WriteFile(out, data)
+	return err
+}
+
+// compareFailovers is compare --failovers OLD NEW.
+func compareFailovers(cmd *cli.Command, opt compare.Options, args []string, format, out string) error {
+	switch {
+	case len(args) != 2:
+		return usage(fmt.Errorf("compare --failovers: want OLD NEW, got %d arguments", len(args)))
+	case format == "json":
+		return usage(fmt.Errorf("--format json with --failovers: allowed: text, markdown, csv"))
+	case cmd.Bool("policies"):
+		return usage(fmt.Errorf("--failovers with --policies: allowed: one of them"))
+	}
+	old, err := readMetricsDir(args[0], true)
+	if err != nil {
+		return usage(err)
+	}
+	new, err := readMetricsDir(args[1], true)
+	if err != nil {
+		return usage(err)
+	}
+	res, err := compare.Failovers(old, new, opt)
+	if err != nil {
+		return usage(err)
+	}
+	var b bytes.Buffer
+	if err := res.Write(&b, format, args[0], args[1]); err != nil {
+		return err
+	}
+	return writeOut(cmd, out, b.Bytes())
 }
 
 func compareOptions(cmd *cli.Command) (compare.Options, error) {
@@ -155,18 +198,22 @@ func compareOptions(cmd *cli.Command) (compare.Options, error) {
 }
 
 // readMetricsDir reads the runs table of a metrics directory, or of each
-// subdirectory that is one (a reproduction's artifacts/metrics).
-func readMetricsDir(dir string) (*metrics.Tables, error) {
+// subdirectory that is one (a reproduction's artifacts/metrics); all its
+// tables with full.
+func readMetricsDir(dir string, full bool) (*metrics.Tables, error) {
+	read := func(d string) (*metrics.Tables, error) {
+		if full {
+			return metrics.ReadTables(d)
+		}
+		rows, err := metrics.ReadRuns(d)
+		return &metrics.Tables{Runs: rows}, err
+	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("%s: not a directory; allowed: a directory written by 'ballast analyze --out' or a reproduction's metrics directory", dir)
 	}
 	runsFile := "runs" + metrics.TableSuffix
 	if _, err := os.Stat(filepath.Join(dir, runsFile)); err == nil {
-		rows, err := metrics.ReadRuns(dir)
-		if err != nil {
-			return nil, err
-		}
-		return &metrics.Tables{Runs: rows}, nil
+		return read(dir)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -179,11 +226,11 @@ func readMetricsDir(dir string) (*metrics.Tables, error) {
 		if _, err := os.Stat(filepath.Join(sub, runsFile)); !e.IsDir() || err != nil {
 			continue
 		}
-		rows, err := metrics.ReadRuns(sub)
+		st, err := read(sub)
 		if err != nil {
 			return nil, err
 		}
-		t.Runs, found = append(t.Runs, rows...), true
+		t.Runs, t.Failovers, found = append(t.Runs, st.Runs...), append(t.Failovers, st.Failovers...), true
 	}
 	if !found {
 		return nil, fmt.Errorf("%s: no %s in it or in a subdirectory; allowed: a directory written by 'ballast analyze --out' or a reproduction's metrics directory", dir, runsFile)

@@ -52,6 +52,11 @@ func TestCompareCommand(t *testing.T) {
 		t.Errorf("--format json: %v, %d rows; want 12", err, len(doc.Rows))
 	}
 
+	code, out, stderr = run(t, "compare", "--failovers", an, an)
+	if code != 0 || !strings.Contains(out, "out_of_service") || !strings.Contains(out, "Kolmogorov-Smirnov") {
+		t.Errorf("--failovers: exit %d, stderr %q, output:\n%s", code, stderr, out)
+	}
+
 	// A reproduction's metrics directory: one subdirectory per experiment.
 	old, new := filepath.Join(tmp, "old"), filepath.Join(tmp, "new")
 	shiftedMetrics(t, filepath.Join(old, "x"), 0)
@@ -87,6 +92,8 @@ func TestCompareCommand(t *testing.T) {
 		{[]string{"compare", "--policies", "random", an}, "compare --policies: want A B DIR, got 2 arguments"},
 		{[]string{"compare", "--policies", "random", "etcd", an}, "--policies random etcd: no experiment and scenario has both; allowed: methods of the runs (random, static)"},
 		{[]string{"compare", "--out", filepath.Join(tmp, "nodir", "x.md"), an, an}, "directory " + filepath.Join(tmp, "nodir") + " does not exist"},
+		{[]string{"compare", "--failovers", "--format", "json", an, an}, "--format json with --failovers: allowed: text, markdown, csv"},
+		{[]string{"compare", "--failovers", an}, "compare --failovers: want OLD NEW, got 1 arguments"},
 	} {
 		args := append([]string{}, c.args[:1]...)
 		args = append(args, "--out", bad)
