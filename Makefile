@@ -12,7 +12,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test vet lint-go lint-workflows reproduce reproduce-quick paper sweep-check bench swarm fuzz duckdb etcd clean
+.PHONY: all build test vet lint-go lint-workflows reproduce reproduce-quick reproduce-live paper sweep-check bench swarm fuzz duckdb etcd clean
 
 all: build
 
@@ -57,6 +57,21 @@ reproduce: build
 # to 100 failures: a few minutes; CI runs it. Outputs under artifacts/quick/.
 reproduce-quick: build
 	./$(BIN) reproduce --quick -j $(JOBS)
+
+# The live validation so far (docs/live.md; not part of make reproduce):
+# the scenario etcd_lan on real etcd members in wall time (about 20
+# minutes) and on the etcd engine in virtual time, seed 1 both, and the
+# comparison of their failovers, in artifacts/live/. Live runs are
+# measurements: their numbers vary from run to run and machine to machine.
+LIVE_OUT ?= artifacts/live
+reproduce-live: build etcd
+	@mkdir -p $(LIVE_OUT)
+	./$(BIN) live --scenario etcd_lan --policy etcd --seed 1 --out $(LIVE_OUT)/etcd_lan.live.parquet
+	./$(BIN) sim --scenario etcd_lan --policy etcd --seed 1 --engine etcd --out $(LIVE_OUT)/etcd_lan.sim.parquet
+	./$(BIN) analyze $(LIVE_OUT)/etcd_lan.live.parquet --out $(LIVE_OUT)/metrics-live
+	./$(BIN) analyze $(LIVE_OUT)/etcd_lan.sim.parquet --out $(LIVE_OUT)/metrics-sim
+	./$(BIN) compare --failovers --format markdown --out $(LIVE_OUT)/etcd_lan.md $(LIVE_OUT)/metrics-sim $(LIVE_OUT)/metrics-live
+	@cat $(LIVE_OUT)/etcd_lan.md
 
 # The paper: paper/main.tex inputs the generated tables and includes the
 # figures of $(PAPER_ARTIFACTS) (relative to paper/); built with latexmk
