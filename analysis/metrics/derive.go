@@ -113,6 +113,11 @@ type Deriver struct {
 	lastUS int64
 	c      cluster
 
+	// A log with leaders but no heartbeat rows (a live etcd run, whose
+	// members' logs record no heartbeats) cannot say when a leader had a
+	// quorum's support: its writability is unknown, not "never".
+	leaders, heartbeats bool
+
 	hash        eventsHash
 	writability writability
 	elections   elections
@@ -192,7 +197,10 @@ func (d *Deriver) Add(ev *eventlog.Event) error {
 		return nil // cluster-wide rows (timeline markers) change nothing here
 	}
 	switch ev.Kind {
+	case eventlog.HeartbeatSent:
+		d.heartbeats = true
 	case eventlog.HeartbeatRecv:
+		d.heartbeats = true
 		return d.writability.heartbeat(ev, nd)
 	case eventlog.PolicyDecision:
 		if ev.Arm >= 0 {
@@ -207,6 +215,7 @@ func (d *Deriver) Add(ev *eventlog.Event) error {
 	case eventlog.BecameCandidate:
 		d.elections.candidate(t, nd, ev.Term, d.writability.writable)
 	case eventlog.BecameLeader:
+		d.leaders = true
 		if err := d.elections.won(ev, nd); err != nil {
 			return err
 		}
@@ -275,12 +284,25 @@ func (d *Deriver) Finish() (*Run, error) {
 	d.fillIdentity(&run.Row)
 	d.writability.finish(run, end, d.opt.Warmup, id)
 	d.elections.finish(run, end, id)
+	if d.leaders && !d.heartbeats {
+		unknownWritability(&run.Row)
+		run.Intervals = nil
+	}
 	d.failovers.finish(run, end, id)
 	d.safety.finish(run, end, id)
 	d.arms.finish(run, id)
 	run.Row.EventsHash = d.hash.sum()
 	run.Row.Events = d.c.rows
 	return run, nil
+}
+
+// unknownWritability leaves undefined (NULL) what a log without heartbeat
+// rows cannot determine: the unwritable intervals and what depends on them.
+func unknownWritability(r *RunRow) {
+	nan := math.NaN()
+	r.Intervals, r.Censored, r.UnwritableUS, r.NeverWritable, r.Unnecessary = 0, 0, 0, false, 0
+	r.UnwritableFrac, r.UnnecessaryPerMin = nan, nan
+	r.RecoveryMeanUS, r.RecoveryP50US, r.RecoveryP95US, r.RecoveryP99US, r.RecoveryMaxUS = nan, nan, nan, nan, nan
 }
 
 func (d *Deriver) fillIdentity(r *RunRow) {
