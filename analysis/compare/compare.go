@@ -147,16 +147,8 @@ func Runs(old, new *metrics.Tables, opt Options) (*Result, error) {
 	if err := opt.defaults(); err != nil {
 		return nil, err
 	}
-	ro, err := open(old, opt)
-	if err != nil {
-		return nil, fmt.Errorf("old: %w", err)
-	}
-	rn, err := open(new, opt)
-	if err != nil {
-		return nil, fmt.Errorf("new: %w", err)
-	}
 	res := &Result{Opt: opt}
-	pairs, err := match(ro, rn, res)
+	ro, rn, pairs, err := match(old, new, opt, res)
 	if err != nil {
 		return nil, err
 	}
@@ -164,15 +156,20 @@ func Runs(old, new *metrics.Tables, opt Options) (*Result, error) {
 	return res, nil
 }
 
-// match pairs the cells of ro and rn by experiment, scenario and method,
-// and lists in res the cells of one side only.
-func match(ro, rn *report.Report, res *Result) ([]pair, error) {
+// match groups old and new into cells, pairs the cells by experiment,
+// scenario and method, and lists in res the cells of one side only.
+func match(old, new *metrics.Tables, opt Options, res *Result) (ro, rn *report.Report, pairs []pair, err error) {
+	if ro, err = open(old, opt); err != nil {
+		return nil, nil, nil, fmt.Errorf("old: %w", err)
+	}
+	if rn, err = open(new, opt); err != nil {
+		return nil, nil, nil, fmt.Errorf("new: %w", err)
+	}
 	key := func(c *report.Cell) string { return c.Experiment + "\x00" + c.Scenario + "\x00" + c.Method() }
 	byKey := map[string]*report.Cell{}
 	for _, c := range rn.Cells() {
 		byKey[key(c)] = c
 	}
-	var pairs []pair
 	for _, c := range ro.Cells() {
 		if n := byKey[key(c)]; n != nil {
 			pairs = append(pairs, pair{c, n})
@@ -187,9 +184,9 @@ func match(ro, rn *report.Report, res *Result) ([]pair, error) {
 		}
 	}
 	if len(pairs) == 0 {
-		return nil, fmt.Errorf("no cell (experiment, scenario, method) is in both; old has %d, new %d", len(ro.Cells()), len(rn.Cells()))
+		return nil, nil, nil, fmt.Errorf("no cell (experiment, scenario, method) is in both; old has %d, new %d", len(ro.Cells()), len(rn.Cells()))
 	}
-	return pairs, nil
+	return ro, rn, pairs, nil
 }
 
 // Methods compares method b with method a within one set of runs, in every

@@ -50,16 +50,8 @@ func Failovers(old, new *metrics.Tables, opt Options) (*FailoverResult, error) {
 	if err := opt.defaults(); err != nil {
 		return nil, err
 	}
-	ro, err := open(old, opt)
-	if err != nil {
-		return nil, fmt.Errorf("old: %w", err)
-	}
-	rn, err := open(new, opt)
-	if err != nil {
-		return nil, fmt.Errorf("new: %w", err)
-	}
 	var res Result
-	pairs, err := match(ro, rn, &res)
+	_, _, pairs, err := match(old, new, opt, &res)
 	if err != nil {
 		return nil, err
 	}
