@@ -28,6 +28,18 @@ func simRuns(t *testing.T, root string) []string {
 	return paths
 }
 
+// analyzedRuns writes simRuns under tmp/runs and analyses them into tmp/an,
+// which it returns.
+func analyzedRuns(t *testing.T, tmp string) string {
+	t.Helper()
+	simRuns(t, filepath.Join(tmp, "runs"))
+	an := filepath.Join(tmp, "an")
+	if code, _, stderr := run(t, "analyze", filepath.Join(tmp, "runs"), "--out", an); code != 0 {
+		t.Fatal(stderr)
+	}
+	return an
+}
+
 func readDir(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -141,11 +153,7 @@ func TestAnalyzeBadInput(t *testing.T) {
 
 func TestTableAndPlotCommands(t *testing.T) {
 	tmp := t.TempDir()
-	simRuns(t, filepath.Join(tmp, "runs"))
-	an := filepath.Join(tmp, "an")
-	if code, _, stderr := run(t, "analyze", filepath.Join(tmp, "runs"), "--out", an); code != 0 {
-		t.Fatal(stderr)
-	}
+	an := analyzedRuns(t, tmp)
 	outDir := filepath.Join(tmp, "out")
 	os.MkdirAll(outDir, 0o755)
 	for _, args := range [][]string{

@@ -28,11 +28,7 @@ func shiftedMetrics(t *testing.T, dir string, shiftUS float64) {
 
 func TestCompareCommand(t *testing.T) {
 	tmp := t.TempDir()
-	simRuns(t, filepath.Join(tmp, "runs"))
-	an := filepath.Join(tmp, "an")
-	if code, _, stderr := run(t, "analyze", filepath.Join(tmp, "runs"), "--out", an); code != 0 {
-		t.Fatal(stderr)
-	}
+	an := analyzedRuns(t, tmp)
 	code, out, stderr := run(t, "compare", an, an)
 	if code != 0 || !strings.Contains(out, "12 comparisons: ") || strings.Contains(out, "better") || strings.Contains(out, "worse") {
 		t.Errorf("self-compare: exit %d, stderr %q, output:\n%s", code, stderr, out)
