@@ -139,14 +139,6 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// KindGenerations are the last kind of each generation of the kind list,
-// oldest first: schema version 1's original list, then the pause and
-// guardrail kinds, then sleep (see SchemaVersion). A file stores the
-// dictionary of the oldest generation that holds its kinds, so adding a
-// generation leaves the files of runs without its kinds byte for byte as
-// they were.
-var KindGenerations = []Kind{Proposal, Guardrail, Sleep}
-
 // Kinds returns every valid kind in numeric order.
 func Kinds() []Kind {
 	ks := make([]Kind, 0, numKinds-1)

@@ -5,24 +5,24 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
 
 	"github.com/ballast-bench/ballast/eventlog"
 )
 
 // This file decodes the column chunks of an events file directly from the
 // file's bytes: page headers (Thrift compact protocol), DELTA_BINARY_PACKED
-// and PLAIN integers, RLE_DICTIONARY and PLAIN strings, any codec arrow-go
-// has. arrow-go still parses the footer and decompresses pages; everything
-// else reuses buffers from file to file. For the analysis, which reads many
-// small files, Parquet's column chunk readers cost ~1 ms per file in setup
-// and garbage (page readers, decoders and their buffers for every column
-// of every file) and ~70 ns per event in decoding; see BENCHMARKS.md.
+// and PLAIN integers, RLE_DICTIONARY and PLAIN strings, any codec parquet-go
+// has. parquet-go still parses the footer and decompresses pages;
+// everything else reuses buffers from file to file. The libraries' page
+// and column readers make the whole analysis 1.3-2.9x slower, in setup
+// and garbage per file and in decoding per event; see BENCHMARKS.md, "The
+// events reader" and "Parquet on parquet-go".
 //
 // Reader.Scan only takes this path for files whose metadata it covers
-// (directFile); anything else (encrypted columns, other encodings, nested
-// or optional columns) goes through arrow-go's column chunk readers.
+// (directChunks); anything else (encrypted columns, other encodings, nested
+// or optional columns) goes through parquet-go's page reader.
 
 // Parquet format constants (parquet.thrift).
 const (
@@ -36,8 +36,8 @@ const (
 	pageDict          = 2
 	pageDataV2        = 3
 	maxThriftDepth    = 32
-	maxDictionarySize = 1 << 20 // entries; a dictionary is the kind list or one run ID
-	maxPageSize       = parquet.DefaultMaxUncompressedPageSize
+	maxDictionarySize = 1 << 20  // entries; a dictionary is the kind list or one run ID
+	maxPageSize       = 16 << 20 // bytes uncompressed; writers use ~1 MiB or less
 )
 
 var errCorrupt = errors.New("corrupt page data")
@@ -490,7 +490,7 @@ func (d *rleDecoder) read(dst []uint32) error {
 // colDecoder reads one column chunk page by page.
 type colDecoder struct {
 	name  string
-	typ   parquet.Type
+	typ   parquet.Kind
 	chunk []byte // the chunk's pages not yet read
 	codec compress.Codec
 	row   int64 // file row of the chunk's first value (error messages)
@@ -515,7 +515,7 @@ type colDecoder struct {
 	lastKind  eventlog.Kind
 }
 
-func (c *colDecoder) reset(name string, typ parquet.Type, chunk []byte, codec compress.Codec, row int64) {
+func (c *colDecoder) reset(name string, typ parquet.Kind, chunk []byte, codec compress.Codec, row int64) {
 	c.name, c.typ, c.chunk, c.codec, c.row = name, typ, chunk, codec, row
 	c.left, c.values, c.dict, c.dictFor = 0, nil, c.dict[:0], c.dictFor[:0]
 	c.lastName, c.lastKind = c.lastName[:0], eventlog.KindInvalid
@@ -533,7 +533,7 @@ func (c *colDecoder) decompress(body []byte, size int, compressed bool, buf *[]b
 		*buf = make([]byte, size+size/4)
 	}
 	dst := (*buf)[:size]
-	out, err := compress.Decode(c.codec, dst, body)
+	out, err := c.codec.Decode(dst, body)
 	if err != nil {
 		return nil, fmt.Errorf("decompressing a page: %w", err)
 	}
@@ -568,7 +568,7 @@ func (c *colDecoder) nextPage() error {
 		c.chunk = c.chunk[n+int(h.compressed):]
 		switch h.typ {
 		case pageDict:
-			if c.typ != parquet.Types.ByteArray || (h.encoding != encPlain && h.encoding != encPlainDict) {
+			if c.typ != parquet.ByteArray || (h.encoding != encPlain && h.encoding != encPlainDict) {
 				return fmt.Errorf("dictionary page encoding %d; allowed: PLAIN byte arrays", h.encoding)
 			}
 			data, err := c.decompress(body, int(h.uncompressed), true, &c.dictPage)
@@ -607,11 +607,11 @@ func (c *colDecoder) nextPage() error {
 			continue
 		}
 		switch {
-		case c.enc == encDeltaBinary && c.typ != parquet.Types.ByteArray:
+		case c.enc == encDeltaBinary && c.typ != parquet.ByteArray:
 			return c.delta.init(c.values, c.left)
 		case c.enc == encPlain:
 			return nil
-		case (c.enc == encRLEDict || c.enc == encPlainDict) && c.typ == parquet.Types.ByteArray:
+		case (c.enc == encRLEDict || c.enc == encPlainDict) && c.typ == parquet.ByteArray:
 			if len(c.dict) == 0 {
 				return errors.New("dictionary-encoded page without a dictionary")
 			}
@@ -661,14 +661,14 @@ func (c *colDecoder) ints(dst []int64) error {
 			if err := c.delta.read(dst[:n]); err != nil {
 				return err
 			}
-			if c.typ == parquet.Types.Int32 { // 32-bit wrap-around arithmetic
+			if c.typ == parquet.Int32 { // 32-bit wrap-around arithmetic
 				for i, v := range dst[:n] {
 					dst[i] = int64(int32(v))
 				}
 			}
 		default: // PLAIN
 			size := 8
-			if c.typ == parquet.Types.Int32 {
+			if c.typ == parquet.Int32 {
 				size = 4
 			}
 			if len(c.values)-c.plainPos < n*size {

@@ -1,6 +1,7 @@
 package pq
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -9,72 +10,88 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/ballast-bench/ballast/eventlog"
 )
 
-// writeLayout writes evs with the given Parquet settings; plain stores
-// run_id and kind from plain string arrays instead of dictionary arrays.
-func writeLayout(t *testing.T, path, runID string, evs []eventlog.Event, props *parquet.WriterProperties, plain bool) {
-	t.Helper()
-	n := len(evs)
-	var (
-		times, terms, values, msgIDs = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		nodes, peers                 = make([]int16, n), make([]int16, n)
-		arms, kinds, zeros           = make([]int8, n), make([]int8, n), make([]int8, n)
-		runStrs, kindStrs            = make([]string, n), make([]string, n)
-	)
+// plainRow and dictRow are eventRow with other encodings: PLAIN integers
+// and strings, and dictionaries for every column.
+type plainRow struct {
+	RunID  string `parquet:"run_id,plain"`
+	TimeUS int64  `parquet:"time_us,plain"`
+	Node   int16  `parquet:"node,plain"`
+	Kind   string `parquet:"kind,plain"`
+	Term   int64  `parquet:"term,plain"`
+	Peer   int16  `parquet:"peer,plain"`
+	Value  int64  `parquet:"value,plain"`
+	Arm    int8   `parquet:"arm,plain"`
+	MsgID  int64  `parquet:"msg_id,plain"`
+}
+
+type dictRow struct {
+	RunID  string `parquet:"run_id,dict"`
+	TimeUS int64  `parquet:"time_us,dict"`
+	Node   int16  `parquet:"node,dict"`
+	Kind   string `parquet:"kind,dict"`
+	Term   int64  `parquet:"term,dict"`
+	Peer   int16  `parquet:"peer,dict"`
+	Value  int64  `parquet:"value,dict"`
+	Arm    int8   `parquet:"arm,dict"`
+	MsgID  int64  `parquet:"msg_id,dict"`
+}
+
+// rowsOf turns events into rows of the events schema, with the kind named
+// by kindName (a test may name kinds no Writer would).
+func rowsOf(runID string, evs []eventlog.Event, kindName func(eventlog.Kind) string) []eventRow {
+	rows := make([]eventRow, len(evs))
 	for i, ev := range evs {
-		times[i], terms[i], values[i], msgIDs[i] = ev.TimeUS, int64(ev.Term), ev.Value, int64(ev.MsgID)
-		nodes[i], peers[i], arms[i], kinds[i] = ev.Node, ev.Peer, ev.Arm, int8(ev.Kind-1)
-		runStrs[i], kindStrs[i] = runID, ev.Kind.String()
+		rows[i] = eventRow{RunID: runID, TimeUS: ev.TimeUS, Node: ev.Node, Kind: kindName(ev.Kind), Term: int64(ev.Term),
+			Peer: ev.Peer, Value: ev.Value, Arm: ev.Arm, MsgID: int64(ev.MsgID)}
 	}
-	schema := eventSchema
-	runCol, kindCol := dictArray(zeros, stringArray([]string{runID})), dictArray(kinds, stringArray(kindNames))
-	if plain {
-		fields := slices.Clone(eventSchema.Fields())
-		fields[0].Type, fields[3].Type = arrow.BinaryTypes.String, arrow.BinaryTypes.String
-		schema = arrow.NewSchema(fields, nil)
-		runCol, kindCol = stringArray(runStrs), stringArray(kindStrs)
-	}
-	cols := []arrow.Array{
-		runCol,
-		fixedArray(arrow.PrimitiveTypes.Int64, times),
-		fixedArray(arrow.PrimitiveTypes.Int16, nodes),
-		kindCol,
-		fixedArray(arrow.PrimitiveTypes.Int64, terms),
-		fixedArray(arrow.PrimitiveTypes.Int16, peers),
-		fixedArray(arrow.PrimitiveTypes.Int64, values),
-		fixedArray(arrow.PrimitiveTypes.Int8, arms),
-		fixedArray(arrow.PrimitiveTypes.Int64, msgIDs),
-	}
-	rec := array.NewRecordBatch(schema, cols, int64(n))
-	defer rec.Release()
+	return rows
+}
+
+// writeRows writes rows with parquet-go's GenericWriter[T] and the given
+// options, and the run ID in the metadata unless it is "".
+func writeRows[T any](t *testing.T, path, runID string, rows []T, opts ...parquet.WriterOption) {
+	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fw, err := pqarrow.NewFileWriter(schema, f, props, arrowProps())
-	if err != nil {
+	defer f.Close()
+	if runID != "" {
+		opts = append(opts, parquet.KeyValueMetadata(MetaRunID, runID))
+	}
+	w := parquet.NewGenericWriter[T](f, opts...)
+	if _, err := w.Write(rows); err != nil {
 		t.Fatal(err)
 	}
-	if err := fw.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := fw.AppendKeyValueMetadata(MetaRunID, runID); err != nil {
-		t.Fatal(err)
-	}
-	if err := fw.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// scanBoth scans path with the direct decoder and with arrow-go's readers;
+// layout is a way of writing the events schema: encodings (the row type)
+// and writer options.
+type layout struct {
+	name   string
+	write  func(t *testing.T, path, runID string, rows []eventRow)
+	direct bool // the direct decoder reads it
+}
+
+func rowsAs[T eventRow | plainRow | dictRow](opts ...parquet.WriterOption) func(t *testing.T, path, runID string, rows []eventRow) {
+	return func(t *testing.T, path, runID string, rows []eventRow) {
+		conv := make([]T, len(rows))
+		for i := range rows {
+			conv[i] = T(rows[i])
+		}
+		writeRows(t, path, runID, conv, opts...)
+	}
+}
+
+// scanWith scans path with the direct decoder or parquet-go's page reader;
 // direct says whether the file was eligible for the first.
 type scanResult struct {
 	evs     []eventlog.Event
@@ -82,17 +99,17 @@ type scanResult struct {
 	err     error
 }
 
-func scanWith(path, runID string, arrowOnly bool) (res scanResult, direct bool, err error) {
-	defer func(old bool) { forceArrow = old }(forceArrow)
-	forceArrow = arrowOnly
+func scanWith(path, runID string, pagesOnly bool) (res scanResult, direct bool, err error) {
+	defer func(old bool) { forcePages = old }(forcePages)
+	forcePages = pagesOnly
 	r, err := OpenEvents(path)
 	if err != nil {
 		return res, false, err
 	}
 	defer r.Close()
-	cols := make([]int, len(scanColumns))
-	for i, name := range scanColumns {
-		cols[i] = r.pf.MetaData().Schema.ColumnIndexByName(name)
+	cols, err := r.columns()
+	if err != nil {
+		return res, false, err
 	}
 	direct = r.directChunks(cols)
 	res.err = r.Scan(runID, func(ev *eventlog.Event) error {
@@ -106,7 +123,7 @@ func scanWith(path, runID string, arrowOnly bool) (res scanResult, direct bool, 
 // eligible reports whether the direct decoder would read path.
 func eligible(path string) (ok bool) {
 	defer func() {
-		if recover() != nil { // arrow-go's footer parser on a damaged footer
+		if recover() != nil { // parquet-go's footer parser on a damaged footer
 			ok = false
 		}
 	}()
@@ -115,13 +132,8 @@ func eligible(path string) (ok bool) {
 		return false
 	}
 	defer r.Close()
-	cols := make([]int, len(scanColumns))
-	for i, name := range scanColumns {
-		if cols[i] = r.pf.MetaData().Schema.ColumnIndexByName(name); cols[i] < 0 {
-			return false
-		}
-	}
-	return r.directChunks(cols)
+	cols, err := r.columns()
+	return err == nil && r.directChunks(cols)
 }
 
 func scanBoth(t *testing.T, path, runID string) (d, a scanResult, direct bool) {
@@ -140,13 +152,13 @@ func scanBoth(t *testing.T, path, runID string) (d, a scanResult, direct bool) {
 func sameResult(d, a scanResult) error {
 	switch {
 	case (d.err == nil) != (a.err == nil):
-		return fmt.Errorf("direct error %v, arrow error %v", d.err, a.err)
+		return fmt.Errorf("direct error %v, parquet-go error %v", d.err, a.err)
 	case d.err != nil:
 		return nil
 	case !slices.Equal(d.evs, a.evs):
-		return fmt.Errorf("direct %d events, arrow %d; first difference at %d", len(d.evs), len(a.evs), firstDiff(d.evs, a.evs))
+		return fmt.Errorf("direct %d events, parquet-go %d; first difference at %d", len(d.evs), len(a.evs), firstDiff(d.evs, a.evs))
 	case d.adopted != a.adopted:
-		return fmt.Errorf("adopted run ID %q (direct), %q (arrow)", d.adopted, a.adopted)
+		return fmt.Errorf("adopted run ID %q (direct), %q (parquet-go)", d.adopted, a.adopted)
 	}
 	return nil
 }
@@ -163,43 +175,29 @@ func mixedEvents(n int) []eventlog.Event {
 	return evs
 }
 
-// TestDirectMatchesArrow: the direct decoder returns exactly what arrow-go's
-// readers return, on the writer's layout and on the variants another
-// Parquet writer may choose; files it does not cover go to arrow-go.
-func TestDirectMatchesArrow(t *testing.T) {
-	base := func(extra ...parquet.WriterProperty) *parquet.WriterProperties {
-		opts := []parquet.WriterProperty{parquet.WithStatsFor(colKind, false)}
-		for _, f := range eventSchema.Fields() {
-			if f.Type.ID() != arrow.DICTIONARY {
-				opts = append(opts, parquet.WithDictionaryFor(f.Name, false),
-					parquet.WithEncodingFor(f.Name, parquet.Encodings.DeltaBinaryPacked))
-			}
-		}
-		return parquet.NewWriterProperties(append(opts, extra...)...)
+// layouts are the writer's layout and the variants another Parquet writer
+// may choose, written with parquet-go.
+func layouts() []layout {
+	return []layout{
+		{"writer's layout", rowsAs[eventRow](writerOptions()...), true},
+		{"small pages and row groups, V2 zstd", rowsAs[eventRow](parquet.Compression(&parquet.Zstd), parquet.DataPageVersion(2),
+			parquet.PageBufferSize(300), parquet.MaxRowsPerRowGroup(2500)), true},
+		{"V1 snappy", rowsAs[eventRow](parquet.Compression(&parquet.Snappy), parquet.DataPageVersion(1), parquet.PageBufferSize(4000)), true},
+		{"V2 uncompressed", rowsAs[eventRow](parquet.DataPageVersion(2), parquet.PageBufferSize(1000)), true},
+		{"V1 uncompressed", rowsAs[eventRow](parquet.DataPageVersion(1)), true},
+		{"gzip, PLAIN everything", rowsAs[plainRow](parquet.Compression(&parquet.Gzip), parquet.PageBufferSize(2000)), true},
+		{"brotli, PLAIN V1", rowsAs[plainRow](parquet.Compression(&parquet.Brotli), parquet.DataPageVersion(1)), true},
+		{"lz4, strings dictionary then PLAIN", rowsAs[eventRow](parquet.Compression(&parquet.Lz4Raw), parquet.DictionaryMaxBytes(60),
+			parquet.PageBufferSize(500)), true},
+		{"dictionary integers", rowsAs[dictRow](parquet.Compression(&parquet.Zstd)), false},
 	}
-	plainInts := func(extra ...parquet.WriterProperty) *parquet.WriterProperties {
-		opts := []parquet.WriterProperty{parquet.WithDictionaryDefault(false)}
-		return parquet.NewWriterProperties(append(opts, extra...)...)
-	}
-	layouts := []struct {
-		name   string
-		props  *parquet.WriterProperties
-		plain  bool
-		direct bool
-	}{
-		{"writer's layout", eventProps(), false, true},
-		{"small pages and row groups, V2 zstd", base(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithDataPageVersion(parquet.DataPageV2),
-			parquet.WithDataPageSize(300), parquet.WithBatchSize(97), parquet.WithMaxRowGroupLength(2500)), false, true},
-		{"V1 snappy", base(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDataPageVersion(parquet.DataPageV1),
-			parquet.WithDataPageSize(4000), parquet.WithBatchSize(500)), false, true},
-		{"V2 uncompressed", base(parquet.WithDataPageVersion(parquet.DataPageV2), parquet.WithDataPageSize(1000), parquet.WithBatchSize(128)), false, true},
-		{"V1 uncompressed", base(parquet.WithDataPageVersion(parquet.DataPageV1)), false, true},
-		{"gzip, PLAIN everything", plainInts(parquet.WithCompression(compress.Codecs.Gzip), parquet.WithDataPageSize(2000), parquet.WithBatchSize(100)), true, true},
-		{"brotli, PLAIN V1", plainInts(parquet.WithCompression(compress.Codecs.Brotli), parquet.WithDataPageVersion(parquet.DataPageV1)), true, true},
-		{"lz4, strings dictionary then PLAIN", base(parquet.WithCompression(compress.Codecs.Lz4Raw), parquet.WithDictionaryPageSizeLimit(60),
-			parquet.WithDataPageSize(500), parquet.WithBatchSize(50)), true, true},
-		{"dictionary integers (arrow-go)", parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd)), true, false},
-	}
+}
+
+// TestDirectMatchesPages: the direct decoder returns exactly what
+// parquet-go's page reader returns, on the writer's layout and on the
+// variants another Parquet writer may choose; files it does not cover go
+// to parquet-go.
+func TestDirectMatchesPages(t *testing.T) {
 	inputs := []struct {
 		name  string
 		runID string
@@ -211,17 +209,17 @@ func TestDirectMatchesArrow(t *testing.T) {
 		{"one event", "one", edgeEvents()[:1]},
 	}
 	dir := t.TempDir()
-	for li, l := range layouts {
+	for li, l := range layouts() {
 		for ii, in := range inputs {
 			t.Run(l.name+"/"+in.name, func(t *testing.T) {
 				path := filepath.Join(dir, fmt.Sprintf("%d-%d.parquet", li, ii))
-				writeLayout(t, path, in.runID, in.evs, l.props, l.plain)
+				l.write(t, path, in.runID, rowsOf(cmp.Or(in.runID, "adopted"), in.evs, eventlog.Kind.String))
 				d, a, direct := scanBoth(t, path, in.runID)
 				if direct != l.direct {
 					t.Errorf("direct decoder used: %v, want %v", direct, l.direct)
 				}
 				if d.err != nil || a.err != nil {
-					t.Fatalf("direct: %v; arrow: %v", d.err, a.err)
+					t.Fatalf("direct: %v; parquet-go: %v", d.err, a.err)
 				}
 				if err := sameResult(d, a); err != nil {
 					t.Error(err)
@@ -229,13 +227,13 @@ func TestDirectMatchesArrow(t *testing.T) {
 				if !slices.Equal(d.evs, in.evs) {
 					t.Errorf("direct: %d events, want %d; first difference at %d", len(d.evs), len(in.evs), firstDiff(d.evs, in.evs))
 				}
-				if in.runID == "" && d.adopted != "" {
-					t.Errorf("adopted run ID %q, want empty", d.adopted)
+				if in.runID == "" && d.adopted != "adopted" {
+					t.Errorf("adopted run ID %q, want the rows' %q", d.adopted, "adopted")
 				}
-				// Foreign run IDs and adoption.
+				// Foreign run IDs.
 				d, a, _ = scanBoth(t, path, "someone-else")
 				if d.err == nil || a.err == nil || d.err.Error() != a.err.Error() {
-					t.Errorf("foreign run ID: direct error %v, arrow error %v; want the same error", d.err, a.err)
+					t.Errorf("foreign run ID: direct error %v, parquet-go error %v; want the same error", d.err, a.err)
 				}
 			})
 		}
@@ -243,25 +241,25 @@ func TestDirectMatchesArrow(t *testing.T) {
 }
 
 // TestDirectErrors: the direct decoder reports bad rows exactly as the
-// arrow-go path does.
+// parquet-go path does.
 func TestDirectErrors(t *testing.T) {
 	dir := t.TempDir()
-	files := map[string]func(string){
-		"unknown kind":       func(p string) { writeRaw(t, p, []string{"timeout", "warp_drive_engaged"}, []int8{0, 0, 1, 0}, 1) },
-		"unknown kind, dict": func(p string) { writeRaw(t, p, []string{"timeout", "warp_drive_engaged"}, []int8{0, 0, 0}, 1) },
-		"negative term":      func(p string) { writeRaw(t, p, []string{"timeout"}, []int8{0, 0}, -5) },
+	files := map[string]string{
+		"unknown kind":                writeRaw(t, dir, []string{"timeout", "timeout", "warp_drive_engaged", "timeout"}, 1),
+		"negative term":               writeRaw(t, dir, []string{"timeout", "timeout"}, -5),
+		"unknown kind (arrow-go)":     filepath.Join("testdata", "arrowgo", "unknown-kind.parquet"),
+		"unused unknown kind in dict": filepath.Join("testdata", "arrowgo", "unused-unknown-kind.parquet"),
+		"negative term (arrow-go)":    filepath.Join("testdata", "arrowgo", "negative-term.parquet"),
 	}
-	for name, write := range files {
+	for name, path := range files {
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(dir, name+".parquet")
-			write(path)
 			for _, runID := range []string{"", "raw", "other"} {
 				d, a, direct := scanBoth(t, path, runID)
 				if !direct {
 					t.Error("direct decoder not used")
 				}
 				if (d.err == nil) != (a.err == nil) || (d.err != nil && d.err.Error() != a.err.Error()) {
-					t.Errorf("run ID %q: direct error %v, arrow error %v", runID, d.err, a.err)
+					t.Errorf("run ID %q: direct error %v, parquet-go error %v", runID, d.err, a.err)
 				}
 				if err := sameResult(d, a); err != nil {
 					t.Errorf("run ID %q: %v", runID, err)
@@ -273,35 +271,25 @@ func TestDirectErrors(t *testing.T) {
 
 // TestDirectCorrupt damages files byte by byte: the direct decoder must
 // neither panic nor hang, and a file it reads without error has all its
-// rows. (arrow-go is no referee here: some damage sends its page reader
-// into an endless loop or a panic; the two also disagree on what is
-// damage: arrow-go rejects bit widths over 64 in unused miniblocks, which
-// the format says to accept, and silently decodes some damaged
-// DELTA_BINARY_PACKED headers that the direct decoder rejects.)
+// rows. (A library is no referee here: the two disagree on what is
+// damage, e.g. bit widths over 64 in unused miniblocks, which the format
+// says to accept.)
 func TestDirectCorrupt(t *testing.T) {
 	dir := t.TempDir()
 	evs := mixedEvents(3000)
+	rows := rowsOf("c", evs, eventlog.Kind.String)
 	rng := rand.New(rand.NewPCG(1, 2))
 	// zstd checks every frame, so most damage to the writer's own files
 	// ends in a decompression error; uncompressed files let it through to
 	// the decoders.
-	delta := []parquet.WriterProperty{parquet.WithDataPageSize(400), parquet.WithBatchSize(64)}
-	for _, f := range eventSchema.Fields() {
-		if f.Type.ID() != arrow.DICTIONARY {
-			delta = append(delta, parquet.WithDictionaryFor(f.Name, false), parquet.WithEncodingFor(f.Name, parquet.Encodings.DeltaBinaryPacked))
-		}
-	}
-	for li, l := range []struct {
-		props *parquet.WriterProperties
-		plain bool
-	}{
-		{eventProps(), false},
-		{parquet.NewWriterProperties(delta...), false},
-		{parquet.NewWriterProperties(append(delta, parquet.WithDataPageVersion(parquet.DataPageV1))...), false},
-		{parquet.NewWriterProperties(parquet.WithDictionaryDefault(false), parquet.WithDataPageSize(400), parquet.WithBatchSize(64)), true},
+	for li, write := range []func(t *testing.T, path, runID string, rows []eventRow){
+		rowsAs[eventRow](writerOptions()...),
+		rowsAs[eventRow](parquet.PageBufferSize(400)),
+		rowsAs[eventRow](parquet.PageBufferSize(400), parquet.DataPageVersion(1)),
+		rowsAs[plainRow](parquet.PageBufferSize(400)),
 	} {
 		path := filepath.Join(dir, fmt.Sprintf("good-%d.parquet", li))
-		writeLayout(t, path, "c", evs, l.props, l.plain)
+		write(t, path, "c", rows)
 		good, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -329,7 +317,7 @@ func TestDirectCorrupt(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !eligible(bad) {
-				continue // damaged metadata: arrow-go's business
+				continue // damaged metadata: parquet-go's business
 			}
 			var d scanResult
 			func() {

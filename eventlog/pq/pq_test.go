@@ -3,6 +3,8 @@ package pq
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,11 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/ballast-bench/ballast/eventlog"
 )
@@ -84,13 +83,13 @@ func TestEventsRoundTrip(t *testing.T) {
 		{name: "empty run ID", runID: "", evs: edgeEvents()[:3]},
 		{name: "several batches", runID: "hb", evs: heartbeatStream(7, 3*batchRows+5)},
 		{name: "two row groups", runID: "hb-long", evs: heartbeatStream(8, rowGroupRows+1000), long: true},
-		// Kinds added after schema 1's list: in the first batch (the
-		// dictionary holds every kind from the start), or only in later
-		// batches (the dictionary grows and the encoder switches to plain).
+		// Kinds added after schema 1's first list: in the first batch, or
+		// only in later batches (the dictionary grows after rows of the
+		// first kinds were written).
 		{name: "later kinds in the first batch", runID: "pause-early", evs: withLaterKinds(heartbeatStream(9, 2*batchRows+5), 10, batchRows+7)},
 		{name: "later kinds after the first batch", runID: "pause-late", evs: withLaterKinds(heartbeatStream(10, 3*batchRows+5), batchRows+3, 2*batchRows+11)},
-		// The third generation (sleep) after the second, in a later batch:
-		// the dictionary grows twice.
+		// sleep after the pause kinds, in a later batch: the dictionary
+		// grows twice.
 		{name: "two later generations", runID: "sleep-late", evs: withSleep(withLaterKinds(heartbeatStream(11, 3*batchRows+5), 10), 2*batchRows+11)},
 	}
 	for _, tt := range tests {
@@ -145,7 +144,7 @@ func TestEventsRoundTrip(t *testing.T) {
 }
 
 // withLaterKinds turns rows at and after each position into a pause of
-// node 1 (kinds of the second generation, eventlog.KindGenerations).
+// node 1 (kinds added to schema version 1 after its first list).
 // withSleep turns the row at each position into a sleep of node 2 (the
 // third generation) and the next into its end.
 func withSleep(evs []eventlog.Event, at ...int) []eventlog.Event {
@@ -409,52 +408,25 @@ func TestAtomic(t *testing.T) {
 	}
 }
 
-// writeRaw writes one record batch with the events schema but arbitrary
-// kind dictionary and term, to make files this package's Writer refuses to
-// write.
-func writeRaw(t *testing.T, path string, kindNames []string, kindIdx []int8, term int64) {
+// writeRaw writes rows of the events schema with the given kind names, all
+// else zero but the term, to make files this package's Writer refuses to
+// write; it returns the file's path (in dir, named for the kinds and term).
+func writeRaw(t *testing.T, dir string, kinds []string, term int64) string {
 	t.Helper()
-	n := len(kindIdx)
-	zeros8, zeros16, zeros64 := make([]int8, n), make([]int16, n), make([]int64, n)
-	terms := slices.Repeat([]int64{term}, n)
-	runDict, kindDict := stringArray([]string{"raw"}), stringArray(kindNames)
-	cols := []arrow.Array{
-		dictArray(zeros8, runDict),
-		fixedArray(arrow.PrimitiveTypes.Int64, zeros64),
-		fixedArray(arrow.PrimitiveTypes.Int16, zeros16),
-		dictArray(kindIdx, kindDict),
-		fixedArray(arrow.PrimitiveTypes.Int64, terms),
-		fixedArray(arrow.PrimitiveTypes.Int16, zeros16),
-		fixedArray(arrow.PrimitiveTypes.Int64, zeros64),
-		fixedArray(arrow.PrimitiveTypes.Int8, zeros8),
-		fixedArray(arrow.PrimitiveTypes.Int64, zeros64),
+	rows := make([]eventRow, len(kinds))
+	for i, k := range kinds {
+		rows[i] = eventRow{RunID: "raw", Kind: k, Term: term}
 	}
-	rec := array.NewRecordBatch(eventSchema, cols, int64(n))
-	defer rec.Release()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw, err := pqarrow.NewFileWriter(eventSchema, f, eventProps(), arrowProps())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fw.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := fw.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := filepath.Join(dir, fmt.Sprintf("raw-%s-%d.parquet", strings.Join(kinds, "-"), term))
+	writeRows(t, path, "", rows, writerOptions()...)
+	return path
 }
 
 func TestReadErrors(t *testing.T) {
 	dir := t.TempDir()
-	unknown := filepath.Join(dir, "unknown-kind.parquet")
-	writeRaw(t, unknown, []string{"timeout", "warp_drive_engaged"}, []int8{0, 0, 1, 0}, 1)
-	unused := filepath.Join(dir, "unused-unknown.parquet")
-	writeRaw(t, unused, []string{"timeout", "warp_drive_engaged"}, []int8{0, 0, 0}, 1)
-	negTerm := filepath.Join(dir, "negative-term.parquet")
-	writeRaw(t, negTerm, []string{"timeout"}, []int8{0, 0}, -5)
+	unknown := writeRaw(t, dir, []string{"timeout", "timeout", "warp_drive_engaged", "timeout"}, 1)
+	unused := filepath.Join("testdata", "arrowgo", "unused-unknown-kind.parquet") // parquet-go writes no unused entries
+	negTerm := writeRaw(t, dir, []string{"timeout", "timeout"}, -5)
 	notParquet := filepath.Join(dir, "text.parquet")
 	if err := os.WriteFile(notParquet, []byte("not a parquet file"), 0o644); err != nil {
 		t.Fatal(err)
@@ -497,38 +469,93 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
-// TestArrowReaderTypes opens an events file the way Arrow-based readers do
-// by default (pyarrow, hence pandas, applies the same rules as arrow-go):
-// strings must come back as plain strings, not dictionaries/categoricals,
-// and the small integers with their own widths.
-func TestArrowReaderTypes(t *testing.T) {
+// TestLogicalTypes: readers take a column's type from its Parquet logical
+// type (pyarrow, hence pandas, and DuckDB: strings as strings, the small
+// integers with their own widths), so every column must carry the right
+// one; and the file stores no Arrow schema, which Arrow-based readers would
+// follow instead.
+func TestLogicalTypes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.parquet")
 	writeEvents(t, path, "types", edgeEvents()[:5], nil)
-	pf, err := file.OpenParquetFile(path, false)
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := fr.Schema()
+	pf, err := parquet.OpenFile(f, fi.Size())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"run_id: utf8", "time_us: int64", "node: int16", "kind: utf8", "term: int64",
-		"peer: int16", "value: int64", "arm: int8", "msg_id: int64"}
+	want := []string{"run_id: BYTE_ARRAY STRING", "time_us: INT64 INT(64,true)", "node: INT32 INT(16,true)", "kind: BYTE_ARRAY STRING",
+		"term: INT64 INT(64,true)", "peer: INT32 INT(16,true)", "value: INT64 INT(64,true)", "arm: INT32 INT(8,true)", "msg_id: INT64 INT(64,true)"}
 	var got []string
-	for _, f := range sc.Fields() {
-		got = append(got, f.Name+": "+f.Type.String())
+	for _, el := range pf.Metadata().Schema[1:] {
+		typ := el.Type.V.String()
+		if el.LogicalType.Value != nil {
+			typ += " " + el.LogicalType.String()
+		}
+		if rt := el.RepetitionType.V; rt != format.Required {
+			typ += " " + rt.String()
+		}
+		got = append(got, el.Name+": "+typ)
 	}
 	if !slices.Equal(got, want) {
-		t.Errorf("Arrow schema = %q, want %q", got, want)
+		t.Errorf("schema = %q, want %q", got, want)
 	}
-	if sc.HasMetadata() {
-		if _, ok := sc.Metadata().GetValue("ARROW:schema"); ok {
-			t.Error("file stores an Arrow schema")
-		}
+	if _, ok := pf.Lookup("ARROW:schema"); ok {
+		t.Error("file stores an Arrow schema")
+	}
+}
+
+// TestArrowGoFiles: files written by ballast before it moved from arrow-go
+// to parquet-go (testdata/arrowgo, made by the arrow-go writer and its
+// test helpers) read as they did: the events, the run ID, the metadata and
+// the runs table.
+func TestArrowGoFiles(t *testing.T) {
+	dir := filepath.Join("testdata", "arrowgo")
+	for _, tt := range []struct {
+		file, runID string
+		evs         []eventlog.Event
+		direct      bool
+	}{
+		{"writer-layout.parquet", "old-writer", mixedEvents(5000)[:5000], true},
+		{"dictionary-integers.parquet", "dict", mixedEvents(3000)[:3000], false},
+		{"plain-v1-gzip.parquet", "", mixedEvents(3000)[:3000], true},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join(dir, tt.file)
+			if got := eligible(path); got != tt.direct {
+				t.Errorf("direct decoder used: %v, want %v", got, tt.direct)
+			}
+			d, a, _ := scanBoth(t, path, "")
+			if err := sameResult(d, a); err != nil {
+				t.Error(err)
+			}
+			runID, evs, err := ReadEvents(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if runID != tt.runID || !slices.Equal(evs, tt.evs) {
+				t.Errorf("run %q, %d events (first difference at %d); want run %q, %d events", runID, len(evs), firstDiff(evs, tt.evs), tt.runID, len(tt.evs))
+			}
+		})
+	}
+	meta, err := ReadMetadata(filepath.Join(dir, "writer-layout.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{MetaRunID: "old-writer", MetaSchemaVersion: "1", "ballast.run": `{"seed":1}`}; !maps.Equal(meta, want) {
+		t.Errorf("metadata %v, want %v", meta, want)
+	}
+	runs, err := ReadRuns(filepath.Join(dir, "runs.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(runs, testRuns()) {
+		t.Errorf("runs table:\n%+v\nwant\n%+v", runs, testRuns())
 	}
 }

@@ -2,15 +2,17 @@ package pq
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/metadata"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/ballast-bench/ballast/eventlog"
 )
@@ -18,17 +20,35 @@ import (
 // ReadMetadata returns a file's Parquet key-value metadata: MetaSchemaVersion,
 // MetaRunID (events files) and whatever the writer added with SetMetadata.
 func ReadMetadata(path string) (map[string]string, error) {
-	rdr, err := file.OpenParquetFile(path, false)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("pq: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("pq: %w", err)
+	}
+	pf, err := parquet.OpenFile(f, fi.Size(), footerOnly()...)
 	if err != nil {
 		return nil, fmt.Errorf("pq: %s: %w", path, err)
 	}
-	defer rdr.Close()
-	kv := rdr.MetaData().KeyValueMetadata()
-	m := make(map[string]string, kv.Len())
-	for i, k := range kv.Keys() {
-		m[k] = kv.Values()[i]
+	return keyValues(pf), nil
+}
+
+// footerOnly are the options of parquet.OpenFile for a reader that needs
+// the footer and the pages, not the page index or bloom filters.
+func footerOnly() []parquet.FileOption {
+	return []parquet.FileOption{parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true)}
+}
+
+func keyValues(pf *parquet.File) map[string]string {
+	kv := pf.Metadata().KeyValueMetadata
+	m := make(map[string]string, len(kv))
+	for _, e := range kv {
+		m[e.Key] = e.Value
 	}
-	return m, nil
+	return m
 }
 
 // ScanEvents calls fn for every event of the file in order, with the run ID
@@ -71,31 +91,24 @@ func ReadEvents(path string) (runID string, events []eventlog.Event, err error) 
 	return runID, events, nil
 }
 
-// scanBatch is how many rows are decoded per column at a time: small
-// enough for all nine columns to stay in cache, large enough to amortise
-// the calls.
-const scanBatch = 4096
-
 // Reader decodes an events file. It reads the whole file into a pooled
 // buffer and, for files with the layout this package writes (and the
 // variants a Parquet writer may choose: other codecs, PLAIN or
 // dictionary strings, V1 or V2 pages; see directChunks), decodes the
 // column chunks itself (decode.go), reusing every buffer from file to
-// file; any other file is read with arrow-go's column chunk readers. The
-// first path is about twice as fast as the second (BenchmarkScan) and
-// allocates ~20 kB per file (the footer's metadata) instead of ~0.75 MB
-// for a 60 s run, which matters to the analysis: it reads every row of
-// many small files.
+// file; any other file is read page by page with parquet-go (scanPages).
+// The first path is 1.3-1.5x as fast as the second on large files and
+// 2.3-2.9x on a sweep's small ones (BENCHMARKS.md, "Parquet on
+// parquet-go"), which matters to the analysis: it reads every row of many
+// small files.
 // Both read the layout documented in docs/schema.md and check it: physical
 // types, required columns, known kinds, one run ID.
 type Reader struct {
 	path    string
 	adopted string
-	pf      *file.Reader
+	pf      *parquet.File
 	meta    map[string]string
 	st      *readState
-
-	*scanBufs
 }
 
 // readState is a Reader's pooled memory: the file's bytes and the direct
@@ -123,10 +136,10 @@ var statePool = sync.Pool{New: func() any {
 	return st
 }}
 
-// directBatch is scanBatch for the direct decoder, whose batch buffers
-// hold 8 bytes per value: 1024 rows keep all of them (~60 kB) in the
-// fastest caches while they are turned into events (a few % faster than
-// 4096).
+// directBatch is how many rows are decoded per column at a time: the batch
+// buffers hold 8 bytes per value, and 1024 rows keep all of them (~60 kB)
+// in the fastest caches while they are turned into events (a few % faster
+// than 4096).
 const directBatch = 1024
 
 // maxPooledFile is the largest file buffer kept for the next file.
@@ -155,28 +168,19 @@ func (st *readState) load(path string) error {
 	return err
 }
 
-// scanBufs are the per-column batch buffers of a scan with arrow-go's
-// column chunk readers. They are pooled: the analysis opens many small
-// files, and allocating ~0.4 MB of buffers per file was a visible share of
-// reading one.
-type scanBufs struct {
-	timeUS, term, value, msgID []int64
-	node, peer, arm            []int32
-	kind, runID                []parquet.ByteArray
-	kindv                      []eventlog.Kind
-}
-
-var scanPool = sync.Pool{New: func() any {
-	return &scanBufs{
-		timeUS: make([]int64, scanBatch), term: make([]int64, scanBatch), value: make([]int64, scanBatch), msgID: make([]int64, scanBatch),
-		node: make([]int32, scanBatch), peer: make([]int32, scanBatch), arm: make([]int32, scanBatch),
-		kind: make([]parquet.ByteArray, scanBatch), runID: make([]parquet.ByteArray, scanBatch),
-		kindv: make([]eventlog.Kind, scanBatch),
-	}
-}}
-
 // event columns in the order the reader fills them.
 var scanColumns = []string{"time_us", "term", "value", "msg_id", "node", "peer", "arm", "kind", "run_id"}
+
+// scanKind is the physical type of scanColumns[i].
+func scanKind(i int) parquet.Kind {
+	switch {
+	case i < 4:
+		return parquet.Int64
+	case i < 7:
+		return parquet.Int32
+	}
+	return parquet.ByteArray
+}
 
 // OpenEvents opens an events file for Scan.
 func OpenEvents(path string) (*Reader, error) {
@@ -186,17 +190,12 @@ func OpenEvents(path string) (*Reader, error) {
 		return nil, fmt.Errorf("%s: %w; allowed: an events file (docs/schema.md)", path, err)
 	}
 	st.src.Reset(st.data)
-	pf, err := file.NewParquetReader(&st.src)
+	pf, err := parquet.OpenFile(&st.src, int64(len(st.data)), footerOnly()...)
 	if err != nil {
 		st.release()
 		return nil, fmt.Errorf("%s: %w; allowed: an events file (docs/schema.md)", path, err)
 	}
-	r := &Reader{path: path, pf: pf, meta: map[string]string{}, st: st}
-	kv := pf.MetaData().KeyValueMetadata()
-	for i, k := range kv.Keys() {
-		r.meta[k] = kv.Values()[i]
-	}
-	return r, nil
+	return &Reader{path: path, pf: pf, meta: keyValues(pf), st: st}, nil
 }
 
 // release returns st to the pool.
@@ -213,16 +212,9 @@ func (st *readState) release() {
 
 // Close releases the file.
 func (r *Reader) Close() {
-	r.pf.Close()
 	if r.st != nil {
 		r.st.release()
 		r.st = nil
-	}
-	if r.scanBufs != nil {
-		clear(r.kind) // drop references into the file's pages
-		clear(r.runID)
-		scanPool.Put(r.scanBufs)
-		r.scanBufs = nil
 	}
 }
 
@@ -243,79 +235,84 @@ func (r *Reader) Scan(runID string, fn func(ev *eventlog.Event) error) error {
 	if r.st == nil {
 		return fmt.Errorf("%s: reader closed", r.path)
 	}
-	schema := r.pf.MetaData().Schema
-	cols := make([]int, len(scanColumns))
-	for i, name := range scanColumns {
-		if cols[i] = schema.ColumnIndexByName(name); cols[i] < 0 {
-			return fmt.Errorf("%s: no column %q; allowed: the events schema (docs/schema.md)", r.path, name)
-		}
+	cols, err := r.columns()
+	if err != nil {
+		return err
 	}
-	if r.pf.NumRowGroups() == 0 {
+	if len(r.pf.RowGroups()) == 0 {
 		return nil
 	}
-	for i, c := range cols {
-		col := schema.Column(c)
-		want := parquet.Types.ByteArray
-		switch {
-		case i < 4:
-			want = parquet.Types.Int64
-		case i < 7:
-			want = parquet.Types.Int32
-		}
-		if col.PhysicalType() != want || col.MaxDefinitionLevel() != 0 {
-			return fmt.Errorf("%s: column %s has type %s (max definition level %d); allowed: the events schema (docs/schema.md)",
-				r.path, scanColumns[i], col.PhysicalType(), col.MaxDefinitionLevel())
-		}
-	}
-	if r.directChunks(cols) && !forceArrow {
+	if r.directChunks(cols) && !forcePages {
 		return r.scanDirect(runID, fn)
 	}
-	return r.scanArrow(runID, cols, fn)
+	return r.scanPages(runID, cols, fn)
 }
 
-// forceArrow makes Scan use arrow-go's readers for every file (tests).
-var forceArrow = false
+// columns returns the file's column index of each of scanColumns, having
+// checked its type.
+func (r *Reader) columns() ([]int, error) {
+	cols := make([]int, len(scanColumns))
+	for i, name := range scanColumns {
+		leaf, ok := r.pf.Schema().Lookup(name)
+		if !ok || !leaf.Node.Leaf() {
+			return nil, fmt.Errorf("%s: no column %q; allowed: the events schema (docs/schema.md)", r.path, name)
+		}
+		cols[i] = leaf.ColumnIndex
+		if kind := leaf.Node.Type().Kind(); kind != scanKind(i) || leaf.MaxDefinitionLevel != 0 || leaf.MaxRepetitionLevel != 0 {
+			return nil, fmt.Errorf("%s: column %s has type %s (max definition level %d); allowed: the events schema (docs/schema.md)",
+				r.path, name, kind, leaf.MaxDefinitionLevel)
+		}
+	}
+	return cols, nil
+}
+
+// forcePages makes Scan use parquet-go's page reader for every file
+// (tests).
+var forcePages = false
 
 // directChunks reports whether scanDirect can read the file, and locates
 // its column chunks in r.st.chunks (row group by row group, in
-// scanColumns order): every chunk unencrypted, flat, required, complete,
-// inside the file, with a codec arrow-go has and encodings decode.go reads.
+// scanColumns order): every chunk unencrypted, in this file, complete,
+// inside it, with a codec parquet-go has and encodings decode.go reads.
+// Files by parquet-mr go to parquet-go: versions before 1.2.9 wrote chunk
+// sizes without the dictionary page header (PARQUET-816).
 func (r *Reader) directChunks(cols []int) bool {
-	md := r.pf.MetaData()
-	if v := md.WriterVersion(); v == nil || v.LessThan(metadata.Parquet816FixedVersion) {
-		return false // chunk sizes need arrow-go's workaround
+	md := r.pf.Metadata()
+	if strings.HasPrefix(md.CreatedBy, "parquet-mr") {
+		return false
 	}
 	st := r.st
 	st.chunks = st.chunks[:0]
 	fileSize := int64(len(st.data))
-	for g := range md.NumRowGroups() {
-		rg := md.RowGroup(g)
+	for _, rg := range md.RowGroups {
 		for i, c := range cols {
-			if md.Schema.Column(c).MaxRepetitionLevel() != 0 {
+			if c >= len(rg.Columns) {
 				return false
 			}
-			cc, err := rg.ColumnChunk(c)
-			if err != nil || cc.CryptoMetadata() != nil || cc.NumValues() != rg.NumRows() {
+			cc := &rg.Columns[c]
+			cm := &cc.MetaData
+			if cc.FilePath != "" || cc.CryptoMetadata.Value != nil || len(cc.EncryptedColumnMetadata) > 0 || cm.NumValues != rg.NumRows {
 				return false
 			}
-			for _, e := range cc.Encodings() {
+			for _, e := range cm.Encoding {
 				switch {
-				case e == parquet.Encodings.Plain, e == parquet.Encodings.RLE, e == parquet.Encodings.BitPacked:
-				case e == parquet.Encodings.DeltaBinaryPacked && i < 7:
-				case (e == parquet.Encodings.RLEDict || e == parquet.Encodings.PlainDict) && i >= 7:
+				case e == format.Plain, e == format.RLE, e == format.BitPacked:
+				case e == format.DeltaBinaryPacked && i < 7:
+				//lint:ignore SA1019 deprecated for new files, still in old ones (V1 pages of older writers)
+				case (e == format.RLEDictionary || e == format.PlainDictionary) && i >= 7:
 				default:
 					return false
 				}
 			}
 			var codec compress.Codec
-			if cc.Compression() != compress.Codecs.Uncompressed {
-				if codec, err = compress.GetCodec(cc.Compression()); err != nil {
-					return false
+			if cm.Codec != format.Uncompressed {
+				if codec = parquet.LookupCompressionCodec(cm.Codec); codec.CompressionCodec() != cm.Codec {
+					return false // parquet-go lacks it
 				}
 			}
-			start, size := cc.DataPageOffset(), cc.TotalCompressedSize()
-			if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && start > cc.DictionaryPageOffset() {
-				start = cc.DictionaryPageOffset()
+			start, size := cm.DataPageOffset, cm.TotalCompressedSize
+			if cm.DictionaryPageOffset > 0 && start > cm.DictionaryPageOffset {
+				start = cm.DictionaryPageOffset
 			}
 			if start < 0 || size < 0 || start > fileSize || size > fileSize-start {
 				return false
@@ -329,7 +326,6 @@ func (r *Reader) directChunks(cols []int) bool {
 // scanDirect is Scan with the decoders of decode.go.
 func (r *Reader) scanDirect(runID string, fn func(ev *eventlog.Event) error) error {
 	st := r.st
-	md := r.pf.MetaData()
 	var want []byte
 	adopt := runID == ""
 	if !adopt {
@@ -340,19 +336,12 @@ func (r *Reader) scanDirect(runID string, fn func(ev *eventlog.Event) error) err
 		ev  eventlog.Event
 		ci  int
 	)
-	for g := range md.NumRowGroups() {
-		n := md.RowGroup(g).NumRows()
+	for _, rg := range r.pf.Metadata().RowGroups {
+		n := rg.NumRows
 		for i := range st.cols {
 			ch := st.chunks[ci]
 			ci++
-			typ := parquet.Types.ByteArray
-			switch {
-			case i < 4:
-				typ = parquet.Types.Int64
-			case i < 7:
-				typ = parquet.Types.Int32
-			}
-			st.cols[i].reset(scanColumns[i], typ, st.data[ch.start:ch.start+ch.size], ch.codec, row)
+			st.cols[i].reset(scanColumns[i], scanKind(i), st.data[ch.start:ch.start+ch.size], ch.codec, row)
 		}
 		timeUS, term, value, msgID := st.ints[0], st.ints[1], st.ints[2], st.ints[3]
 		node, peer, arm, kindv := st.ints[4], st.ints[5], st.ints[6], st.kindv
@@ -391,127 +380,201 @@ func (r *Reader) scanDirect(runID string, fn func(ev *eventlog.Event) error) err
 	return nil
 }
 
-// scanArrow is Scan with arrow-go's column chunk readers.
-func (r *Reader) scanArrow(runID string, cols []int, fn func(ev *eventlog.Event) error) error {
-	if r.scanBufs == nil {
-		r.scanBufs = scanPool.Get().(*scanBufs)
+// pageCursor walks one column chunk page by page with parquet-go, each
+// page decoded whole (Page.Data); pos is the next value of the page.
+type pageCursor struct {
+	name  string
+	pages parquet.Pages
+	page  parquet.Page
+	pos   int
+	i64   []int64
+	i32   []int32
+	// Strings: a dictionary page's indexes and its entries, or a PLAIN
+	// page's bytes and offsets.
+	idx     []int32
+	dict    [][]byte
+	data    []byte
+	offsets []uint32
+}
+
+// next moves to the next page of the chunk.
+func (c *pageCursor) next() error {
+	if c.page != nil {
+		parquet.Release(c.page)
+		c.page = nil
 	}
-	var want []byte
-	if runID != "" {
-		want = []byte(runID)
+	p, err := c.pages.ReadPage()
+	if err == io.EOF {
+		return errors.New("ends early; allowed: complete files")
 	}
-	var row int64
-	var ev eventlog.Event
-	lastKind, lastName := eventlog.KindInvalid, make([]byte, 0, 64)
-	for g := range r.pf.NumRowGroups() {
-		rg := r.pf.RowGroup(g)
-		var i64 [4]*file.Int64ColumnChunkReader
-		var i32 [3]*file.Int32ColumnChunkReader
-		var ba [2]*file.ByteArrayColumnChunkReader
-		for i, c := range cols {
-			cr, err := rg.Column(c)
-			if err != nil {
-				return fmt.Errorf("%s: %w", r.path, err)
-			}
-			ok := false
-			switch {
-			case i < 4:
-				i64[i], ok = cr.(*file.Int64ColumnChunkReader)
-			case i < 7:
-				i32[i-4], ok = cr.(*file.Int32ColumnChunkReader)
-			default:
-				ba[i-7], ok = cr.(*file.ByteArrayColumnChunkReader)
-			}
-			if !ok || cr.Descriptor().MaxDefinitionLevel() != 0 {
-				return fmt.Errorf("%s: column %s has type %s (max definition level %d); allowed: the events schema (docs/schema.md)",
-					r.path, scanColumns[i], cr.Type(), cr.Descriptor().MaxDefinitionLevel())
+	if err != nil {
+		return err
+	}
+	c.page, c.pos = p, 0
+	d := p.Data()
+	c.idx, c.dict = nil, c.dict[:0]
+	if dict := p.Dictionary(); dict != nil {
+		idx := d.Int32()
+		for _, i := range idx {
+			if i < 0 || int(i) >= dict.Len() {
+				return fmt.Errorf("dictionary index %d of %d entries: %w", i, dict.Len(), errCorrupt)
 			}
 		}
-		n := rg.NumRows()
-		for off := int64(0); off < n; {
-			k := min(int64(scanBatch), n-off)
-			for i, c := range i64 {
-				if err := readAll(r, scanColumns[i], k, func(lo int64) (int64, error) {
-					_, got, err := c.ReadBatch(k-lo, [][]int64{r.timeUS, r.term, r.value, r.msgID}[i][lo:k], nil, nil)
-					return int64(got), err
-				}); err != nil {
-					return err
-				}
+		// Dictionary-encoded integers are looked up into the page's own
+		// slices; strings keep their indexes.
+		switch dv := dict.Page().Data(); dv.Kind() {
+		case encoding.Int64:
+			vals := dv.Int64()
+			c.i64 = c.i64[:0]
+			for _, i := range idx {
+				c.i64 = append(c.i64, vals[i])
 			}
-			for i, c := range i32 {
-				if err := readAll(r, scanColumns[4+i], k, func(lo int64) (int64, error) {
-					_, got, err := c.ReadBatch(k-lo, [][]int32{r.node, r.peer, r.arm}[i][lo:k], nil, nil)
-					return int64(got), err
-				}); err != nil {
-					return err
-				}
+		case encoding.Int32:
+			vals := dv.Int32()
+			c.i32 = c.i32[:0]
+			for _, i := range idx {
+				c.i32 = append(c.i32, vals[i])
 			}
-			// The string columns are read page by page without copying:
-			// the values point into the page (or its dictionary) and are
-			// decoded at once, before the next page replaces them.
-			// ReadBatch would copy every value, a quarter of the time.
-			if err := readAll(r, "kind", k, func(lo int64) (int64, error) {
-				_, got, err := ba[0].ReadBatchInPage(k-lo, r.kind[lo:k], nil, nil)
-				for j := lo; j < lo+int64(got); j++ {
-					name := r.kind[j]
-					if !bytes.Equal(name, lastName) { // rows of one kind often follow each other
-						kd, ok := lookupKind(name)
-						if !ok {
-							return 0, fmt.Errorf("row %d: unknown kind %q; allowed: the kinds of docs/schema.md", row+j+1, name)
-						}
-						lastKind, lastName = kd, append(lastName[:0], name...)
-					}
-					r.kindv[j] = lastKind
-				}
-				return int64(got), err
-			}); err != nil {
-				return err
+		default:
+			c.idx = idx
+			for i := range dict.Len() {
+				c.dict = append(c.dict, dict.Index(int32(i)).ByteArray())
 			}
-			if err := readAll(r, "run_id", k, func(lo int64) (int64, error) {
-				_, got, err := ba[1].ReadBatchInPage(k-lo, r.runID[lo:k], nil, nil)
-				for j := lo; j < lo+int64(got); j++ {
-					if want == nil && runID == "" {
-						want = append([]byte{}, r.runID[j]...)
-						r.adopted = string(want)
-					}
-					if !bytes.Equal(r.runID[j], want) {
-						return 0, fmt.Errorf("row %d: run_id %q; allowed: the file's run %q", row+j+1, r.runID[j], runID)
-					}
-				}
-				return int64(got), err
-			}); err != nil {
-				return err
-			}
-			for i := range k {
-				if r.term[i] < 0 || r.msgID[i] < 0 {
-					return fmt.Errorf("%s: row %d: negative term %d or msg_id %d; allowed: >= 0", r.path, row+i+1, r.term[i], r.msgID[i])
-				}
-				ev = eventlog.Event{
-					TimeUS: r.timeUS[i], Term: uint64(r.term[i]), Value: r.value[i], MsgID: uint64(r.msgID[i]),
-					Node: int16(r.node[i]), Peer: int16(r.peer[i]), Kind: r.kindv[i], Arm: int8(r.arm[i]),
-				}
-				if err := fn(&ev); err != nil {
-					return err
-				}
-			}
-			off += k
-			row += k
 		}
+		return nil
+	}
+	switch d.Kind() {
+	case encoding.Int64:
+		c.i64 = d.Int64()
+	case encoding.Int32:
+		c.i32 = d.Int32()
+	case encoding.ByteArray:
+		c.data, c.offsets = d.ByteArray()
+	default:
+		return fmt.Errorf("page of %s values", d.Kind())
 	}
 	return nil
 }
 
-// readAll calls read until k values are in (a reader stops at page ends).
-func readAll(r *Reader, col string, k int64, read func(lo int64) (int64, error)) error {
-	for lo := int64(0); lo < k; {
-		got, err := read(lo)
+// str is string value j of the page.
+func (c *pageCursor) str(j int) []byte {
+	if c.idx != nil {
+		return c.dict[c.idx[j]]
+	}
+	return c.data[c.offsets[j]:c.offsets[j+1]]
+}
+
+func (c *pageCursor) left() int {
+	if c.page == nil {
+		return 0
+	}
+	return int(c.page.NumValues()) - c.pos
+}
+
+func (c *pageCursor) close() {
+	if c.page != nil {
+		parquet.Release(c.page)
+		c.page = nil
+	}
+	if c.pages != nil {
+		c.pages.Close()
+	}
+}
+
+// scanPages is Scan with parquet-go's page reader: any layout of the
+// events schema parquet-go reads.
+func (r *Reader) scanPages(runID string, cols []int, fn func(ev *eventlog.Event) error) error {
+	var want []byte
+	if runID != "" {
+		want = []byte(runID)
+	}
+	var (
+		row  int64
+		ev   eventlog.Event
+		ints [7][directBatch]int64
+		kv   [directBatch]eventlog.Kind
+	)
+	lastKind, lastName := eventlog.KindInvalid, make([]byte, 0, 64)
+	for _, rg := range r.pf.RowGroups() {
+		chunks := rg.ColumnChunks()
+		var cs [9]pageCursor
+		for i, c := range cols {
+			cs[i] = pageCursor{name: scanColumns[i], pages: chunks[c].Pages()}
+		}
+		err := func() error {
+			defer func() {
+				for i := range cs {
+					cs[i].close()
+				}
+			}()
+			n := rg.NumRows()
+			for off := int64(0); off < n; {
+				k := int(min(int64(directBatch), n-off))
+				for i := range cs {
+					c := &cs[i]
+					for got := 0; got < k; {
+						if c.left() == 0 {
+							if err := c.next(); err != nil {
+								return fmt.Errorf("%s: column %s: %w", r.path, c.name, err)
+							}
+							continue
+						}
+						m := min(k-got, c.left())
+						switch {
+						case i < 4:
+							copy(ints[i][got:got+m], c.i64[c.pos:])
+						case i < 7:
+							for j := range m {
+								ints[i][got+j] = int64(c.i32[c.pos+j])
+							}
+						case i == 7:
+							for j := range m {
+								name := c.str(c.pos + j)
+								if !bytes.Equal(name, lastName) || lastKind == eventlog.KindInvalid { // rows of one kind often follow each other
+									kd, ok := lookupKind(name)
+									if !ok {
+										return fmt.Errorf("%s: column kind: row %d: unknown kind %q; allowed: the kinds of docs/schema.md", r.path, row+int64(got+j)+1, name)
+									}
+									lastKind, lastName = kd, append(lastName[:0], name...)
+								}
+								kv[got+j] = lastKind
+							}
+						default:
+							for j := range m {
+								id := c.str(c.pos + j)
+								if want == nil {
+									want = append([]byte{}, id...)
+									r.adopted = string(want)
+								}
+								if !bytes.Equal(id, want) {
+									return fmt.Errorf("%s: column run_id: row %d: run_id %q; allowed: the file's run %q", r.path, row+int64(got+j)+1, id, want)
+								}
+							}
+						}
+						c.pos += m
+						got += m
+					}
+				}
+				for j := range k {
+					if ints[1][j] < 0 || ints[3][j] < 0 {
+						return fmt.Errorf("%s: row %d: negative term %d or msg_id %d; allowed: >= 0", r.path, row+int64(j)+1, ints[1][j], ints[3][j])
+					}
+					ev = eventlog.Event{
+						TimeUS: ints[0][j], Term: uint64(ints[1][j]), Value: ints[2][j], MsgID: uint64(ints[3][j]),
+						Node: int16(ints[4][j]), Peer: int16(ints[5][j]), Kind: kv[j], Arm: int8(ints[6][j]),
+					}
+					if err := fn(&ev); err != nil {
+						return err
+					}
+				}
+				off += int64(k)
+				row += int64(k)
+			}
+			return nil
+		}()
 		if err != nil {
-			return fmt.Errorf("%s: column %s: %w", r.path, col, err)
+			return err
 		}
-		if got == 0 {
-			return fmt.Errorf("%s: column %s ends early; allowed: complete files", r.path, col)
-		}
-		lo += got
 	}
 	return nil
 }

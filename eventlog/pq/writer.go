@@ -7,12 +7,8 @@ import (
 	"math"
 	"slices"
 	"sync"
-	"unsafe"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/internal/atomicfile"
@@ -25,7 +21,7 @@ var errClosed = errors.New("pq: writer already closed")
 // not safe for concurrent use.
 type Writer struct {
 	out   *atomicfile.File
-	fw    *pqarrow.FileWriter
+	pw    *parquet.GenericWriter[eventRow]
 	runID string
 	meta  map[string]string
 	rows  int64
@@ -35,40 +31,17 @@ type Writer struct {
 	sha256 string
 	done   bool // Close or Abort was called
 
-	// bufs holds the events of the current batch and the column buffers.
-	// Emit only copies the struct; the transpose into columns happens once
-	// per batch in flush, which keeps the per-event cost to a few
-	// nanoseconds. Buffers are pooled across writers: a sweep writes many
+	// pending holds the rows of the current batch, handed to the encoder
+	// once full. Batches are pooled across writers: a sweep writes many
 	// small files, and growing fresh megabyte buffers for each one cost more
 	// than encoding.
-	*bufs
-	// runIDDict and kindDict are the dictionaries of the two string
-	// columns. Passing the same arrays with every batch lets the encoder
-	// see that the dictionary has not changed. kindDict starts as the
-	// oldest generation's kinds and moves to a later generation's at the
-	// first batch that holds one of its kinds; see kindDicts.
-	runIDDict, kindDict arrow.Array
-	kindGen             int // the generation of kindDict
+	pending *[]eventRow
 }
 
-type bufs struct {
-	pending []eventlog.Event
-	cols    columns
-}
-
-var bufPool = sync.Pool{New: func() any { return &bufs{pending: make([]eventlog.Event, 0, batchRows)} }}
-
-// columns are the per-batch column buffers; the Arrow arrays handed to the
-// encoder alias them (see fixedArray), so they are reused batch after batch.
-type columns struct {
-	zeros      []int8 // run_id indices: one dictionary entry
-	timeUS     []int64
-	node, peer []int16
-	kind, arm  []int8
-	term       []int64
-	value      []int64
-	msgID      []int64
-}
+var batchPool = sync.Pool{New: func() any {
+	b := make([]eventRow, 0, batchRows)
+	return &b
+}}
 
 // Create starts writing the events of run runID to path. Nothing appears at
 // path until Close succeeds.
@@ -77,19 +50,12 @@ func Create(path, runID string) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	fw, err := pqarrow.NewFileWriter(eventSchema, out, eventProps(), arrowProps())
-	if err != nil {
-		out.Abort()
-		return nil, err
-	}
 	w := &Writer{
-		out:       out,
-		fw:        fw,
-		runID:     runID,
-		meta:      map[string]string{},
-		bufs:      bufPool.Get().(*bufs),
-		runIDDict: stringArray([]string{runID}),
-		kindDict:  stringArray(kindDicts[0]),
+		out:     out,
+		pw:      parquet.NewGenericWriter[eventRow](out, writerOptions()...),
+		runID:   runID,
+		meta:    map[string]string{},
+		pending: batchPool.Get().(*[]eventRow),
 	}
 	return w, nil
 }
@@ -112,9 +78,12 @@ func (w *Writer) Emit(ev *eventlog.Event) {
 		w.err = fmt.Errorf("pq: cannot store event %d of run %q: %+v", w.rows, w.runID, *ev)
 		return
 	}
-	w.pending = append(w.pending, *ev)
+	*w.pending = append(*w.pending, eventRow{
+		RunID: w.runID, TimeUS: ev.TimeUS, Node: ev.Node, Kind: kindNames[ev.Kind-1],
+		Term: int64(ev.Term), Peer: ev.Peer, Value: ev.Value, Arm: ev.Arm, MsgID: int64(ev.MsgID),
+	})
 	w.rows++
-	if len(w.pending) == batchRows {
+	if len(*w.pending) == batchRows {
 		w.err = w.flush()
 	}
 }
@@ -164,14 +133,13 @@ func (w *Writer) close() error {
 	if err == nil {
 		err = w.finish()
 	}
+	w.release()
 	if err != nil {
 		// The encoder's buffered pages are garbage-collected; closing it
 		// would only encode and write a footer into a file we delete.
-		w.release()
 		w.out.Abort()
 		return err
 	}
-	w.release()
 	return w.out.Commit()
 }
 
@@ -183,11 +151,9 @@ func (w *Writer) finish() error {
 	kv := map[string]string{MetaSchemaVersion: schemaVersion, MetaRunID: w.runID}
 	maps.Copy(kv, w.meta)
 	for _, k := range slices.Sorted(maps.Keys(kv)) {
-		if err := w.fw.AppendKeyValueMetadata(k, kv[k]); err != nil {
-			return err
-		}
+		w.pw.SetKeyValueMetadata(k, kv[k])
 	}
-	return w.fw.Close()
+	return w.pw.Close()
 }
 
 // Abort discards the file. It is safe to call after Close (it then does
@@ -201,94 +167,23 @@ func (w *Writer) Abort() {
 	w.out.Abort()
 }
 
-// release returns the buffers to the pool; the writer is done with them.
+// release returns the batch to the pool; the writer is done with it.
 func (w *Writer) release() {
-	if w.bufs != nil {
-		w.pending = w.pending[:0]
-		bufPool.Put(w.bufs)
-		w.bufs = nil
+	if w.pending != nil {
+		clear(*w.pending) // drop the run ID strings
+		*w.pending = (*w.pending)[:0]
+		batchPool.Put(w.pending)
+		w.pending = nil
 	}
 }
 
-// flush encodes the pending events as one record batch.
+// flush hands the pending rows to the encoder, which copies them into its
+// column buffers.
 func (w *Writer) flush() error {
-	n := len(w.pending)
-	if n == 0 {
+	if len(*w.pending) == 0 {
 		return nil
 	}
-	c := &w.cols
-	c.timeUS, c.term, c.value, c.msgID = c.timeUS[:0], c.term[:0], c.value[:0], c.msgID[:0]
-	c.node, c.peer, c.kind, c.arm = c.node[:0], c.peer[:0], c.kind[:0], c.arm[:0]
-	maxKind := eventlog.KindInvalid
-	for i := range w.pending {
-		ev := &w.pending[i]
-		maxKind = max(maxKind, ev.Kind)
-		c.timeUS = append(c.timeUS, ev.TimeUS)
-		c.node = append(c.node, ev.Node)
-		c.kind = append(c.kind, int8(ev.Kind-1)) // index into kindNames
-		c.term = append(c.term, int64(ev.Term))
-		c.peer = append(c.peer, ev.Peer)
-		c.value = append(c.value, ev.Value)
-		c.arm = append(c.arm, ev.Arm)
-		c.msgID = append(c.msgID, int64(ev.MsgID))
-	}
-	w.pending = w.pending[:0]
-	if maxKind > eventlog.KindGenerations[w.kindGen] {
-		// A kind of a later generation: from this batch on the dictionary
-		// is the oldest generation's that holds it. In a later batch than
-		// the first that is a changed dictionary, and the encoder writes
-		// the rest of the column chunk plain (PLAIN strings): read the
-		// same.
-		for maxKind > eventlog.KindGenerations[w.kindGen] {
-			w.kindGen++
-		}
-		w.kindDict = stringArray(kindDicts[w.kindGen])
-	}
-	if len(c.zeros) < n {
-		c.zeros = make([]int8, n)
-	}
-
-	arrs := []arrow.Array{
-		dictArray(c.zeros[:n], w.runIDDict),
-		fixedArray(arrow.PrimitiveTypes.Int64, c.timeUS),
-		fixedArray(arrow.PrimitiveTypes.Int16, c.node),
-		dictArray(c.kind, w.kindDict),
-		fixedArray(arrow.PrimitiveTypes.Int64, c.term),
-		fixedArray(arrow.PrimitiveTypes.Int16, c.peer),
-		fixedArray(arrow.PrimitiveTypes.Int64, c.value),
-		fixedArray(arrow.PrimitiveTypes.Int8, c.arm),
-		fixedArray(arrow.PrimitiveTypes.Int64, c.msgID),
-	}
-	rec := array.NewRecordBatch(eventSchema, arrs, int64(n))
-	for _, a := range arrs {
-		a.Release()
-	}
-	defer rec.Release()
-	return w.fw.WriteBuffered(rec)
-}
-
-// fixedArray wraps a Go slice as an Arrow array without copying. The
-// encoder copies values into its pages during WriteBuffered and keeps no
-// reference afterwards, so the slice may be reused once the write returns.
-func fixedArray[T int8 | int16 | int64](typ arrow.DataType, v []T) arrow.Array {
-	var b []byte
-	if len(v) > 0 {
-		b = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), len(v)*int(unsafe.Sizeof(v[0])))
-	}
-	data := array.NewData(typ, len(v), []*memory.Buffer{nil, memory.NewBufferBytes(b)}, nil, 0, 0)
-	defer data.Release()
-	return array.MakeFromData(data)
-}
-
-func dictArray(indices []int8, dict arrow.Array) arrow.Array {
-	idx := fixedArray(arrow.PrimitiveTypes.Int8, indices)
-	defer idx.Release()
-	return array.NewDictionaryArray(dictString, idx, dict)
-}
-
-func stringArray(vals []string) arrow.Array {
-	b := array.NewStringBuilder(memory.DefaultAllocator)
-	defer b.Release()
-	b.AppendValues(vals, nil)
-	return b.NewArray()
+	_, err := w.pw.Write(*w.pending)
+	*w.pending = (*w.pending)[:0]
+	return err
 }

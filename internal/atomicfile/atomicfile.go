@@ -101,8 +101,8 @@ func Create(path string) (*File, error) {
 func (a *File) Path() string { return a.path }
 
 // Write implements io.Writer. It deliberately is all File implements of
-// io.WriteCloser: encoders that close what they write to (pqarrow) must
-// not close the file before Commit.
+// io.WriteCloser: an encoder that closes what it writes to when it can
+// must not close the file before Commit.
 func (a *File) Write(p []byte) (int, error) { return a.buf.Write(p) }
 
 // close flushes and closes the temporary file (once).

@@ -14,26 +14,31 @@
 package tablefile
 
 import (
-	"context"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/ballast-bench/ballast/internal/atomicfile"
 )
+
+// ParquetGoVersion is the version of github.com/parquet-go/parquet-go in
+// go.mod (TestParquetGoVersion checks it). Every Parquet file ballast writes
+// names it in its created_by, spelled here rather than taken from the
+// build: parquet-go's default reads the binary's build information, which
+// differs between builds (a replace directive drops the version), and the
+// files must not.
+const ParquetGoVersion = "0.32.1"
+
+// CreatedBy is the writer option that sets created_by to
+// "parquet-go version ParquetGoVersion".
+var CreatedBy parquet.WriterOption = &parquet.WriterConfig{CreatedBy: "parquet-go version " + ParquetGoVersion}
 
 type column struct {
 	name  string
@@ -92,16 +97,48 @@ func columns(t reflect.Type) ([]column, error) {
 	return cols, nil
 }
 
-func arrowType(k reflect.Kind) arrow.DataType {
+// storedType is the Go type parquet-go stores a field of kind k as.
+func storedType(k reflect.Kind) reflect.Type {
 	switch k {
 	case reflect.String:
-		return arrow.BinaryTypes.String
+		return reflect.TypeFor[string]()
 	case reflect.Int64, reflect.Uint64:
-		return arrow.PrimitiveTypes.Int64
+		return reflect.TypeFor[int64]()
 	case reflect.Float64:
-		return arrow.PrimitiveTypes.Float64
+		return reflect.TypeFor[float64]()
 	}
-	return arrow.FixedWidthTypes.Boolean
+	return reflect.TypeFor[bool]()
+}
+
+// parquetKind is the physical type of a column of kind k.
+func parquetKind(k reflect.Kind) parquet.Kind {
+	switch k {
+	case reflect.String:
+		return parquet.ByteArray
+	case reflect.Int64, reflect.Uint64:
+		return parquet.Int64
+	case reflect.Float64:
+		return parquet.Double
+	}
+	return parquet.Boolean
+}
+
+// rowType is the struct parquet-go writes and reads for cols: one field
+// per column in file order, tagged with its name; a field is a pointer
+// (nil: NULL) where optional says so. Strings are dictionary encoded.
+func rowType(cols []column, optional func(i int) bool) reflect.Type {
+	fields := make([]reflect.StructField, len(cols))
+	for i, c := range cols {
+		typ, tag := storedType(c.kind), c.name
+		if c.kind == reflect.String {
+			tag += ",dict"
+		}
+		if optional(i) {
+			typ, tag = reflect.PointerTo(typ), tag+",optional"
+		}
+		fields[i] = reflect.StructField{Name: "F" + strconv.Itoa(i), Type: typ, Tag: reflect.StructTag(`parquet:"` + tag + `"`)}
+	}
+	return reflect.StructOf(fields)
 }
 
 // Header returns the column names of T, in file order.
@@ -130,55 +167,47 @@ func WriteParquet[T any](w io.Writer, rows []T, meta ...KV) error {
 	if err != nil {
 		return err
 	}
-	fields := make([]arrow.Field, len(cols))
-	for i, c := range cols {
-		fields[i] = arrow.Field{Name: c.name, Type: arrowType(c.kind), Nullable: c.nullable}
+	rt := rowType(cols, func(i int) bool { return cols[i].nullable })
+	opts := []parquet.WriterOption{CreatedBy, parquet.Compression(&parquet.Zstd), parquet.SchemaOf(reflect.New(rt).Interface())}
+	for _, kv := range meta {
+		opts = append(opts, parquet.KeyValueMetadata(kv.Key, kv.Value))
 	}
-	schema := arrow.NewSchema(fields, nil)
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer b.Release()
+	pw := parquet.NewWriter(w, opts...)
+	out := reflect.New(rt).Elem()
 	for r := range rows {
 		v := reflect.ValueOf(&rows[r]).Elem()
 		for i, c := range cols {
-			fv := v.Field(c.index)
-			if c.isNull(fv) {
-				b.Field(i).AppendNull()
-				continue
+			fv, dst := v.Field(c.index), out.Field(i)
+			if c.nullable {
+				if c.isNull(fv) {
+					dst.SetZero()
+					continue
+				}
+				dst.Set(reflect.New(dst.Type().Elem()))
+				dst = dst.Elem()
 			}
 			switch c.kind {
 			case reflect.String:
-				b.Field(i).(*array.StringBuilder).Append(fv.String())
+				dst.SetString(fv.String())
 			case reflect.Int64:
-				b.Field(i).(*array.Int64Builder).Append(fv.Int())
+				dst.SetInt(fv.Int())
 			case reflect.Uint64:
 				if fv.Uint() > math.MaxInt64 {
 					return fmt.Errorf("row %d: %s %d does not fit in int64; allowed: below 2^63", r, c.name, fv.Uint())
 				}
-				b.Field(i).(*array.Int64Builder).Append(int64(fv.Uint()))
+				dst.SetInt(int64(fv.Uint()))
 			case reflect.Float64:
-				b.Field(i).(*array.Float64Builder).Append(fv.Float())
+				dst.SetFloat(fv.Float())
 			case reflect.Bool:
-				b.Field(i).(*array.BooleanBuilder).Append(fv.Bool())
+				dst.SetBool(fv.Bool())
 			}
 		}
+		if err := pw.Write(out.Addr().Interface()); err != nil {
+			return err
+		}
 	}
-	rec := b.NewRecordBatch()
-	defer rec.Release()
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd))
-	fw, err := pqarrow.NewFileWriter(schema, nopCloser{w}, props, pqarrow.NewArrowWriterProperties())
-	if err != nil {
-		return err
-	}
-	werr := fw.Write(rec)
-	for _, kv := range meta {
-		werr = errors.Join(werr, fw.AppendKeyValueMetadata(kv.Key, kv.Value))
-	}
-	return errors.Join(werr, fw.Close())
+	return pw.Close()
 }
-
-// nopCloser keeps pqarrow from closing w: an atomicfile.File is closed by
-// its commit.
-type nopCloser struct{ io.Writer }
 
 // StageCSV writes rows as CSV with a header line at path, finished but
 // not yet in place. Floats are written in the shortest form that reads
@@ -230,78 +259,75 @@ func ReadParquet[T any](path string) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
-	pf, err := file.OpenParquetFile(path, false)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	pf, err := parquet.OpenFile(f, fi.Size(), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	defer tbl.Release()
-	rows := make([]T, tbl.NumRows())
-	for _, c := range cols {
-		idx := tbl.Schema().FieldIndices(c.name)
-		if len(idx) != 1 {
+	// The file's optional columns are read into pointers, so that a NULL
+	// in a column without one is seen (and refused) rather than read as 0.
+	optional := make([]bool, len(cols))
+	for i, c := range cols {
+		leaf, ok := pf.Schema().Lookup(c.name)
+		if !ok || !leaf.Node.Leaf() {
 			return nil, fmt.Errorf("%s: no column %q; allowed: tables written by ballast", path, c.name)
 		}
-		row := 0
-		for _, chunk := range tbl.Column(idx[0]).Data().Chunks() {
-			if chunk.NullN() > 0 && !c.nullable {
-				return nil, fmt.Errorf("%s: column %s has nulls; allowed: values in every row", path, c.name)
-			}
-			for i := range chunk.Len() {
-				fv := reflect.ValueOf(&rows[row+i]).Elem().Field(c.index)
-				if chunk.IsNull(i) {
-					if c.kind == reflect.Float64 {
+		if k := leaf.Node.Type().Kind(); k != parquetKind(c.kind) || leaf.MaxRepetitionLevel != 0 {
+			return nil, fmt.Errorf("%s: column %s has type %s; allowed: %s", path, c.name, leaf.Node.Type(), parquetKind(c.kind))
+		}
+		optional[i] = leaf.MaxDefinitionLevel > 0
+	}
+	rt := rowType(cols, func(i int) bool { return optional[i] })
+	pr := parquet.NewReader(pf, parquet.SchemaOf(reflect.New(rt).Interface()))
+	defer pr.Close()
+	rows := make([]T, pf.NumRows())
+	in := reflect.New(rt)
+	for r := range rows {
+		in.Elem().SetZero()
+		if err := pr.Read(in.Interface()); err != nil {
+			return nil, fmt.Errorf("%s: row %d: %w", path, r+1, err)
+		}
+		v := reflect.ValueOf(&rows[r]).Elem()
+		for i, c := range cols {
+			fv, src := v.Field(c.index), in.Elem().Field(i)
+			if optional[i] {
+				if src.IsNil() {
+					switch {
+					case !c.nullable:
+						return nil, fmt.Errorf("%s: column %s has nulls; allowed: values in every row", path, c.name)
+					case c.kind == reflect.Float64:
 						fv.SetFloat(math.NaN())
-					} else {
+					default:
 						fv.SetInt(c.sentinel)
 					}
 					continue
 				}
-				switch a := chunk.(type) {
-				case *array.String:
-					if c.kind != reflect.String {
-						return nil, typeErr(path, c, a)
-					}
-					fv.SetString(a.Value(i))
-				case *array.Int64:
-					switch v := a.Value(i); {
-					case c.kind == reflect.Int64:
-						fv.SetInt(v)
-					case c.kind == reflect.Uint64 && v >= 0:
-						fv.SetUint(uint64(v))
-					case c.kind == reflect.Uint64:
-						return nil, fmt.Errorf("%s: column %s: negative value %d; allowed: 0 or more", path, c.name, v)
-					default:
-						return nil, typeErr(path, c, a)
-					}
-				case *array.Float64:
-					if c.kind != reflect.Float64 {
-						return nil, typeErr(path, c, a)
-					}
-					fv.SetFloat(a.Value(i))
-				case *array.Boolean:
-					if c.kind != reflect.Bool {
-						return nil, typeErr(path, c, a)
-					}
-					fv.SetBool(a.Value(i))
-				default:
-					return nil, typeErr(path, c, a)
-				}
+				src = src.Elem()
 			}
-			row += chunk.Len()
+			switch c.kind {
+			case reflect.String:
+				fv.SetString(src.String())
+			case reflect.Int64:
+				fv.SetInt(src.Int())
+			case reflect.Uint64:
+				if src.Int() < 0 {
+					return nil, fmt.Errorf("%s: column %s: negative value %d; allowed: 0 or more", path, c.name, src.Int())
+				}
+				fv.SetUint(uint64(src.Int()))
+			case reflect.Float64:
+				fv.SetFloat(src.Float())
+			case reflect.Bool:
+				fv.SetBool(src.Bool())
+			}
 		}
 	}
 	return rows, nil
-}
-
-func typeErr(path string, c column, a arrow.Array) error {
-	return fmt.Errorf("%s: column %s has type %s; allowed: %s", path, c.name, a.DataType(), arrowType(c.kind))
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ballast-bench/ballast/internal/atomicfile"
@@ -130,4 +131,21 @@ func TestNulls(t *testing.T) {
 	if _, err := StageParquet(filepath.Join(t.TempDir(), "b.parquet"), []bad{{}}); err == nil {
 		t.Error("an unknown col option was accepted")
 	}
+}
+
+// TestParquetGoVersion: ParquetGoVersion is the version in go.mod.
+func TestParquetGoVersion(t *testing.T) {
+	mod, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(mod)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "github.com/parquet-go/parquet-go "); ok {
+			if v = strings.Fields(v)[0]; v != "v"+ParquetGoVersion {
+				t.Errorf("go.mod has parquet-go %s; ParquetGoVersion is %s", v, ParquetGoVersion)
+			}
+			return
+		}
+	}
+	t.Error("go.mod does not require github.com/parquet-go/parquet-go")
 }
