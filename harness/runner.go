@@ -396,6 +396,7 @@ func removeStaleTemps(outDir string) {
 type LineProgress struct {
 	W        io.Writer
 	Interval time.Duration
+	Label    string // what the lines say is running; "": sweep
 	mu       sync.Mutex
 	total    int
 	done     int
@@ -408,8 +409,8 @@ type LineProgress struct {
 func (p *LineProgress) Start(total, skipped int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.total, p.start = total-skipped, time.Now()
-	fmt.Fprintf(p.W, "sweep: %d runs, %d already complete, %d to run\n", total, skipped, total-skipped)
+	p.total, p.done, p.failed, p.start = total-skipped, 0, 0, time.Now() // a progress may be started again
+	fmt.Fprintf(p.W, "%s: %d runs, %d already complete, %d to run\n", p.label(), total, skipped, total-skipped)
 	if p.total == 0 || p.Interval <= 0 {
 		return
 	}
@@ -439,6 +440,13 @@ func (p *LineProgress) Done(ok bool) {
 	}
 }
 
+func (p *LineProgress) label() string {
+	if p.Label == "" {
+		return "sweep"
+	}
+	return p.Label
+}
+
 // line prints the state; prefix "" for a progress line.
 func (p *LineProgress) line(prefix string) {
 	el := time.Since(p.start)
@@ -449,13 +457,13 @@ func (p *LineProgress) line(prefix string) {
 		eta = time.Duration(float64(p.total-p.done) / r * float64(time.Second)).Round(time.Second).String()
 	}
 	if prefix == "" {
-		fmt.Fprintf(p.W, "sweep: %d/%d done, %d failed, %s elapsed, %s runs/s, eta %s\n", p.done, p.total, p.failed, el.Round(time.Second), rate, eta)
+		fmt.Fprintf(p.W, "%s: %d/%d done, %d failed, %s elapsed, %s runs/s, eta %s\n", p.label(), p.done, p.total, p.failed, el.Round(time.Second), rate, eta)
 		return
 	}
 	if p.done > 0 {
 		rate = fmt.Sprintf("%.3g", float64(p.done)/el.Seconds()) // over the whole sweep: no first-instant artefact
 	}
-	fmt.Fprintf(p.W, "sweep: %s %d/%d runs in %s, %d failed, %s runs/s\n", prefix, p.done, p.total, el.Round(time.Millisecond), p.failed, rate)
+	fmt.Fprintf(p.W, "%s: %s %d/%d runs in %s, %d failed, %s runs/s\n", p.label(), prefix, p.done, p.total, el.Round(time.Millisecond), p.failed, rate)
 }
 
 func (p *LineProgress) Finish() {

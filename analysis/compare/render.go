@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/ballast-bench/ballast/analysis/stats"
 )
 
 // Formats lists the output formats.
@@ -287,14 +289,7 @@ func (r *Result) csv(w io.Writer) error {
 }
 
 // jnum is a float in JSON: null when undefined.
-type jnum float64
-
-func (v jnum) MarshalJSON() ([]byte, error) {
-	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-		return []byte("null"), nil
-	}
-	return []byte(strconv.FormatFloat(float64(v), 'g', -1, 64)), nil
-}
+type jnum = stats.NullFloat
 
 type jci struct {
 	Mean jnum `json:"mean"`

@@ -149,8 +149,15 @@ func (r *recorder) legendColors(t *testing.T, g geometry) map[string]color.Color
 			continue
 		}
 		for _, s := range r.strokes {
-			if len(s.pts) == 2 && pointIn(s.pts[0], g.legend) && s.pts[1].X < tx.box.Min.X &&
-				s.pts[0].Y > tx.box.Min.Y && s.pts[0].Y < tx.box.Max.Y {
+			// A line sample (two points) or a scatter glyph's outline: in
+			// the legend, left of the label, level with it.
+			lo, hi := vg.Length(math.Inf(1)), vg.Length(math.Inf(-1))
+			left := true
+			for _, p := range s.pts {
+				lo, hi = min(lo, p.Y), max(hi, p.Y)
+				left = left && p.X < tx.box.Min.X
+			}
+			if len(s.pts) >= 2 && pointIn(s.pts[0], g.legend) && left && hi > tx.box.Min.Y && lo < tx.box.Max.Y {
 				out[tx.text] = s.color
 				break
 			}

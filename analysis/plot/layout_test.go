@@ -225,8 +225,19 @@ func figures(t *testing.T) map[string]Figure {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// ballast advise's Pareto figure: settings over false elections per
+	// day (log) and p99 out of service.
+	pareto, err := Scatter("p99 out of service against unnecessary elections", "unnecessary elections per day (log)", "p99 out of service (ms)",
+		[]Points{{Label: "settings", X: []float64{0.5, 3, 40, 900, 2e4}, Y: []float64{5200, 3100, 1800, 900, 400}},
+			{Label: "recommended", Method: "bandit_safe", Emphasis: true, X: []float64{3}, Y: []float64{3100}},
+			{Label: "current", Method: "etcd", X: []float64{0.5}, Y: []float64{5200}},
+			{Label: "rule of thumb", X: []float64{40}, Y: []float64{1800}},
+			{Label: "none seen (at the 95 % bound)", X: []float64{0.2}, Y: []float64{6100}}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return map[string]Figure{"cdf": cdfOf(t, table1, "bandit_safe"), "sensitivity": sens, "loss": loss, "lines": lines,
-		"stacked": Stack(lines, narrow), "arms": arms}
+		"stacked": Stack(lines, narrow), "arms": arms, "pareto": pareto}
 }
 
 // TestLegendOutsideData checks the layout as drawn: each legend's box lies

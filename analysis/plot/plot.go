@@ -508,3 +508,72 @@ func Lines(title, xlabel, ylabel string, series []Line, logY bool) (Figure, erro
 	}
 	return figure(WideWidth, LinePanelHeight, panel{p, legend}), nil
 }
+
+// Points is one group of a scatter plot.
+type Points struct {
+	Label    string
+	Method   string
+	Emphasis bool // drawn larger, above the others
+	X, Y     []float64
+}
+
+// outlineGlyphs are the scatter plot's shapes: outlines only, which stay
+// readable where points overlap.
+var outlineGlyphs = []draw.GlyphDrawer{draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.PlusGlyph{}, draw.CrossGlyph{}}
+
+// Scatter draws groups of points, each in its own colour and shape, log x
+// when logX; points with an undefined coordinate (NaN, or x at most 0 on
+// a log axis) are left out.
+func Scatter(title, xlabel, ylabel string, groups []Points, logX bool) (Figure, error) {
+	p := newPlot(title, xlabel, ylabel)
+	if logX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = LogTicks{}
+	}
+	defined := func(x, y float64) bool { return !math.IsNaN(x) && !math.IsNaN(y) && (!logX || x > 0) }
+	var drawn []Points
+	var methods []string
+	for _, g := range groups {
+		for i := range g.X {
+			if defined(g.X[i], g.Y[i]) {
+				drawn, methods = append(drawn, g), append(methods, method(g.Method, g.Label))
+				break
+			}
+		}
+	}
+	if len(drawn) == 0 {
+		return Figure{}, fmt.Errorf("nothing to plot: no defined points in %q", title)
+	}
+	var legend []entry
+	var layers layered
+	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for i, sty := range styles(methods) {
+		g := drawn[i]
+		var xys plotter.XYs
+		for j := range g.X {
+			if defined(g.X[j], g.Y[j]) {
+				xys = append(xys, plotter.XY{X: g.X[j], Y: g.Y[j]})
+				xmin, xmax = math.Min(xmin, g.X[j]), math.Max(xmax, g.X[j])
+				ymin, ymax = math.Min(ymin, g.Y[j]), math.Max(ymax, g.Y[j])
+			}
+		}
+		s, err := plotter.NewScatter(xys)
+		if err != nil {
+			return Figure{}, err
+		}
+		s.Color, s.Shape, s.Radius = sty.color, outlineGlyphs[i%len(outlineGlyphs)], vg.Points(2.5)
+		if g.Emphasis {
+			s.Radius = vg.Points(4.5)
+		}
+		layers.add(g.Emphasis, s)
+		legend = append(legend, entry{g.Label, []plot.Thumbnailer{s}})
+	}
+	layers.to(p)
+	if logX {
+		p.X.Min, p.X.Max = xmin/1.5, xmax*1.5
+	} else {
+		p.X.Min, p.X.Max = math.Min(0, xmin), xmax+0.05*(xmax-math.Min(0, xmin))
+	}
+	p.Y.Min, p.Y.Max = math.Min(0, ymin), ymax+0.08*(ymax-math.Min(0, ymin))
+	return figure(WideWidth, Height, panel{p, legend}), nil
+}

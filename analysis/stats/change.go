@@ -288,6 +288,39 @@ func (bs *Bootstrap) Diff(old, new []float64, stat func(sorted []float64) float6
 	return ci
 }
 
+// Stat bootstraps a statistic other than the mean (a median, a p99) of
+// one sample, with its percentile interval; CI.Mean holds stat(x). NaN
+// values must have been removed.
+func (bs *Bootstrap) Stat(x []float64, stat func(sorted []float64) float64, seed uint64) CI {
+	sorted := slices.Clone(x)
+	slices.Sort(sorted)
+	ci := CI{Mean: stat(sorted), N: len(x)}
+	switch len(x) {
+	case 0:
+		ci.Mean, ci.Lo, ci.Hi = math.NaN(), math.NaN(), math.NaN()
+		return ci
+	case 1:
+		ci.Lo, ci.Hi = ci.Mean, ci.Mean
+		return ci
+	}
+	b, level := bs.settings()
+	src := rand.NewPCG(seed, seed^0x9b05688c2b3e6c1f)
+	r := newIndexer(src, len(x))
+	xs := make([]float64, len(x))
+	vals := make([]float64, b)
+	for k := range vals {
+		for i := range xs {
+			xs[i] = x[r.next()]
+		}
+		slices.Sort(xs)
+		vals[k] = stat(xs)
+	}
+	slices.Sort(vals)
+	alpha := (1 - level) / 2
+	ci.Lo, ci.Hi = Quantile(vals, alpha), Quantile(vals, 1-alpha)
+	return ci
+}
+
 // KS is the two-sample Kolmogorov-Smirnov distance: the largest gap
 // between the two empirical distribution functions.
 func KS(a, b []float64) float64 {

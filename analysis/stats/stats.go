@@ -6,6 +6,7 @@ package stats
 import (
 	"math"
 	"slices"
+	"strconv"
 )
 
 // Quantile returns the p-quantile (0 <= p <= 1) of sorted, by linear
@@ -96,4 +97,16 @@ func RelDelta(v, base float64) float64 {
 		return math.NaN()
 	}
 	return 100 * (v - base) / base
+}
+
+// NullFloat is a float64 that encodes in JSON as a number, or null when it
+// is undefined (NaN, ±Inf), which encoding/json refuses to encode.
+type NullFloat float64
+
+// MarshalJSON implements json.Marshaler.
+func (v NullFloat) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, float64(v), 'g', -1, 64), nil
 }

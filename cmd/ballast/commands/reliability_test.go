@@ -25,7 +25,7 @@ func TestExitCodes(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"analyse", "dir"}, `unknown command "analyse"; allowed: analyze, compare, live, merge,`},
+		{[]string{"analyse", "dir"}, `unknown command "analyse"; allowed: advise, analyze, compare, live, merge,`},
 		{[]string{"--bogus"}, `flag provided but not defined: -bogus (see 'ballast --help')`},
 		{[]string{"run", "smoke", "--out", file}, "--out " + file + ": a file; allowed: a directory"},
 		{[]string{"sim", "--scenario", "lan", "--policy", "random", "--seed", "9223372036854775808", "--out", out}, "--seed 9223372036854775808: allowed: a seed below 2^63"},

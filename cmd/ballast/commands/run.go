@@ -130,7 +130,7 @@ func runCommand() *cli.Command {
 				return dryRun(ctx, w, e, jobs, shard, out, outputs, cmd.Int("jobs"), cmd.Bool("json"))
 			}
 			opt := harness.Options{OutDir: out, Workers: cmd.Int("jobs"), Shard: shard, Outputs: outputs, KeepGoing: cmd.Bool("keep-going"),
-				Force: cmd.Bool("force"), ReuseOld: cmd.Bool("reuse-old"), Progress: newProgress(cmd.Root().ErrWriter)}
+				Force: cmd.Bool("force"), ReuseOld: cmd.Bool("reuse-old"), Progress: newProgress(cmd.Root().ErrWriter, "sweep")}
 			start := time.Now()
 			sum, err := harness.Sweep(ctx, jobs, opt)
 			if err == nil {
@@ -282,15 +282,16 @@ func defaultJobs() int { return runtime.NumCPU() }
 
 // newProgress draws a bar on a terminal and prints plain periodic lines
 // otherwise (logs, CI).
-func newProgress(w io.Writer) harness.Progress {
+func newProgress(w io.Writer, label string) harness.Progress {
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return &barProgress{w: w}
+		return &barProgress{w: w, label: label}
 	}
-	return &harness.LineProgress{W: w, Interval: 10 * time.Second}
+	return &harness.LineProgress{W: w, Interval: 10 * time.Second, Label: label}
 }
 
 type barProgress struct {
 	w     io.Writer
+	label string
 	bar   *progressbar.ProgressBar
 	start time.Time
 }
@@ -301,7 +302,7 @@ func (b *barProgress) Start(total, skipped int) {
 	b.start = time.Now()
 	b.bar = progressbar.NewOptions(total-skipped, progressbar.OptionSetWriter(b.w), progressbar.OptionShowCount(),
 		progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish(),
-		progressbar.OptionSetDescription(fmt.Sprintf("sweep (%d already complete)", skipped)),
+		progressbar.OptionSetDescription(fmt.Sprintf("%s (%d already complete)", b.label, skipped)),
 		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 }
 
@@ -309,5 +310,5 @@ func (b *barProgress) Done(bool) { b.bar.Add(1) }
 
 func (b *barProgress) Finish() {
 	b.bar.Finish()
-	fmt.Fprintf(b.w, "sweep: finished in %s\n", time.Since(b.start).Round(time.Millisecond))
+	fmt.Fprintf(b.w, "%s: finished in %s\n", b.label, time.Since(b.start).Round(time.Millisecond))
 }

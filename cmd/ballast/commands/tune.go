@@ -58,7 +58,7 @@ func tuneCommand() *cli.Command {
 				return err
 			}
 			t, err := tuning.Tune(ctx, e, tuning.Options{OutDir: out, Workers: cmd.Int("jobs"), MaxSeeds: cmd.Int("seeds"),
-				Progress: newProgress(cmd.Root().ErrWriter), KeepEvents: harness.Keeps(keep, harness.SetTuning)})
+				Progress: newProgress(cmd.Root().ErrWriter, "sweep"), KeepEvents: harness.Keeps(keep, harness.SetTuning)})
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,42 @@
+package stats
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// Rate is a Poisson rate estimated from a count of events over an
+// exposure, with its exact (Garwood) confidence interval and one-sided
+// upper bound.
+type Rate struct {
+	Count    int64
+	Exposure float64 // in the rate's unit of time, e.g. days
+	Rate     float64 // Count / Exposure
+	Lo, Hi   float64 // two-sided interval at the level asked for
+	Upper    float64 // one-sided upper bound at the level asked for
+}
+
+// PoissonRate estimates the rate of events from count events seen in
+// exposure units of time. The interval is Garwood's exact one, from the
+// chi-squared quantiles: [chi2((1-level)/2; 2k) / 2, chi2((1+level)/2;
+// 2k+2) / 2] / exposure; the one-sided upper bound is chi2(level; 2k+2) /
+// 2 / exposure, which for no events is -ln(1-level) / exposure (the "rule
+// of three" at 95 %). An exposure <= 0 gives NaN throughout.
+func PoissonRate(count int64, exposure, level float64) Rate {
+	r := Rate{Count: count, Exposure: exposure}
+	if exposure <= 0 || count < 0 {
+		nan := math.NaN()
+		r.Rate, r.Lo, r.Hi, r.Upper = nan, nan, nan, nan
+		return r
+	}
+	k := float64(count)
+	r.Rate = k / exposure
+	if count > 0 {
+		r.Lo = distuv.ChiSquared{K: 2 * k}.Quantile((1-level)/2) / 2 / exposure
+	}
+	hi := distuv.ChiSquared{K: 2*k + 2}
+	r.Hi = hi.Quantile((1+level)/2) / 2 / exposure
+	r.Upper = hi.Quantile(level) / 2 / exposure
+	return r
+}
