@@ -21,7 +21,7 @@ var roster = []string{
 	"random", "static", "etcd", "static_conservative", "backoff", "rtt_heuristic", "phi_accrual",
 	"quantile_decay", "bandit_qdecay", "dynatune_et", "dynatune_joint", "dynatune",
 	"bandit_safe", "bandit_ts_safe", "bandit_safe_ln", "oracle_hint", "oracle_best_per_regime",
-	"neurosym",
+	"neurosym", "hashicorp",
 }
 
 func factory(t testing.TB, name string, set ...string) policy.Factory {
