@@ -17,10 +17,15 @@ import (
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
-// Setting is an etcd member's two timing flags.
+// Setting is an etcd member's two timing flags, or a Consul server's
+// raft_multiplier (Multiplier > 0; consul.go).
 type Setting struct {
-	HeartbeatMS int64 // --heartbeat-interval
-	ElectionMS  int64 // --election-timeout
+	HeartbeatMS int64 // etcd: --heartbeat-interval; Consul: hashicorp/raft's HeartbeatTimeout
+	ElectionMS  int64 // etcd: --election-timeout; Consul: hashicorp/raft's ElectionTimeout
+	Multiplier  int64 // Consul's raft_multiplier; 0 for etcd
+	// Adaptive names a ballast policy that replaces the system's own
+	// timer (the report's comparison with adaptive policies); "": none.
+	Adaptive string
 }
 
 // EtcdDefaults is etcd's default setting (its tuning guide and flags).
@@ -34,8 +39,12 @@ const (
 	maxElectionMS       = 50_000
 )
 
-// Check reports whether etcd would start with s, naming the flag.
+// Check reports whether etcd (or Consul) would start with s, naming the
+// flag.
 func (s Setting) Check() error {
+	if s.Multiplier != 0 {
+		return s.checkConsul()
+	}
 	switch {
 	case s.HeartbeatMS <= 0:
 		return fmt.Errorf("heartbeat %d ms; allowed: at least 1 ms", s.HeartbeatMS)
@@ -48,17 +57,45 @@ func (s Setting) Check() error {
 	return nil
 }
 
-// Flags is the setting as etcd's command-line flags.
+// Flags is the setting as etcd's command-line flags, or Consul's server
+// configuration.
 func (s Setting) Flags() string {
+	if s.Adaptive != "" {
+		return "(ballast policy " + s.Adaptive + ": not a setting of the system)"
+	}
+	if s.Multiplier != 0 {
+		return fmt.Sprintf("performance { raft_multiplier = %d }", s.Multiplier)
+	}
 	return fmt.Sprintf("--heartbeat-interval=%d --election-timeout=%d", s.HeartbeatMS, s.ElectionMS)
 }
 
 func (s Setting) String() string {
+	if s.Adaptive != "" {
+		return fmt.Sprintf("%s (%d ms heartbeats)", s.Adaptive, s.HeartbeatMS)
+	}
+	if s.Multiplier != 0 {
+		return fmt.Sprintf("raft_multiplier %d", s.Multiplier)
+	}
 	return fmt.Sprintf("heartbeat %d ms, election %d ms", s.HeartbeatMS, s.ElectionMS)
 }
 
-// ParseSetting reads "heartbeat=100,election=1000" (the --current flag).
-func ParseSetting(v string) (Setting, error) {
+// Short is the setting in a table cell.
+func (s Setting) Short() string {
+	if s.Adaptive != "" {
+		return s.String()
+	}
+	if s.Multiplier != 0 {
+		return fmt.Sprintf("raft_multiplier %d", s.Multiplier)
+	}
+	return fmt.Sprintf("%d / %d ms", s.HeartbeatMS, s.ElectionMS)
+}
+
+// ParseSetting reads "heartbeat=100,election=1000" (etcd) or
+// "raft_multiplier=5" (consul): the --current flag.
+func ParseSetting(system, v string) (Setting, error) {
+	if system == "consul" {
+		return parseConsul(v)
+	}
 	var s Setting
 	for part := range strings.SplitSeq(v, ",") {
 		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
@@ -104,7 +141,7 @@ func Grid(meanRTTMS float64) []Setting {
 			continue
 		}
 		for _, k := range electionTicks {
-			if s := (Setting{h, k * h}); s.ElectionMS <= maxElectionMS {
+			if s := (Setting{HeartbeatMS: h, ElectionMS: k * h}); s.ElectionMS <= maxElectionMS {
 				out = append(out, s)
 			}
 		}
@@ -125,8 +162,12 @@ func RuleOfThumb(meanRTTMS float64) Setting {
 	}
 	h := int64(math.Ceil(meanRTTMS))
 	e := max(int64(math.Ceil(10*meanRTTMS)), minTicksPerElection*h)
-	return Setting{h, min(e, maxElectionMS)}
+	return Setting{HeartbeatMS: h, ElectionMS: min(e, maxElectionMS)}
 }
+
+// AdaptivePolicies are the adaptive policies the report compares with
+// (BALLAST's safe bandit, Dynatune), each with its defaults.
+var AdaptivePolicies = []string{"bandit_safe", "dynatune"}
 
 // Objectives are the statistics of the out-of-service time a
 // recommendation can minimise.
@@ -134,9 +175,10 @@ var Objectives = []string{"p99", "p50", "mean"}
 
 // Config is one question.
 type Config struct {
+	System  string // one of Systems; "": etcd
 	Network Network
 	Nodes   int     // cluster size
-	Current Setting // the operator's setting; zero: etcd's defaults
+	Current Setting // the operator's setting; zero: the system's defaults
 	// MaxFalsePerDay bounds the unnecessary elections per day of a
 	// recommendation (its point estimate); 0: one a week.
 	MaxFalsePerDay float64
@@ -148,6 +190,8 @@ type Config struct {
 	// added to it either way).
 	Candidates []Setting
 	Progress   harness.Progress // nil: none
+	// NoAdaptive leaves out the comparison with adaptive policies.
+	NoAdaptive bool
 }
 
 // Per candidate at budget 1: failovers (over failoverSeeds runs) and
@@ -209,10 +253,14 @@ type Report struct {
 	Seed           uint64
 	Budget         float64
 	Estimates      []Estimate
-	Recommended    int // index into Estimates
-	Current        int
-	RuleOfThumb    int
-	CodeVersion    string
+	// Adaptive are ballast's adaptive policies in place of the timer on
+	// the recommended setting's heartbeat (etcd only): what they would
+	// give on the same network, for comparison.
+	Adaptive    []Estimate
+	Recommended int // index into Estimates
+	Current     int
+	RuleOfThumb int
+	CodeVersion string
 }
 
 // NoneMeetsError is returned when no candidate meets the objective's
@@ -233,6 +281,12 @@ func (e *NoneMeetsError) Error() string {
 
 // Check validates c and fills its defaults.
 func (c *Config) Check() error {
+	if c.System == "" {
+		c.System = "etcd"
+	}
+	if !slices.Contains(Systems, c.System) {
+		return fmt.Errorf("--system %q: allowed: %s", c.System, strings.Join(Systems, ", "))
+	}
 	if err := c.Network.Check(); err != nil {
 		return err
 	}
@@ -257,10 +311,15 @@ func (c *Config) Check() error {
 		c.Budget = 1
 	}
 	if c.Current == (Setting{}) {
-		c.Current = EtcdDefaults
+		c.Current = defaults(c.System)
 	}
 	if err := c.Current.Check(); err != nil {
 		return fmt.Errorf("--current: %w", err)
+	}
+	for _, s := range append([]Setting{c.Current}, c.Candidates...) {
+		if (s.Multiplier != 0) != (c.System == "consul") {
+			return fmt.Errorf("--current, --settings: %s is not a %s setting; allowed: %s", s, c.System, settingSyntax(c.System))
+		}
 	}
 	if c.Jobs < 1 {
 		c.Jobs = 1
@@ -297,10 +356,10 @@ func Advise(ctx context.Context, c Config) (*Report, error) {
 	rtt := c.Network.MeanRTTMS()
 	cands := c.Candidates
 	if cands == nil {
-		cands = Grid(rtt)
+		cands = grid(c.System, rtt)
 	}
 	cands = slices.Clone(cands)
-	rule := RuleOfThumb(rtt)
+	rule := ruleOfThumb(c.System, rtt)
 	for _, s := range []Setting{c.Current, rule} {
 		if !slices.Contains(cands, s) {
 			cands = append(cands, s)
@@ -357,7 +416,7 @@ func Advise(ctx context.Context, c Config) (*Report, error) {
 	}
 
 	rep := &Report{
-		System: "etcd", Network: c.Network.String(), MeanRTTMS: rtt, Nodes: c.Nodes, Objective: c.Objective,
+		System: c.System, Network: c.Network.String(), MeanRTTMS: rtt, Nodes: c.Nodes, Objective: c.Objective,
 		MaxFalsePerDay: c.MaxFalsePerDay, Seed: c.Seed, Budget: c.Budget, Estimates: ests,
 		CodeVersion: harness.CodeVersion(),
 	}
@@ -379,6 +438,30 @@ func Advise(ctx context.Context, c Config) (*Report, error) {
 		return nil, &NoneMeetsError{MaxFalsePerDay: c.MaxFalsePerDay, Closest: closest[:min(3, len(closest))]}
 	}
 	rep.Recommended = ranked[0]
+	if c.System == "etcd" && !c.NoAdaptive {
+		rec := cands[rep.Recommended]
+		var ad []Setting
+		jobs = jobs[:0]
+		for _, pol := range AdaptivePolicies {
+			s := Setting{HeartbeatMS: rec.HeartbeatMS, ElectionMS: rec.ElectionMS, Adaptive: pol}
+			sc, err := c.scenarios(s, rtt)
+			if err != nil {
+				return nil, err
+			}
+			ad = append(ad, s)
+			jobs = append(jobs, seeded(len(ad)-1, false, sc[0], c.Seed, 0, failoverSeeds)...)
+			jobs = append(jobs, seeded(len(ad)-1, true, sc[1], c.Seed, 0, healthySeeds)...)
+		}
+		adAcc := make([]result, len(ad))
+		if err := c.run(ctx, ad, jobs, adAcc); err != nil {
+			return nil, err
+		}
+		for i, s := range ad {
+			e := estimate(s, adAcc[i], c)
+			e.Meets = false // not a setting of the system: never recommended
+			rep.Adaptive = append(rep.Adaptive, e)
+		}
+	}
 	ests[rep.Recommended].Roles = append(ests[rep.Recommended].Roles, "recommended")
 	ests[rep.Current].Roles = append(ests[rep.Current].Roles, "current")
 	ests[rep.RuleOfThumb].Roles = append(ests[rep.RuleOfThumb].Roles, "rule of thumb")
@@ -480,9 +563,10 @@ func cmpFloat(a, b float64) int {
 }
 
 // healthyS is the length of one healthy run of a candidate with
-// heartbeat h: healthyBeatsPerSeed intervals, scaled by the budget.
-func healthyS(h int64, budget float64) float64 {
-	return min(maxHealthyS, math.Round(float64(h)*healthyBeatsPerSeed*budget/1000))
+// heartbeat interval hbMS: healthyBeatsPerSeed intervals, scaled by the
+// budget.
+func healthyS(hbMS float64, budget float64) float64 {
+	return min(maxHealthyS, math.Round(hbMS*healthyBeatsPerSeed*budget/1000))
 }
 
 // scenarios are a candidate's failover and healthy scenarios.
@@ -497,12 +581,12 @@ func (c *Config) scenarios(s Setting, rtt float64) ([2]*scenario.Scenario, error
 	spacingMS := 4*s.ElectionMS + int64(math.Ceil(20*rtt)) + 1000
 	spacingS := (spacingMS + 999) / 1000
 	restartMS := spacingS * 1000 / 2
-	head := fmt.Sprintf("name: advise\ndescription: ballast advise, %s\nnodes: %d\nraft:\n  heartbeat_ms: %d\n  pre_vote: true\n  check_quorum: true\n  lease_ms: %d\n%s",
-		s, c.Nodes, s.HeartbeatMS, s.ElectionMS, netBlock)
+	hb, raft, _, _ := s.model(rtt)
+	head := fmt.Sprintf("name: advise\ndescription: ballast advise, %s %s\nnodes: %d\n%s%s", c.System, s, c.Nodes, raft, netBlock)
 	texts := [2]string{
 		head + fmt.Sprintf("duration_s: %d\ncrashes:\n  - {node: leader, at_s: %d, phase: heartbeat, restart_after_ms: %d, repeat: {count: %d, every_s: %d}}\n",
 			spacingS*int64(crashes+1), spacingS, restartMS, crashes, spacingS),
-		head + fmt.Sprintf("duration_s: %s\n", num(healthyS(s.HeartbeatMS, c.Budget))),
+		head + fmt.Sprintf("duration_s: %s\n", num(healthyS(hb, c.Budget))),
 	}
 	var out [2]*scenario.Scenario
 	for i, text := range texts {
@@ -535,8 +619,8 @@ func seeded(cand int, healthy bool, sc *scenario.Scenario, base uint64, from, to
 // simulate runs one job on the etcd engine and analyses it in the same
 // pass.
 func simulate(ctx context.Context, j job, s Setting) (result, error) {
-	run, err := harness.Resolve(harness.Spec{Scenario: j.sc, Policy: "etcd", Set: []string{"election_ms=" + strconv.FormatInt(s.ElectionMS, 10)},
-		Seed: j.seed, Engine: "etcd"})
+	_, _, pol, set := s.model(0)
+	run, err := harness.Resolve(harness.Spec{Scenario: j.sc, Policy: pol, Set: set, Seed: j.seed, Engine: "etcd"})
 	if err != nil {
 		return result{}, err
 	}
@@ -571,6 +655,7 @@ func simulate(ctx context.Context, j job, s Setting) (result, error) {
 
 // estimate summarises a candidate's runs.
 func estimate(s Setting, r result, c Config) Estimate {
+	hb, _, _, _ := s.model(c.Network.MeanRTTMS())
 	bs := stats.Bootstrap{B: bootstrapResamples}
 	seed := func(what string) uint64 {
 		return stats.Seed(c.Seed, "advise bootstrap", what, strconv.FormatInt(s.HeartbeatMS, 10), strconv.FormatInt(s.ElectionMS, 10))
@@ -587,7 +672,7 @@ func estimate(s Setting, r result, c Config) Estimate {
 		OOSP50:            bs.Stat(r.oosMS, q(0.5), seed("oos p50")),
 		OOSP99:            bs.Stat(r.oosMS, q(0.99), seed("oos p99")),
 		FalsePerDay:       stats.PoissonRate(r.unnecessary, r.seconds/86400, 0.95),
-		HeartbeatMsgsPerS: 2 * float64(c.Nodes-1) * 1000 / float64(s.HeartbeatMS),
+		HeartbeatMsgsPerS: 2 * float64(c.Nodes-1) * 1000 / hb,
 	}
 	e.Meets = e.FalsePerDay.Rate <= c.MaxFalsePerDay && e.Failovers > 0
 	return e

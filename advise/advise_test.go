@@ -57,9 +57,9 @@ func TestDetectionClosedForm(t *testing.T) {
 		s     Setting
 	}{
 		{3, EtcdDefaults},
-		{5, Setting{50, 350}},
+		{5, Setting{HeartbeatMS: 50, ElectionMS: 350}},
 	} {
-		rep, err := Advise(context.Background(), Config{Network: Network{RTTMS: 0.2}, Nodes: tt.nodes, Seed: 3, Jobs: 2,
+		rep, err := Advise(context.Background(), Config{NoAdaptive: true, Network: Network{RTTMS: 0.2}, Nodes: tt.nodes, Seed: 3, Jobs: 2,
 			Candidates: []Setting{tt.s}, Current: tt.s, MaxFalsePerDay: 1e9})
 		if err != nil {
 			t.Fatal(err)
@@ -94,9 +94,9 @@ func TestMonotone(t *testing.T) {
 	}
 	var cands []Setting
 	for _, e := range []int64{500, 700, 1000, 1500, 2000} {
-		cands = append(cands, Setting{100, e})
+		cands = append(cands, Setting{HeartbeatMS: 100, ElectionMS: e})
 	}
-	rep, err := Advise(context.Background(), Config{Network: lossyWAN, Nodes: 3, Seed: 1, Jobs: 2, Budget: 0.5,
+	rep, err := Advise(context.Background(), Config{NoAdaptive: true, Network: lossyWAN, Nodes: 3, Seed: 1, Jobs: 2, Budget: 0.5,
 		Candidates: cands, MaxFalsePerDay: 50})
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +128,7 @@ func TestMonotone(t *testing.T) {
 	}
 	// No setting meets a bound below every estimate: the error lists the
 	// closest.
-	_, err = Advise(context.Background(), Config{Network: lossyWAN, Nodes: 3, Seed: 1, Jobs: 2, Budget: 0.5,
+	_, err = Advise(context.Background(), Config{NoAdaptive: true, Network: lossyWAN, Nodes: 3, Seed: 1, Jobs: 2, Budget: 0.5,
 		Candidates: cands[:2], Current: cands[0], MaxFalsePerDay: 1e-6})
 	var none *NoneMeetsError
 	if !errors.As(err, &none) || len(none.Closest) == 0 {
@@ -140,7 +140,7 @@ func TestMonotone(t *testing.T) {
 // the parallelism.
 func TestDeterministic(t *testing.T) {
 	cfg := Config{Network: Network{RTTMS: 30, JitterMS: 10, Loss: 0.01}, Nodes: 3, Seed: 9, Budget: 0.1,
-		Candidates: []Setting{{50, 250}, {50, 500}}}
+		Candidates: []Setting{{HeartbeatMS: 50, ElectionMS: 250}, {HeartbeatMS: 50, ElectionMS: 500}}}
 	var out [2]bytes.Buffer
 	for i, jobs := range []int{1, 2} {
 		cfg.Jobs = jobs
@@ -175,10 +175,18 @@ func TestGridRespectsEtcd(t *testing.T) {
 			t.Errorf("round trip %g ms: rule of thumb: %v", rtt, err)
 		}
 	}
-	if _, err := ParseSetting("heartbeat=100,election=400"); err == nil {
+	for m := int64(1); m <= 10; m++ {
+		if g := grid("consul", 40); len(g) != 10 || g[m-1] != ConsulSetting(m) || g[m-1].Check() != nil {
+			t.Fatalf("consul grid %v", g)
+		}
+	}
+	if s, err := ParseSetting("consul", "raft_multiplier=5"); err != nil || s != ConsulDefaults || s.HeartbeatMS != 5000 {
+		t.Errorf("ParseSetting consul: %v, %v", s, err)
+	}
+	if _, err := ParseSetting("etcd", "heartbeat=100,election=400"); err == nil {
 		t.Error("election under 5 heartbeats accepted")
 	}
-	if s, err := ParseSetting("heartbeat=100, election=1000ms"); err != nil || s != EtcdDefaults {
+	if s, err := ParseSetting("etcd", "heartbeat=100, election=1000ms"); err != nil || s != EtcdDefaults {
 		t.Errorf("ParseSetting: %v, %v", s, err)
 	}
 }
@@ -200,7 +208,7 @@ func TestAgreesWithRealEtcd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("simulates 200 failovers")
 	}
-	rep, err := Advise(context.Background(), Config{Network: Network{RTTMS: 0.2, JitterMS: 0.1}, Nodes: 3, Seed: 1, Jobs: 2,
+	rep, err := Advise(context.Background(), Config{NoAdaptive: true, Network: Network{RTTMS: 0.2, JitterMS: 0.1}, Nodes: 3, Seed: 1, Jobs: 2,
 		Candidates: []Setting{EtcdDefaults}})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,7 @@
 // Package advise answers an operator's question with numbers: on my
 // network, what should my etcd cluster's heartbeat interval and election
-// timeout be, and what will a leader failover and the false elections
-// cost?
+// timeout be (or my Consul servers' raft_multiplier: consul.go), and what
+// will a leader failover and the false elections cost?
 //
 // # The model
 //

@@ -13,8 +13,22 @@ import (
 )
 
 // Validation is what the report says about how far predictions of this
-// kind were checked against a real cluster (docs/advise.md).
-const Validation = "etcd's defaults on a loopback LAN (3 members, 200 leader kills): this prediction's out-of-service " +
+// kind were checked against a real cluster (docs/advise.md), per system.
+func Validation(system string) string {
+	if system == "consul" {
+		return ConsulValidation
+	}
+	return EtcdValidation
+}
+
+// ConsulValidation: the model of hashicorp/raft against the library.
+const ConsulValidation = "the hashicorp/raft model against the library itself (hashicorp/raft v1.8.0, 3 servers, " +
+	"an in-memory transport with 1 ms each way, timeouts of 80 ms, 80 leader kills in wall time; " +
+	"policies.TestHashicorpAgainstLibrary): failover mean +2.0 %, median -1.6 %. Consul itself has not been run; " +
+	"the model leaves out disk latency, CPU starvation and client load (docs/advise.md)."
+
+// EtcdValidation: advise's prediction against real etcd.
+const EtcdValidation = "etcd's defaults on a loopback LAN (3 members, 200 leader kills): this prediction's out-of-service " +
 	"time, mean 1218 ms and median 1151 ms, against a real etcd v3.7.3 cluster's 1247 and 1197 ms (ballast live " +
 	"--target etcd; -2.3 % and -3.8 %, TestAgreesWithRealEtcd). Other networks and settings are unvalidated on real " +
 	"clusters; the model leaves out disk latency, CPU starvation and client load (docs/advise.md)."
@@ -23,34 +37,44 @@ const Validation = "etcd's defaults on a loopback LAN (3 members, 200 leader kil
 func (r *Report) Markdown(w io.Writer) error {
 	var b strings.Builder
 	rec, cur, rule := r.Estimates[r.Recommended], r.Estimates[r.Current], r.Estimates[r.RuleOfThumb]
-	fmt.Fprintf(&b, "# etcd timeouts for your network\n\n")
+	fmt.Fprintf(&b, "# %s timeouts for your network\n\n", systemName(r.System))
 	fmt.Fprintf(&b, "Network: %s; %d members; objective: the smallest %s out-of-service time after a leader crash "+
 		"with at most %.3g unnecessary elections per day (point estimate).\n\n", r.Network, r.Nodes, objectiveName(r.Objective), r.MaxFalsePerDay)
 	fmt.Fprintf(&b, "## Recommended\n\n```\n%s\n```\n\n", rec.Flags)
-	b.WriteString("| | heartbeat | election | detection p50 | out of service p50 | out of service p99 | unnecessary elections / day | heartbeat msgs / s |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| | setting | detection p50 | out of service p50 | out of service p99 | unnecessary elections / day | heartbeat msgs / s |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|\n")
 	for _, x := range []struct {
 		name string
 		e    Estimate
 	}{{"recommended", rec}, {"current", cur}, {"rule of thumb", rule}} {
-		fmt.Fprintf(&b, "| %s | %d ms | %d ms | %s | %s | %s | %s | %.0f |\n", x.name, x.e.Setting.HeartbeatMS, x.e.Setting.ElectionMS,
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %.0f |\n", x.name, x.e.Setting.Short(),
 			ciMS(x.e.DetectP50), ciMS(x.e.OOSP50), ciMS(x.e.OOSP99), rate(x.e.FalsePerDay), x.e.HeartbeatMsgsPerS)
 	}
 	fmt.Fprintf(&b, "\nTimes in ms with 95 %% bootstrap intervals over %d failovers per setting; unnecessary elections per day "+
 		"with Garwood's exact 95 %% interval, or, when none was seen, the one-sided 95 %% upper bound (< x), over the "+
 		"simulated healthy time (%.3g days for the recommended setting; the best settings that met the bound were "+
 		"confirmed with five times the healthy time of the others). "+
-		"The rule of thumb is etcd's defaults up to a 100 ms round trip, else a heartbeat of one round trip and an "+
-		"election timeout of ten.\n\n", rec.Failovers, rec.FalsePerDay.Exposure)
+		"%s\n\n", rec.Failovers, rec.FalsePerDay.Exposure, ruleText(r.System))
 	if rec.FalsePerDay.Upper > r.MaxFalsePerDay {
 		fmt.Fprintf(&b, "Caution: the simulated time bounds the recommended setting's unnecessary elections only below %.3g per day, "+
 			"above the %.3g asked for; a larger --budget narrows it. The model has no disk or CPU stalls (docs/advise.md).\n\n",
 			rec.FalsePerDay.Upper, r.MaxFalsePerDay)
 	}
-	fmt.Fprintf(&b, "Checked against real clusters: %s\n\n", Validation)
+	fmt.Fprintf(&b, "Checked against the real thing: %s\n\n", Validation(r.System))
+	if len(r.Adaptive) > 0 {
+		b.WriteString("## Adaptive policies on the same network\n\n")
+		b.WriteString("What ballast's adaptive election-timeout policies (docs/policies.md) would give in place of etcd's timer, " +
+			"on the recommended heartbeat; etcd has no such setting, so they are never recommended.\n\n")
+		b.WriteString("| policy | failovers | detection p50 | out of service p50 | out of service p99 | unnecessary elections / day |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+		for _, e := range r.Adaptive {
+			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s |\n", e.Setting, e.Failovers, ciMS(e.DetectP50), ciMS(e.OOSP50), ciMS(e.OOSP99), rate(e.FalsePerDay))
+		}
+		b.WriteString("\n")
+	}
 	b.WriteString("## Every setting simulated\n\n")
-	b.WriteString("| heartbeat | election | failovers | detection p50 | detection p99 | out of service mean | p50 | p99 | unnecessary / day | healthy days | meets | |\n")
-	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|---|\n")
+	b.WriteString("| setting | failovers | detection p50 | detection p99 | out of service mean | p50 | p99 | unnecessary / day | healthy days | meets | |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|:-:|---|\n")
 	for _, e := range r.Estimates {
 		meets := ""
 		if e.Meets {
@@ -60,14 +84,36 @@ func (r *Report) Markdown(w io.Writer) error {
 		if e.Confirmed {
 			notes = append(notes, "confirmed")
 		}
-		fmt.Fprintf(&b, "| %d | %d | %d | %s | %s | %s | %s | %s | %s | %.3g | %s | %s |\n", e.Setting.HeartbeatMS, e.Setting.ElectionMS, e.Failovers,
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s | %.3g | %s | %s |\n", e.Setting.Short(), e.Failovers,
 			ciMS(e.DetectP50), ciMS(e.DetectP99), ciMS(e.OOSMean), ciMS(e.OOSP50), ciMS(e.OOSP99), rate(e.FalsePerDay), e.FalsePerDay.Exposure,
 			meets, strings.Join(notes, ", "))
 	}
-	fmt.Fprintf(&b, "\nModel: the etcd engine (go.etcd.io/raft) in virtual time with etcd's tick timer, PreVote and CheckQuorum, "+
-		"a TCP-like stream transport; seed %d, budget %g, code %s. The same inputs give the same report.\n", r.Seed, r.Budget, r.CodeVersion)
+	fmt.Fprintf(&b, "\nModel: %s; seed %d, budget %g, code %s. The same inputs give the same report.\n", modelText(r.System), r.Seed, r.Budget, r.CodeVersion)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func systemName(system string) string {
+	if system == "consul" {
+		return "Consul"
+	}
+	return "etcd"
+}
+
+func ruleText(system string) string {
+	if system == "consul" {
+		return "The rule of thumb is Consul's advice for production servers, raft_multiplier 1 (its default, 5, is tuned for the smallest cloud instances)."
+	}
+	return "The rule of thumb is etcd's defaults up to a 100 ms round trip, else a heartbeat of one round trip and an election timeout of ten."
+}
+
+func modelText(system string) string {
+	if system == "consul" {
+		return "hashicorp/raft's timers (policy hashicorp: heartbeat and election timeouts 1 s x raft_multiplier, leader lease 0.5 s x raft_multiplier, " +
+			"a leader heartbeat every 0.15 heartbeat timeouts plus a round trip, a voter trusting its leader until its own timer fires) " +
+			"with PreVote on the etcd engine in virtual time, a TCP-like stream transport"
+	}
+	return "the etcd engine (go.etcd.io/raft) in virtual time with etcd's tick timer, PreVote and CheckQuorum, a TCP-like stream transport"
 }
 
 func objectiveName(o string) string {
@@ -127,6 +173,8 @@ type jrate struct {
 }
 
 type jestimate struct {
+	Multiplier  int64    `json:"raft_multiplier,omitempty"`
+	Policy      string   `json:"policy,omitempty"`
 	HeartbeatMS int64    `json:"heartbeat_ms"`
 	ElectionMS  int64    `json:"election_ms"`
 	Flags       string   `json:"flags"`
@@ -143,6 +191,14 @@ type jestimate struct {
 	HBPerS      float64  `json:"heartbeat_msgs_per_s"`
 	Meets       bool     `json:"meets_objective"`
 	Confirmed   bool     `json:"confirmed"`
+}
+
+func toJEstimate(e Estimate) jestimate {
+	f := e.FalsePerDay
+	return jestimate{e.Setting.Multiplier, e.Setting.Adaptive, e.Setting.HeartbeatMS, e.Setting.ElectionMS, e.Flags, e.Roles, e.Failovers, e.Unrecovered,
+		toJCI(e.DetectMean), toJCI(e.DetectP50), toJCI(e.DetectP99), toJCI(e.OOSMean), toJCI(e.OOSP50), toJCI(e.OOSP99),
+		jrate{f.Count, f.Exposure, stats.NullFloat(f.Rate), stats.NullFloat(f.Lo), stats.NullFloat(f.Hi), stats.NullFloat(f.Upper)},
+		e.HeartbeatMsgsPerS, e.Meets, e.Confirmed}
 }
 
 // JSON writes the report as JSON: every setting's figures, undefined ones
@@ -163,14 +219,14 @@ func (r *Report) JSON(w io.Writer) error {
 		Current        int         `json:"current"`
 		RuleOfThumb    int         `json:"rule_of_thumb"`
 		Estimates      []jestimate `json:"estimates"`
-	}{r.System, r.Network, r.MeanRTTMS, r.Nodes, r.Objective, r.MaxFalsePerDay, r.Seed, r.Budget, r.CodeVersion, Validation,
-		r.Recommended, r.Current, r.RuleOfThumb, nil}
+		Adaptive       []jestimate `json:"adaptive_policies,omitempty"`
+	}{r.System, r.Network, r.MeanRTTMS, r.Nodes, r.Objective, r.MaxFalsePerDay, r.Seed, r.Budget, r.CodeVersion, Validation(r.System),
+		r.Recommended, r.Current, r.RuleOfThumb, nil, nil}
+	for _, e := range r.Adaptive {
+		out.Adaptive = append(out.Adaptive, toJEstimate(e))
+	}
 	for _, e := range r.Estimates {
-		f := e.FalsePerDay
-		out.Estimates = append(out.Estimates, jestimate{e.Setting.HeartbeatMS, e.Setting.ElectionMS, e.Flags, e.Roles, e.Failovers, e.Unrecovered,
-			toJCI(e.DetectMean), toJCI(e.DetectP50), toJCI(e.DetectP99), toJCI(e.OOSMean), toJCI(e.OOSP50), toJCI(e.OOSP99),
-			jrate{f.Count, f.Exposure, stats.NullFloat(f.Rate), stats.NullFloat(f.Lo), stats.NullFloat(f.Hi), stats.NullFloat(f.Upper)},
-			e.HeartbeatMsgsPerS, e.Meets, e.Confirmed})
+		out.Estimates = append(out.Estimates, toJEstimate(e))
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -199,9 +255,9 @@ func (r *Report) Pareto() (plot.Figure, error) {
 	}
 	one := func(label string, i int, emphasis bool) plot.Points {
 		e := r.Estimates[i]
-		return plot.Points{Label: fmt.Sprintf("%s (%d/%d ms)", label, e.Setting.HeartbeatMS, e.Setting.ElectionMS), Emphasis: emphasis,
+		return plot.Points{Label: fmt.Sprintf("%s (%s)", label, e.Setting.Short()), Emphasis: emphasis,
 			X: []float64{x(e)}, Y: []float64{e.OOSP99.Mean}}
 	}
-	return plot.Scatter("etcd settings on "+r.Network, "unnecessary elections per day (log)", "p99 out of service (ms)",
+	return plot.Scatter(systemName(r.System)+" settings on "+r.Network, "unnecessary elections per day (log)", "p99 out of service (ms)",
 		[]plot.Points{seen, none, one("recommended", r.Recommended, true), one("current", r.Current, false), one("rule of thumb", r.RuleOfThumb, false)}, true)
 }

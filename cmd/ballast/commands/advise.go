@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,10 +24,10 @@ func init() { register(adviseCommand) }
 func adviseCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "advise",
-		Usage: "etcd timeouts for a measured network, with predicted failover times and false elections",
+		Usage: "etcd or Consul timeouts for a measured network, with predicted failover times and false elections",
 		UsageText: "ballast advise --rtt-ms R [--jitter-ms J] [--loss P] [flags]\n" +
 			"ballast advise --trace TRACE.csv | --samples SAMPLES [flags]",
-		Description: "Simulates an etcd cluster's leader failovers and healthy operation on your network\n" +
+		Description: "Simulates an etcd (or Consul) cluster's leader failovers and healthy operation on your network\n" +
 			"with the real etcd/raft library (the etcd engine, in virtual time: etcd's tick timer,\n" +
 			"PreVote, CheckQuorum, TCP-like streams) for a grid of --heartbeat-interval x\n" +
 			"--election-timeout settings that etcd accepts (election >= 5 heartbeats, <= 50 s),\n" +
@@ -40,6 +41,8 @@ func adviseCommand() *cli.Command {
 			"histogram as a samples file, or a round trip with jitter and loss. The same inputs\n" +
 			"and --seed give the same report. What the model leaves out and how far it was\n" +
 			"checked against real clusters: docs/advise.md.\n" +
+			"--system consul: Consul's raft_multiplier 1..10 (hashicorp/raft's timers, checked\n" +
+			"against the library; --current raft_multiplier=N, default 5; --settings 1,2,3).\n" +
 			"Exit status: 0 ok; 2 bad input, or no setting meets the objective (the closest are\n" +
 			"listed).",
 		Flags: []cli.Flag{
@@ -49,9 +52,9 @@ func adviseCommand() *cli.Command {
 			&cli.FloatFlag{Name: "jitter-ms", Usage: "with --rtt-ms: the round trip's exponential part (ms); each one-way delay is (rtt - jitter)/2 + an exponential draw of mean jitter/2"},
 			&cli.FloatFlag{Name: "loss", Usage: "with --rtt-ms: the loss per message (TCP retransmits it after a timeout)"},
 			&cli.IntFlag{Name: "nodes", Usage: "cluster members", Value: 3},
-			&cli.StringFlag{Name: "system", Usage: "the system to advise: etcd", Value: "etcd"},
-			&cli.StringFlag{Name: "current", Usage: "your current setting, heartbeat=MS,election=MS (default: etcd's 100 and 1000)"},
-			&cli.StringFlag{Name: "settings", Usage: "evaluate these settings instead of the grid: HEARTBEAT/ELECTION in ms, comma-separated (e.g. 100/1000,200/2000)"},
+			&cli.StringFlag{Name: "system", Usage: "the system to advise: etcd or consul", Value: "etcd"},
+			&cli.StringFlag{Name: "current", Usage: "your current setting: etcd heartbeat=MS,election=MS (default 100 and 1000), consul raft_multiplier=N (default 5)"},
+			&cli.StringFlag{Name: "settings", Usage: "evaluate these settings instead of the grid: etcd HEARTBEAT/ELECTION in ms (e.g. 100/1000,200/2000), consul multipliers (e.g. 1,3,5)"},
 			&cli.FloatFlag{Name: "max-false-per-day", Usage: "the most unnecessary elections per day the recommendation may have (default: one a week, 0.143)"},
 			&cli.StringFlag{Name: "objective", Usage: "what to minimise of the out-of-service time: " + strings.Join(advise.Objectives, ", "), Value: "p99"},
 			&cli.FloatFlag{Name: "budget", Usage: "scales the simulation per setting: 1 = 200 failovers and 200,000 heartbeat intervals of healthy time (under 2 minutes on 2 cores)", Value: 1},
@@ -68,14 +71,16 @@ func runAdvise(ctx context.Context, cmd *cli.Command) error {
 	if cmd.Args().Len() > 0 {
 		return usage(fmt.Errorf("advise: unexpected arguments %q; allowed: flags only (see 'ballast advise --help')", cmd.Args().Slice()))
 	}
-	if sys := cmd.String("system"); sys != "etcd" {
-		return usage(fmt.Errorf("--system %q: allowed: etcd (Consul's hashicorp/raft is not modelled yet)", sys))
+	system := cmd.String("system")
+	if !slices.Contains(advise.Systems, system) {
+		return usage(fmt.Errorf("--system %q: allowed: %s", system, strings.Join(advise.Systems, ", ")))
 	}
 	format := cmd.String("format")
 	if format != "markdown" && format != "json" {
 		return usage(fmt.Errorf("--format %q: allowed: markdown, json", format))
 	}
 	cfg := advise.Config{
+		System: system,
 		Network: advise.Network{Trace: cmd.String("trace"), Samples: cmd.String("samples"),
 			RTTMS: cmd.Float("rtt-ms"), JitterMS: cmd.Float("jitter-ms"), Loss: cmd.Float("loss")},
 		Nodes: int(cmd.Int("nodes")), MaxFalsePerDay: cmd.Float("max-false-per-day"), Objective: cmd.String("objective"),
@@ -91,7 +96,7 @@ func runAdvise(ctx context.Context, cmd *cli.Command) error {
 		return usage(fmt.Errorf("--jobs %d: allowed: 1 or more", cfg.Jobs))
 	}
 	if v := cmd.String("current"); v != "" {
-		s, err := advise.ParseSetting(v)
+		s, err := advise.ParseSetting(system, v)
 		if err != nil {
 			return usage(fmt.Errorf("--current %w", err))
 		}
@@ -99,6 +104,14 @@ func runAdvise(ctx context.Context, cmd *cli.Command) error {
 	}
 	if v := cmd.String("settings"); v != "" {
 		for part := range strings.SplitSeq(v, ",") {
+			if system == "consul" {
+				s, err := advise.ParseSetting(system, "raft_multiplier="+strings.TrimSpace(part))
+				if err != nil {
+					return usage(fmt.Errorf("--settings %s: %w", part, err))
+				}
+				cfg.Candidates = append(cfg.Candidates, s)
+				continue
+			}
 			h, e, ok := strings.Cut(strings.TrimSpace(part), "/")
 			hms, herr := strconv.ParseInt(h, 10, 64)
 			ems, eerr := strconv.ParseInt(e, 10, 64)

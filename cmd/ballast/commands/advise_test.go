@@ -17,7 +17,7 @@ func TestAdviseCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"# etcd timeouts for your network", "--heartbeat-interval=", "| current | 100 ms | 1000 ms |", "| rule of thumb | 100 ms | 1000 ms |"} {
+	for _, want := range []string{"# etcd timeouts for your network", "--heartbeat-interval=", "| current | 100 / 1000 ms |", "| rule of thumb | 100 / 1000 ms |"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
@@ -41,6 +41,17 @@ func TestAdviseCommand(t *testing.T) {
 		t.Errorf("advise.json: %v, %+v", err, js)
 	}
 
+	// Consul: raft_multiplier settings, the hashicorp/raft model.
+	code, out, stderr = run(t, "advise", "--system", "consul", "--rtt-ms", "2", "--settings", "1,3", "--budget", "0.05", "-j", "2")
+	if code != 0 {
+		t.Fatalf("consul: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"# Consul timeouts for your network", "performance { raft_multiplier = ", "| current | raft_multiplier 5 |", "| rule of thumb | raft_multiplier 1 |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("consul report lacks %q:\n%s", want, out)
+		}
+	}
+
 	trace := filepath.Join(dir, "bad.csv")
 	if err := os.WriteFile(trace, []byte("t_s,delay_ms\n0,5\n1,-2\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -58,7 +69,9 @@ func TestAdviseCommand(t *testing.T) {
 		{[]string{"--rtt-ms", "10", "--loss", "0.9"}, "--loss 0.9: allowed: a probability from 0 to 0.5"},
 		{[]string{"--rtt-ms", "10", "--current", "heartbeat=100,election=300"}, "--current election timeout 300 ms is under 5 heartbeats"},
 		{[]string{"--rtt-ms", "10", "--settings", "100-1000"}, `--settings "100-1000": "100-1000"; allowed: HEARTBEAT/ELECTION`},
-		{[]string{"--rtt-ms", "10", "--system", "consul"}, `--system "consul": allowed: etcd`},
+		{[]string{"--rtt-ms", "10", "--system", "zookeeper"}, `--system "zookeeper": allowed: etcd, consul`},
+		{[]string{"--rtt-ms", "10", "--system", "consul", "--current", "raft_multiplier=12"}, "--current raft_multiplier 12; allowed: 1 to 10"},
+		{[]string{"--rtt-ms", "10", "--system", "consul", "--current", "heartbeat=100,election=1000"}, `--current "heartbeat=100,election=1000": allowed: raft_multiplier=N`},
 		{[]string{"--rtt-ms", "10", "--objective", "p95"}, `--objective "p95": allowed: p99, p50, mean`},
 		{[]string{"--rtt-ms", "10", "--nodes", "2"}, "--nodes 2: allowed: 3 to 15 members"},
 		{[]string{"--rtt-ms", "10", "--out", filepath.Join(dir, "missing")}, "not a directory"},
