@@ -85,7 +85,7 @@ func (s Setting) Short() string {
 		return s.String()
 	}
 	if s.Multiplier != 0 {
-		return fmt.Sprintf("raft_multiplier %d", s.Multiplier)
+		return fmt.Sprintf("raft_multiplier %d (%d/%d/%d ms)", s.Multiplier, s.HeartbeatMS, s.ElectionMS, consulBaseLeaseMS*s.Multiplier)
 	}
 	return fmt.Sprintf("%d / %d ms", s.HeartbeatMS, s.ElectionMS)
 }

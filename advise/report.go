@@ -73,6 +73,9 @@ func (r *Report) Markdown(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("## Every setting simulated\n\n")
+	if r.System == "consul" {
+		b.WriteString("Consul settings as raft_multiplier (hashicorp/raft's HeartbeatTimeout / ElectionTimeout / LeaderLeaseTimeout).\n\n")
+	}
 	b.WriteString("| setting | failovers | detection p50 | detection p99 | out of service mean | p50 | p99 | unnecessary / day | healthy days | meets | |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|:-:|---|\n")
 	for _, e := range r.Estimates {

@@ -46,7 +46,7 @@ func TestAdviseCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("consul: exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"# Consul timeouts for your network", "performance { raft_multiplier = ", "| current | raft_multiplier 5 |", "| rule of thumb | raft_multiplier 1 |"} {
+	for _, want := range []string{"# Consul timeouts for your network", "performance { raft_multiplier = ", "| current | raft_multiplier 5 (5000/5000/2500 ms) |", "| rule of thumb | raft_multiplier 1 (1000/1000/500 ms) |"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("consul report lacks %q:\n%s", want, out)
 		}
