@@ -1,6 +1,7 @@
 package advise
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -433,7 +434,7 @@ func Advise(ctx context.Context, c Config) (*Report, error) {
 	if len(ranked) == 0 {
 		closest := slices.Clone(ests)
 		slices.SortStableFunc(closest, func(a, b Estimate) int {
-			return cmpFloat(a.FalsePerDay.Rate, b.FalsePerDay.Rate)
+			return cmp.Compare(a.FalsePerDay.Rate, b.FalsePerDay.Rate)
 		})
 		return nil, &NoneMeetsError{MaxFalsePerDay: c.MaxFalsePerDay, Closest: closest[:min(3, len(closest))]}
 	}
@@ -550,16 +551,6 @@ func (e Estimate) objective(name string) float64 {
 		return e.OOSMean.Mean
 	}
 	return e.OOSP99.Mean
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // healthyS is the length of one healthy run of a candidate with
