@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -229,6 +231,40 @@ func TestAgreesWithRealEtcd(t *testing.T) {
 		t.Logf("out of service %s: predicted %.0f ms, real etcd %.0f ms (%+.1f %%)", c.what, c.got, c.real, 100*d)
 		if math.Abs(d) > 0.10 {
 			t.Errorf("out of service %s: predicted %.0f ms, real etcd %.0f ms: %+.1f %%, allowed within 10 %%", c.what, c.got, c.real, 100*d)
+		}
+	}
+}
+
+// TestMeasuredNetworks: a trace (looped past its end) and a samples file
+// are simulated, and their mean round trip is what the rule of thumb
+// reads: twice the time-weighted mean one-way delay of the trace (its last
+// row weighing a mean step), twice the samples' mean.
+func TestMeasuredNetworks(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "path.csv")
+	// 20 ms for 10 s, 60 ms for 30 s, then 40 ms: (20*10 + 60*30 + 40*20) / 60 = 46.67 ms one way.
+	if err := os.WriteFile(trace, []byte("t_s,delay_ms,loss\n0,20,0\n10,60,0.01\n40,40,0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	samples := filepath.Join(dir, "rtt.samples")
+	if err := os.WriteFile(samples, []byte("# one-way delays, ms\n1\n2\n3\n6\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		net     Network
+		meanRTT float64
+	}{
+		{Network{Trace: trace}, 2 * (20*10 + 60*30 + 40*20) / 60.0},
+		{Network{Samples: samples}, 2 * 3},
+	} {
+		rep, err := Advise(context.Background(), Config{NoAdaptive: true, Network: tt.net, Nodes: 3, Seed: 1, Jobs: 2, Budget: 0.05,
+			Candidates: []Setting{EtcdDefaults}, MaxFalsePerDay: 1e9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := rep.Estimates[rep.Current]
+		if math.Abs(rep.MeanRTTMS-tt.meanRTT) > 1e-9 || e.Failovers < 10 || math.IsNaN(e.OOSP50.Mean) {
+			t.Errorf("%s: mean round trip %g ms (want %g), %d failovers, p50 %g", rep.Network, rep.MeanRTTMS, tt.meanRTT, e.Failovers, e.OOSP50.Mean)
 		}
 	}
 }
