@@ -66,12 +66,16 @@ reproduce-quick: build
 LIVE_OUT ?= artifacts/live
 reproduce-live: build etcd
 	@mkdir -p $(LIVE_OUT)
-	./$(BIN) live --scenario etcd_lan --policy etcd --seed 1 --out $(LIVE_OUT)/etcd_lan.live.parquet
+	./$(BIN) live --target etcd --scenario etcd_lan --policy etcd --seed 1 --out $(LIVE_OUT)/etcd_lan.live.parquet
+	./$(BIN) live --target ballast --scenario etcd_lan --policy etcd --seed 1 --out $(LIVE_OUT)/etcd_lan.nodes.parquet
 	./$(BIN) sim --scenario etcd_lan --policy etcd --seed 1 --engine etcd --out $(LIVE_OUT)/etcd_lan.sim.parquet
 	./$(BIN) analyze $(LIVE_OUT)/etcd_lan.live.parquet --out $(LIVE_OUT)/metrics-live
+	./$(BIN) analyze $(LIVE_OUT)/etcd_lan.nodes.parquet --out $(LIVE_OUT)/metrics-nodes
 	./$(BIN) analyze $(LIVE_OUT)/etcd_lan.sim.parquet --out $(LIVE_OUT)/metrics-sim
 	./$(BIN) compare --failovers --format markdown --out $(LIVE_OUT)/etcd_lan.md $(LIVE_OUT)/metrics-sim $(LIVE_OUT)/metrics-live
-	@cat $(LIVE_OUT)/etcd_lan.md
+	./$(BIN) compare --failovers --format markdown --out $(LIVE_OUT)/etcd_lan.nodes.md $(LIVE_OUT)/metrics-sim $(LIVE_OUT)/metrics-nodes
+	./$(BIN) compare --failovers --format markdown --out $(LIVE_OUT)/etcd_lan.nodes-vs-etcd.md $(LIVE_OUT)/metrics-nodes $(LIVE_OUT)/metrics-live
+	@cat $(LIVE_OUT)/etcd_lan.md $(LIVE_OUT)/etcd_lan.nodes.md $(LIVE_OUT)/etcd_lan.nodes-vs-etcd.md
 
 # The paper: paper/main.tex inputs the generated tables and includes the
 # figures of $(PAPER_ARTIFACTS) (relative to paper/); built with latexmk

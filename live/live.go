@@ -46,9 +46,10 @@ type Options struct {
 type Result struct {
 	Events   []eventlog.Event // every row, in time order
 	Injected netproxy.Histogram
-	Network  netproxy.Stats // the directed links summed
-	Plain    int64          // peer connections that never named their sender (probes), copied untouched
-	Unpaired int            // vote receipts left out: no answer logged before them
+	Timers   netproxy.Histogram // live ballast nodes: how late their timers fired
+	Network  netproxy.Stats     // the directed links summed
+	Plain    int64              // peer connections that never named their sender (probes), copied untouched
+	Unpaired int                // vote receipts left out: no answer logged before them
 }
 
 // CheckEtcd refuses, with one line naming the key, what a scenario asks
@@ -183,22 +184,9 @@ func RunEtcd(ctx context.Context, opt Options) (*Result, error) {
 	in := sim.NewInjector(s, tl, nw, log, opt.Seed)
 	res := &Result{}
 	logf("live: %d etcd members, %s for %g s, seed %d", s.Nodes, s.Name, s.DurationS, opt.Seed)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for _, ev := range tl.Events {
-		if ev.AtUS > s.DurationUS() {
-			break
-		}
-		if !sleepUntil(ctx, timer, start.Add(time.Duration(ev.AtUS)*time.Microsecond)) {
-			stopProxies()
-			return nil, ctx.Err()
-		}
-		res.Injected.Add(sh.NowUS() - ev.AtUS)
-		sh.Do(func() { in.Apply(ev.AtUS, ev, cl) })
-	}
-	if !sleepUntil(ctx, timer, start.Add(time.Duration(s.DurationUS())*time.Microsecond)) {
+	if err := inject(ctx, s, tl, in, cl, sh, &res.Injected); err != nil {
 		stopProxies()
-		return nil, ctx.Err()
+		return nil, err
 	}
 	endUS := sh.NowUS()
 	if err := c.Close(); err != nil {
@@ -219,6 +207,28 @@ func RunEtcd(ctx context.Context, opt Options) (*Result, error) {
 	}
 	res.Events, res.Unpaired = merge(mem.Events, c.Events(), start, endUS)
 	return res, nil
+}
+
+// inject applies the timeline's faults to cl in wall time, each at its
+// offset from the run's start (late records how late each was), then
+// waits for the scenario's end.
+func inject(ctx context.Context, s *scenario.Scenario, tl *scenario.Timeline, in *sim.Injector, cl sim.Cluster, sh *netproxy.Shared, late *netproxy.Histogram) error {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for _, ev := range tl.Events {
+		if ev.AtUS > s.DurationUS() {
+			break
+		}
+		if !sleepUntil(ctx, timer, sh.Start().Add(time.Duration(ev.AtUS)*time.Microsecond)) {
+			return ctx.Err()
+		}
+		late.Add(sh.NowUS() - ev.AtUS)
+		sh.Do(func() { in.Apply(ev.AtUS, ev, cl) })
+	}
+	if !sleepUntil(ctx, timer, sh.Start().Add(time.Duration(s.DurationUS())*time.Microsecond)) {
+		return ctx.Err()
+	}
+	return nil
 }
 
 // sleepUntil waits until t; false if ctx ended first.
@@ -331,10 +341,22 @@ func merge(coord []eventlog.Event, member []etcdcluster.Event, start time.Time, 
 	return out, unpaired
 }
 
-// cluster is sim.Cluster over the etcd members: what the injector does to
+// members are a run's node processes, as the injector acts on them
+// (*etcdcluster.Cluster, ballast's nodes).
+type members interface {
+	Leader() (member int, term uint64)
+	Term(i int) uint64
+	Pid(i int) int
+	Kill(i int) error
+	Restart(i int) error
+	Pause(i int) error
+	Resume(i int) error
+}
+
+// cluster is sim.Cluster over the members: what the injector does to
 // nodes, done to processes, and logged at the moment it was done.
 type cluster struct {
-	c      *etcdcluster.Cluster
+	c      members
 	sh     *netproxy.Shared
 	log    *sim.Log
 	n      int

@@ -40,6 +40,11 @@
 // queue up to a time: a test can drive a node through one Raft rule and
 // read the rows it logs.
 //
+// Host.Serve is the one exception to virtual time: it runs a single node
+// of a live run (package live, one process per node) on the wall clock it
+// is given, its messages carried by a Wire; the protocol, the policies and
+// the rows are the same.
+//
 // Package sim imports only the policy interface (policies/policy), never
 // a policy implementation, and the event format (eventlog), never a file
 // format.

@@ -122,8 +122,8 @@ type Envelope[M any] struct {
 	Append bool
 }
 
-// class is e's message class for the network's transports.
-func (e *Envelope[M]) class() int {
+// Class is e's message class for the network's transports.
+func (e *Envelope[M]) Class() int {
 	switch {
 	case e.Append:
 		return ClassAppend
@@ -171,6 +171,8 @@ type Host[M any] struct {
 	// held are the sends waiting for an fsync, freeHeld their free slots.
 	held     []heldSend
 	freeHeld []int32
+	// wire: a live node's connections (Serve); nil in virtual time.
+	wire Wire[M]
 }
 
 // heldSend is a message that leaves when its sender's fsync completes:
@@ -295,31 +297,7 @@ func (h *Host[M]) Until(endUS int64) (Result, error) {
 		h.NowUS = it.AtUS
 		switch it.Kind {
 		case TimerKind:
-			slot := int(it.A)
-			nd := &h.Nodes[slot/h.slots]
-			if nd.paused {
-				// It fires when the pause ends, after the inbox: the item
-				// queued now comes after the pause's end event, and
-				// handling the inbox may re-arm or stop it first.
-				h.q.SetTimer(slot, nd.pauseEndUS)
-				continue
-			}
-			if end := h.syncBusyUntil(nd); end > 0 {
-				// The loop that fires the node's timers waits for its
-				// disk (etcd's raft loop saves before the next tick): it
-				// fires when the running fsync ends.
-				h.q.SetTimer(slot, end)
-				continue
-			}
-			switch k := slot % h.slots; k {
-			case slotElection:
-				h.electionTimeout(nd)
-			case slotHeartbeat:
-				h.heartbeatDue(nd)
-			default:
-				h.proto.Timer(nd, k-hostSlots)
-			}
-			endCall(nd)
+			h.fire(int(it.A))
 		case evDeliver:
 			h.deliver(it.A)
 		case evInject:
@@ -334,6 +312,34 @@ func (h *Host[M]) Until(endUS int64) (Result, error) {
 		return Result{Events: h.Log.Count, EndUS: h.NowUS}, h.err
 	}
 	return Result{Events: h.Log.Count, EndUS: endUS}, nil
+}
+
+// fire: timer slot fired now.
+func (h *Host[M]) fire(slot int) {
+	nd := &h.Nodes[slot/h.slots]
+	if nd.paused {
+		// It fires when the pause ends, after the inbox: the item
+		// queued now comes after the pause's end event, and
+		// handling the inbox may re-arm or stop it first.
+		h.q.SetTimer(slot, nd.pauseEndUS)
+		return
+	}
+	if end := h.syncBusyUntil(nd); end > 0 {
+		// The loop that fires the node's timers waits for its
+		// disk (etcd's raft loop saves before the next tick): it
+		// fires when the running fsync ends.
+		h.q.SetTimer(slot, end)
+		return
+	}
+	switch k := slot % h.slots; k {
+	case slotElection:
+		h.electionTimeout(nd)
+	case slotHeartbeat:
+		h.heartbeatDue(nd)
+	default:
+		h.proto.Timer(nd, k-hostSlots)
+	}
+	endCall(nd)
 }
 
 // Step hands e to its receiver now, as if it had just arrived over the
@@ -691,7 +697,11 @@ func (h *Host[M]) transmit(e *Envelope[M], k eventlog.Kind, v int64, term uint64
 	nd := &h.Nodes[e.From]
 	e.toIncarn = h.Nodes[e.To].Incarn
 	h.Log.Emit(h.NowUS, k, nd.ID, term, e.To, v, -1, e.ID)
-	delay, fate := h.net.Transmit(nd.ID, e.To, e.class(), h.NowUS)
+	if h.wire != nil {
+		h.wire.Send(*e) // the proxies between the processes are the network; a copy, so that e stays on its caller's stack
+		return
+	}
+	delay, fate := h.net.Transmit(nd.ID, e.To, e.Class(), h.NowUS)
 	if h.lose != nil && h.lose[e.To] {
 		fate = Lost
 	}

@@ -92,40 +92,52 @@ func (q *Queue) Pop() (it Item, ok bool) { return q.PopBefore(math.MaxInt64) }
 // earliest event is due at or after endUS (it stays queued) or nothing is
 // queued.
 func (q *Queue) PopBefore(endUS int64) (it Item, ok bool) {
+	if !q.settle() || q.items[0].atUS >= endUS {
+		return Item{}, false
+	}
+	top := &q.items[0]
+	it = Item{AtUS: top.atUS, Kind: top.kind, A: top.a, B: top.b}
+	q.removeTop()
+	if it.Kind == TimerKind {
+		q.pos[it.A] = -1
+		q.want[it.A] = -1
+	}
+	return it, true
+}
+
+// NextUS is when the earliest queued event is due; ok is false when
+// nothing queued will fire. A live node (Host.Serve) sleeps until then.
+func (q *Queue) NextUS() (atUS int64, ok bool) {
+	if !q.settle() {
+		return 0, false
+	}
+	return q.items[0].atUS, true
+}
+
+// settle brings an event that will fire to the top: a timer re-armed
+// later while queued is re-keyed and sunk, a stopped one dropped. ok is
+// false when nothing is left.
+func (q *Queue) settle() bool {
 	for len(q.items) > 0 {
 		top := &q.items[0]
-		if top.kind == TimerKind {
-			slot := top.a
-			w := q.want[slot]
-			if w > top.atUS {
-				// Re-armed later while queued: re-key and sink it.
-				q.seq++
-				top.atUS = w
-				top.seq = q.seq
-				q.down(0)
-				continue
-			}
-			if w < 0 {
-				q.removeTop()
-				q.pos[slot] = -1
-				continue // stopped
-			}
-			if w >= endUS {
-				return Item{}, false
-			}
+		if top.kind != TimerKind {
+			return true
+		}
+		slot := top.a
+		switch w := q.want[slot]; {
+		case w > top.atUS:
+			q.seq++
+			top.atUS = w
+			top.seq = q.seq
+			q.down(0)
+		case w < 0:
 			q.removeTop()
 			q.pos[slot] = -1
-			q.want[slot] = -1
-			return Item{AtUS: w, Kind: TimerKind, A: slot}, true
+		default:
+			return true
 		}
-		if top.atUS >= endUS {
-			return Item{}, false
-		}
-		it = Item{AtUS: top.atUS, Kind: top.kind, A: top.a, B: top.b}
-		q.removeTop()
-		return it, true
 	}
-	return Item{}, false
+	return false
 }
 
 func (q *Queue) removeTop() {

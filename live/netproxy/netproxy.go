@@ -113,6 +113,9 @@ func (s *Shared) Do(f func()) {
 	f()
 }
 
+// Start is when the run's clock started.
+func (s *Shared) Start() time.Time { return s.start }
+
 // NowUS is the run's clock.
 func (s *Shared) NowUS() int64 { return time.Since(s.start).Microseconds() }
 

@@ -84,6 +84,11 @@ type run struct {
 	curNode   *node
 	curDeny   eventlog.DenyReason
 	responded bool
+
+	// save writes what a Ready must persist before its messages leave (a
+	// live node's write-ahead file, fsynced); nil in virtual time, where
+	// the MemoryStorage is what survives a crash.
+	save func(hs *pb.HardState, ents []*pb.Entry) error
 }
 
 // ElectionTick returns E for s: the CheckQuorum lease in heartbeat
@@ -284,6 +289,12 @@ func (r *run) drain(nd *node) {
 		r.observe(nd, &rd)
 		if sync {
 			r.Persist(nd.Node, nd.Role != policy.Leader)
+			if r.save != nil {
+				if err := r.save(rd.HardState, rd.Entries); err != nil {
+					r.Fail("node %d: saving to its write-ahead file: %v", nd.ID, err)
+					return
+				}
+			}
 		}
 		for _, m := range rd.Messages {
 			r.sendRaft(nd, m)

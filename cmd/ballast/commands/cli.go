@@ -161,9 +161,11 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			if cmd.Args().Len() == 0 {
 				return cli.ShowAppHelp(cmd)
 			}
-			names := make([]string, len(subs))
-			for i, c := range subs {
-				names[i] = c.Name
+			var names []string
+			for _, c := range subs {
+				if !c.Hidden {
+					names = append(names, c.Name)
+				}
 			}
 			return usage(fmt.Errorf("unknown command %q; allowed: %s (see 'ballast --help')", cmd.Args().First(), strings.Join(names, ", ")))
 		},

@@ -35,12 +35,13 @@ func TestLiveBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{append(base, "--policy", "random"), "--policy random: the etcd target runs etcd's own election timer; allowed: etcd"},
-		{append(base, "--policy", "etcd", "--target", "ballast"), "--target ballast: live ballast nodes are not built yet"},
-		{append(base, "--policy", "etcd", "--target", "k8s"), `--target "k8s": allowed: etcd`},
-		{[]string{"live", "--scenario", sc, "--seed", "1", "--out", out, "--policy", "etcd", "--etcd", filepath.Join(dir, "none")}, "no etcd binary there; allowed: a built etcd ('make etcd'"},
-		{append(base, "--policy", "etcd", "--scenario", "lan"), "scenario lan: raft.check_quorum: etcd always checks quorum on the etcd target; allowed: true"},
-		{append(base, "--policy", "etcd", "--set", "election_ms=300"), "etcd refuses an election timeout under 5 heartbeats"},
+		{append(base, "--policy", "random", "--target", "etcd"), "--policy random: the etcd target runs etcd's own election timer; allowed: etcd"},
+		{append(base, "--policy", "etcd", "--target", "k8s"), `--target "k8s": allowed: ballast, etcd`},
+		{append(base, "--policy", "nope", "--target", "ballast"), `--policy: unknown policy "nope"`},
+		{append(base, "--policy", "etcd", "--target", "ballast", "--scenario", "wan_main"), "processing: a per-message processing delay cannot be realised on the ballast target; allowed: none"},
+		{[]string{"live", "--scenario", sc, "--seed", "1", "--out", out, "--policy", "etcd", "--target", "etcd", "--etcd", filepath.Join(dir, "none")}, "no etcd binary there; allowed: a built etcd ('make etcd'"},
+		{append(base, "--policy", "etcd", "--target", "etcd", "--scenario", "lan"), "scenario lan: raft.check_quorum: etcd always checks quorum on the etcd target; allowed: true"},
+		{append(base, "--policy", "etcd", "--target", "etcd", "--set", "election_ms=300"), "etcd refuses an election timeout under 5 heartbeats"},
 	} {
 		code, _, stderr := run(t, c.args...)
 		if code != ExitUsage || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
@@ -67,12 +68,72 @@ func TestLiveInterrupted(t *testing.T) {
 	defer cancel()
 	time.AfterFunc(2*time.Second, cancel) // Ctrl-C
 	var so, se bytes.Buffer
-	code := Main(ctx, &so, &se, []string{"ballast", "live", "--scenario", sc, "--policy", "etcd", "--seed", "1", "--out", out, "--etcd", bin, "--work", work})
+	code := Main(ctx, &so, &se, []string{"ballast", "live", "--scenario", sc, "--policy", "etcd", "--seed", "1", "--out", out, "--target", "etcd", "--etcd", bin, "--work", work})
 	if code != ExitInterrupted {
 		t.Errorf("exit %d, want %d (stderr %q)", code, ExitInterrupted, se.String())
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("an interrupted run wrote %s", out)
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(work)) {
+			t.Errorf("process %s still runs: %q", filepath.Dir(p), strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+}
+
+// TestMain lets the test binary be the ballast program, so that 'ballast
+// live --target ballast' under test can start its nodes ('live-node')
+// from os.Executable.
+func TestMain(m *testing.M) {
+	if os.Getenv("BALLAST_TEST_MAIN") == "1" {
+		os.Exit(Execute(append([]string{"ballast"}, os.Args[1:]...)))
+	}
+	os.Exit(m.Run())
+}
+
+// TestLiveBallast: 'ballast live --target ballast' writes an events file
+// and its runs row (engine live) that 'ballast analyze' reads, with the
+// failover of the leader crash; then an interrupted run exits 130,
+// writes nothing and leaves no node process behind.
+func TestLiveBallast(t *testing.T) {
+	t.Setenv("BALLAST_TEST_MAIN", "1")
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "live_cmd.yaml")
+	os.WriteFile(sc, []byte(liveScenario), 0o644)
+	out := filepath.Join(dir, "runs", "e.parquet")
+	code, stdout, stderr := run(t, "live", "--scenario", sc, "--policy", "random", "--seed", "3", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	t.Log(stdout)
+	if !strings.Contains(stdout, "-live: scenario live_cmd, random, seed 3, 3 ballast nodes") || !strings.Contains(stdout, "node timers p99") {
+		t.Errorf("stdout %q: want the run's line and the harness's lateness", stdout)
+	}
+	code, _, stderr = run(t, "analyze", filepath.Dir(out), "--out", filepath.Join(dir, "metrics"))
+	if code != 0 {
+		t.Fatalf("analyze: exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "metrics", "failovers.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Count(strings.TrimSpace(string(b)), "\n"); rows != 1 {
+		t.Errorf("failovers.csv has %d rows, want the one leader crash:\n%s", rows, b)
+	}
+
+	work := filepath.Join(dir, "work")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(2*time.Second, cancel) // Ctrl-C
+	var so, se bytes.Buffer
+	out2 := filepath.Join(dir, "e2.parquet")
+	if code := Main(ctx, &so, &se, []string{"ballast", "live", "--scenario", sc, "--policy", "etcd", "--seed", "1", "--out", out2, "--work", work}); code != ExitInterrupted {
+		t.Errorf("interrupted: exit %d, want %d (stderr %q)", code, ExitInterrupted, se.String())
+	}
+	if _, err := os.Stat(out2); err == nil {
+		t.Errorf("an interrupted run wrote %s", out2)
 	}
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
