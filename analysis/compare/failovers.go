@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
+	"github.com/ballast-bench/ballast/analysis/report"
 	"github.com/ballast-bench/ballast/analysis/stats"
 )
 
@@ -41,6 +42,7 @@ type FailoverResult struct {
 	Opt              Options
 	Rows             []FailoverRow
 	OnlyOld, OnlyNew []string
+	Flagged          []string // notes on live runs the harness flagged, per side
 }
 
 // Failovers compares the failovers of the cells in both old and new
@@ -56,6 +58,15 @@ func Failovers(old, new *metrics.Tables, opt Options) (*FailoverResult, error) {
 		return nil, err
 	}
 	out := &FailoverResult{Opt: opt, OnlyOld: res.OnlyOld, OnlyNew: res.OnlyNew}
+	var oc, nc []*report.Cell
+	for _, p := range pairs {
+		oc, nc = append(oc, p.old), append(nc, p.new)
+	}
+	for i, cells := range [][]*report.Cell{oc, nc} {
+		if f := report.FlaggedRuns(cells); f != "" {
+			out.Flagged = append(out.Flagged, [...]string{"Old: ", "New: "}[i]+f)
+		}
+	}
 	bs := stats.Bootstrap{B: opt.Resamples, Level: opt.Level}
 	median := func(s []float64) float64 { return stats.Quantile(s, 0.5) }
 	for _, p := range pairs {
@@ -169,6 +180,9 @@ func (r *FailoverResult) Write(w io.Writer, format, old, new string) error {
 			tw.Flush()
 		}
 		fmt.Fprintf(w, "\n%s\n", note)
+		for _, f := range r.Flagged {
+			fmt.Fprintln(w, f)
+		}
 		for _, c := range r.OnlyOld {
 			fmt.Fprintln(w, "Only in old: "+c)
 		}

@@ -312,6 +312,7 @@ func (d *Deriver) fillIdentity(r *RunRow) {
 		Policy: in.Policy, Variant: in.Variant, Params: in.Params, Seed: int64(in.Seed), SeedSet: in.SeedSet,
 		Engine: in.Engine, ConfigHash: in.ConfigHash, CodeVersion: in.CodeVersion,
 		Nodes: in.Nodes, DurationUS: in.DurationUS, HeartbeatUS: in.HeartbeatUS,
+		HarnessLateP99US: math.NaN(),
 	}
 }
 

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -56,6 +57,13 @@ func AnalyzeFile(path string, spec Spec) (*Run, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	run.Row.Path = path
+	if js, ok := r.Metadata()[eventlog.MetaLive]; ok {
+		var li eventlog.LiveInfo
+		if err := json.Unmarshal([]byte(js), &li); err != nil {
+			return nil, fmt.Errorf("%s: %s metadata: %v; allowed: what ballast live writes (docs/schema.md)", path, eventlog.MetaLive, err)
+		}
+		run.Row.HarnessLateP99US, run.Row.HarnessFlagged = li.LateP99US(), li.Flagged
+	}
 	return run, nil
 }
 

@@ -26,7 +26,7 @@ type RunRow struct {
 	Params       string `col:"params"`        // the policy's resolved parameters, canonical "k=v" list joined by ";"
 	Seed         int64  `col:"seed"`          // simulation seed
 	SeedSet      string `col:"seed_set"`      // seed set the seed came from ("" for a single run)
-	Engine       string `col:"engine"`        // "fast" or "etcd"
+	Engine       string `col:"engine"`        // "fast" or "etcd" (simulated), "live" or "etcd-server" (a live run)
 	ConfigHash   string `col:"config_hash"`   // hash over scenario content, policy, params, engine and schema version
 	CodeVersion  string `col:"code_version"`  // the simulation code's identity (sim-..., a content hash of its sources; runs of other code are redone)
 	Nodes        int64  `col:"nodes"`         // cluster size N
@@ -36,6 +36,11 @@ type RunRow struct {
 	// Equal hashes mean identical traces: what the ablation self-check
 	// compares.
 	EventsHash string `col:"events_hash"` // xxh3-128 hash of the events (every column but run_id, in order)
+	// The harness measuring itself, in a live run (docs/live.md): the
+	// worst p99 lateness of its injected faults, proxied network and node
+	// timers, and whether it passed the live mode's bound.
+	HarnessLateP99US float64 `col:"harness_late_p99_us"` // live runs: the worst p99 lateness of the harness (injected faults, proxied network, node timers; NULL: a simulated run, in virtual time)
+	HarnessFlagged   bool    `col:"harness_flagged"`     // harness_late_p99_us above 5,000 µs: the machine's scheduling noise is a sizeable part of what was measured
 	// Path is the events file the run was read from; not written out, so
 	// that reading shards or their merge gives identical tables.
 	Path string `col:"-"`

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/ballast-bench/ballast/eventlog/pq"
 	"github.com/ballast-bench/ballast/internal/atomicfile"
 	"github.com/ballast-bench/ballast/internal/tablefile"
 )
@@ -43,8 +44,9 @@ func Collect(runs []*Run) *Tables {
 
 // SchemaVersion is the version of the analysed tables' columns, in every
 // table's key-value metadata (MetaSchema). Version 2: undefined values
-// are NULL (Parquet) and empty cells (CSV), no longer NaN and -1.
-const SchemaVersion = 2
+// are NULL (Parquet) and empty cells (CSV), no longer NaN and -1. Version
+// 3: the runs table's harness_late_p99_us and harness_flagged (live runs).
+const SchemaVersion = 3
 
 // MetaSchema is the metadata key of SchemaVersion.
 const MetaSchema = "ballast.metrics_schema_version"
@@ -118,6 +120,13 @@ func ReadRuns(dir string) ([]RunRow, error) {
 	p := filepath.Join(dir, "runs"+TableSuffix)
 	if _, err := os.Stat(p); err != nil {
 		return nil, fmt.Errorf("%s: no %s; allowed: a directory written by 'ballast analyze --out'", dir, "runs"+TableSuffix)
+	}
+	meta, err := pq.ReadMetadata(p)
+	if err != nil {
+		return nil, err
+	}
+	if v := meta[MetaSchema]; v != strconv.Itoa(SchemaVersion) {
+		return nil, fmt.Errorf("%s: %s %q; allowed: %d: analyse the runs again with this ballast ('ballast analyze')", p, MetaSchema, v, SchemaVersion)
 	}
 	return tablefile.ReadParquet[RunRow](p)
 }

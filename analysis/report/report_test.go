@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -202,5 +203,25 @@ func TestLaTeXCompiles(t *testing.T) {
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("latexmk: %v\n%s", err, out)
+	}
+}
+
+// TestFlaggedNote: a table over live runs the harness flagged says which,
+// per method; a table without any says nothing.
+func TestFlaggedNote(t *testing.T) {
+	tables := fixture()
+	tables.Runs[1].HarnessFlagged = true // random, seed 2
+	r, _ := New(tables, Options{Seed: 1})
+	tb, _, _ := r.Table("main", Selection{Methods: []string{"random", "static"}}, "")
+	want := "Live runs flagged (the harness's own lateness above 5000 µs at p99: the machine's scheduling noise is a sizeable part of what they measured; docs/live.md): random 1/3."
+	if !slices.Contains(tb.Notes, want) {
+		t.Errorf("notes %q; want %q", tb.Notes, want)
+	}
+	r, _ = New(fixture(), Options{Seed: 1})
+	tb, _, _ = r.Table("main", Selection{Methods: []string{"random", "static"}}, "")
+	for _, n := range tb.Notes {
+		if strings.Contains(n, "flagged") {
+			t.Errorf("a note on flagged runs without any: %q", n)
+		}
 	}
 }

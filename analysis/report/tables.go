@@ -8,6 +8,7 @@ import (
 	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/analysis/stats"
 	"github.com/ballast-bench/ballast/analysis/table"
+	"github.com/ballast-bench/ballast/eventlog"
 )
 
 // col is a table column and how a cell's value is computed.
@@ -76,7 +77,33 @@ func (r *Report) build(name, caption string, sel Selection, cells []*Cell, cols 
 				cols[i].Header, strings.Join(p, ", ")))
 		}
 	}
+	if f := FlaggedRuns(cells); f != "" {
+		t.Notes = append(t.Notes, f)
+	}
 	return t
+}
+
+// FlaggedRuns is the note for live runs among cells that the harness
+// flagged (harness_flagged), "" if none: their numbers carry the
+// machine's scheduling noise.
+func FlaggedRuns(cells []*Cell) string {
+	var flagged []string
+	for _, c := range cells {
+		n := 0
+		for _, r := range c.Runs {
+			if r.HarnessFlagged {
+				n++
+			}
+		}
+		if n > 0 {
+			flagged = append(flagged, fmt.Sprintf("%s %d/%d", c.Method(), n, len(c.Runs)))
+		}
+	}
+	if len(flagged) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Live runs flagged (the harness's own lateness above %d µs at p99: the machine's scheduling noise is a sizeable part of what they measured; docs/live.md): %s.",
+		eventlog.LiveLateBoundUS, strings.Join(flagged, ", "))
 }
 
 // provenance names what the table was computed from, for its comment.

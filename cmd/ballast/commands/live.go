@@ -25,12 +25,6 @@ func init() {
 	register(liveNodeCommandDef)
 }
 
-// liveLatenessBoundUS is the bound on the harness's own lateness (the p99
-// of the injected faults' and of the proxies' deliveries) above which a
-// live run is flagged: beyond it the machine's scheduling noise is a
-// sizeable part of what a LAN failover measures.
-const liveLatenessBoundUS = 5000
-
 func liveCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "live",
@@ -160,7 +154,7 @@ func runLive(ctx context.Context, cmd *cli.Command) error {
 	runMeta, _ := json.Marshal(info)
 	w.SetMetadata("ballast.run", string(runMeta))
 	liveJSON, _ := json.Marshal(meta)
-	w.SetMetadata("ballast.live", string(liveJSON))
+	w.SetMetadata(eventlog.MetaLive, string(liveJSON))
 	if err := w.Close(); err != nil {
 		return err
 	}
@@ -176,33 +170,11 @@ func runLive(ctx context.Context, cmd *cli.Command) error {
 		timers = fmt.Sprintf(", node timers p99 %.0f µs", meta.TimersP99US)
 	}
 	fmt.Fprintf(cmd.Root().Writer, "harness lateness: injected faults p99 %.0f µs, network p99 %.0f µs%s (bound %d µs)%s; host: %d cores, load %s\n",
-		meta.InjectedP99US, meta.NetworkP99US, timers, liveLatenessBoundUS, map[bool]string{true: " EXCEEDED: results flagged", false: ""}[meta.Flagged], meta.Cores, meta.LoadEnd)
+		meta.InjectedP99US, meta.NetworkP99US, timers, eventlog.LiveLateBoundUS, map[bool]string{true: " EXCEEDED: results flagged", false: ""}[meta.Flagged], meta.Cores, meta.LoadEnd)
 	return nil
 }
 
-// liveInfo is the "ballast.live" metadata of a live run's events file.
-type liveInfo struct {
-	Target         string  `json:"target"`
-	Cores          int     `json:"cores"`
-	LoadStart      string  `json:"load_start"` // /proc/loadavg's 1, 5 and 15 minute averages
-	LoadEnd        string  `json:"load_end"`
-	InjectedMeanUS float64 `json:"injected_late_mean_us"`
-	InjectedP99US  float64 `json:"injected_late_p99_us"`
-	InjectedMaxUS  int64   `json:"injected_late_max_us"`
-	NetworkMeanUS  float64 `json:"network_late_mean_us"`
-	NetworkP99US   float64 `json:"network_late_p99_us"`
-	NetworkMaxUS   int64   `json:"network_late_max_us"`
-	TimersMeanUS   float64 `json:"timers_late_mean_us"` // live ballast nodes' timers; 0 on etcd
-	TimersP99US    float64 `json:"timers_late_p99_us"`
-	TimersMaxUS    int64   `json:"timers_late_max_us"`
-	Chunks         int64   `json:"network_chunks"`
-	Plain          int64   `json:"plain_connections"`
-	Unpaired       int     `json:"unpaired_vote_receipts"`
-	BoundUS        int64   `json:"lateness_bound_us"`
-	Flagged        bool    `json:"flagged"` // a p99 lateness above the bound
-}
-
-func liveMeta(target string, res *live.Result, load0, load1 string) liveInfo {
+func liveMeta(target string, res *live.Result, load0, load1 string) eventlog.LiveInfo {
 	zero := func(v float64) float64 { // JSON has no NaN: an empty histogram is 0
 		if v != v {
 			return 0
@@ -210,12 +182,12 @@ func liveMeta(target string, res *live.Result, load0, load1 string) liveInfo {
 		return v
 	}
 	inj, netw, tm := &res.Injected, &res.Network.Lateness, &res.Timers
-	m := liveInfo{Target: target, Cores: runtime.NumCPU(), LoadStart: load0, LoadEnd: load1,
+	m := eventlog.LiveInfo{Target: target, Cores: runtime.NumCPU(), LoadStart: load0, LoadEnd: load1,
 		InjectedMeanUS: zero(inj.MeanUS()), InjectedP99US: zero(inj.QuantileUS(0.99)), InjectedMaxUS: inj.MaxUS,
 		NetworkMeanUS: zero(netw.MeanUS()), NetworkP99US: zero(netw.QuantileUS(0.99)), NetworkMaxUS: netw.MaxUS,
 		TimersMeanUS: zero(tm.MeanUS()), TimersP99US: zero(tm.QuantileUS(0.99)), TimersMaxUS: tm.MaxUS,
-		Chunks: res.Network.Delivered, Plain: res.Plain, Unpaired: res.Unpaired, BoundUS: liveLatenessBoundUS}
-	m.Flagged = m.InjectedP99US > liveLatenessBoundUS || m.NetworkP99US > liveLatenessBoundUS || m.TimersP99US > liveLatenessBoundUS
+		Chunks: res.Network.Delivered, Plain: res.Plain, Unpaired: res.Unpaired, BoundUS: eventlog.LiveLateBoundUS}
+	m.Flagged = m.LateP99US() > eventlog.LiveLateBoundUS
 	return m
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/live/etcdcluster"
 )
 
@@ -121,6 +122,15 @@ func TestLiveBallast(t *testing.T) {
 	}
 	if rows := strings.Count(strings.TrimSpace(string(b)), "\n"); rows != 1 {
 		t.Errorf("failovers.csv has %d rows, want the one leader crash:\n%s", rows, b)
+	}
+	// The runs table carries the harness's lateness (a live run's), as the
+	// run's line printed it.
+	runs, err := metrics.ReadRuns(filepath.Join(dir, "metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].Engine != "live" || !(runs[0].HarnessLateP99US > 0) || runs[0].HarnessFlagged != strings.Contains(stdout, "EXCEEDED") {
+		t.Errorf("runs %+v: want one live run with its harness lateness and flag", runs)
 	}
 
 	work := filepath.Join(dir, "work")
