@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
+	"github.com/ballast-bench/ballast/analysis/plot"
 	"github.com/ballast-bench/ballast/analysis/report"
 	"github.com/ballast-bench/ballast/analysis/stats"
 )
@@ -192,12 +193,12 @@ func (r *FailoverResult) Write(w io.Writer, format, old, new string) error {
 		return nil
 	case "csv":
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"experiment", "scenario", "old_method", "new_method", "measure", "same_config", "old_n", "old_mean_ms", "old_median_ms",
+		cw.Write([]string{"old", "new", "experiment", "scenario", "old_method", "new_method", "measure", "same_config", "old_n", "old_mean_ms", "old_median_ms",
 			"new_n", "new_mean_ms", "new_median_ms", "mean_diff_ms", "mean_diff_lo_ms", "mean_diff_hi_ms", "mean_pct",
 			"median_diff_ms", "median_diff_lo_ms", "median_diff_hi_ms", "median_pct", "ks"})
 		for i := range r.Rows {
 			row := &r.Rows[i]
-			cw.Write([]string{row.Experiment, row.Scenario, row.Old, row.New, row.Measure, strconv.FormatBool(row.SameConfig),
+			cw.Write([]string{old, new, row.Experiment, row.Scenario, row.Old, row.New, row.Measure, strconv.FormatBool(row.SameConfig),
 				strconv.Itoa(row.OldN), full(row.OldMean), full(row.OldMedian), strconv.Itoa(row.NewN), full(row.NewMean), full(row.NewMedian),
 				full(row.MeanDiff.Mean), full(row.MeanDiff.Lo), full(row.MeanDiff.Hi), full(row.MeanPct),
 				full(row.MedianDiff.Mean), full(row.MedianDiff.Lo), full(row.MedianDiff.Hi), full(row.MedianPct), full(row.KS)})
@@ -206,4 +207,44 @@ func (r *FailoverResult) Write(w io.Writer, format, old, new string) error {
 		return cw.Error()
 	}
 	return fmt.Errorf("format %q: allowed: text, markdown, csv", format)
+}
+
+// FailoverCDF draws the failovers of several sets of runs (sides, named
+// by labels) side by side: one panel per measure (out of service,
+// detection), one empirical CDF per side and cell (labelled "side", or
+// "side: cell" where a side has several cells), in ms.
+func FailoverCDF(sides []*metrics.Tables, labels []string, opt Options) (plot.Figure, error) {
+	if err := opt.defaults(); err != nil {
+		return plot.Figure{}, err
+	}
+	titles := map[string]string{"out_of_service": "Out of service after a leader crash", "detection": "Detection: first timeout after a leader crash"}
+	series := map[string][]plot.Series{}
+	for i, t := range sides {
+		r, err := open(t, opt)
+		if err != nil {
+			return plot.Figure{}, fmt.Errorf("%s: %w", labels[i], err)
+		}
+		cells := r.Cells()
+		for _, c := range cells {
+			label := labels[i]
+			if len(cells) > 1 {
+				label += ": " + cellName(c)
+			}
+			v := failoverValues(t, c.Runs)
+			for _, m := range []string{"out_of_service", "detection"} {
+				s := slices.Clone(v[m])
+				slices.Sort(s)
+				series[m] = append(series[m], plot.Series{Label: label, Method: label, Values: s})
+			}
+		}
+	}
+	var figs []plot.Figure
+	for _, m := range []string{"out_of_service", "detection"} {
+		f, err := plot.CDF(titles[m], "ms", series[m], false)
+		if err != nil {
+			return plot.Figure{}, fmt.Errorf("%s: %w", m, err)
+		}
+		figs = append(figs, f)
+	}
+	return plot.Stack(figs...), nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ballast-bench/ballast/analysis/compare"
 	"github.com/ballast-bench/ballast/analysis/metrics"
+	"github.com/ballast-bench/ballast/analysis/plot"
 	"github.com/ballast-bench/ballast/analysis/stats"
 	"github.com/ballast-bench/ballast/internal/atomicfile"
 )
@@ -45,11 +46,16 @@ func compareCommand() *cli.Command {
 			"--failovers OLD NEW compares, per cell, the distributions of every failover\n" +
 			"after a leader crash (the runs pooled): means and medians with bootstrap\n" +
 			"intervals of the differences and the Kolmogorov-Smirnov distance; for a live\n" +
-			"run against its simulation (docs/live.md). Text, Markdown or CSV.\n" +
+			"run against its simulation (docs/live.md). Text, Markdown or CSV. With more\n" +
+			"than two directories, every pair in order; --plot PREFIX draws their CDFs of\n" +
+			"out-of-service and detection time side by side (PREFIX.png and .pdf), named\n" +
+			"by --labels.\n" +
 			"Exit status 0; 1 with --fail-on worse when any comparison is significantly worse.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "policies", Usage: "compare two methods A and B within one directory (arguments A B DIR)"},
 			&cli.BoolFlag{Name: "failovers", Usage: "compare the distributions of the failovers after leader crashes (every failover pooled: out of service, detection, election; means, medians, KS), e.g. a live run against a simulation"},
+			&cli.StringFlag{Name: "plot", Usage: "--failovers: draw the CDFs of out-of-service and detection time of every directory to PREFIX.png and PREFIX.pdf"},
+			&cli.StringSliceFlag{Name: "labels", Usage: "--failovers: the directories' names in the output and figure (comma-separated, one per directory; default: the directories)"},
 			&cli.StringSliceFlag{Name: "metric", Usage: "metric to compare (catalog name or runs column; repeat or comma-separate); default: " + strings.Join(compare.DefaultMetrics, ",")},
 			&cli.StringFlag{Name: "format", Usage: "output: " + strings.Join(compare.Formats, ", "), Value: "text"},
 			&cli.StringFlag{Name: "out", Usage: "write the output to this file (default: standard output)"},
@@ -141,33 +147,77 @@ func writeOut(cmd *cli.Command, out string, data []byte) error {
 	return err
 }
 
-// compareFailovers is compare --failovers OLD NEW.
+// compareFailovers is compare --failovers DIR1 DIR2 [DIR3 ...]: every
+// pair in order, and with --plot their CDFs.
 func compareFailovers(cmd *cli.Command, opt compare.Options, args []string, format, out string) error {
 	switch {
-	case len(args) != 2:
-		return usage(fmt.Errorf("compare --failovers: want OLD NEW, got %d arguments", len(args)))
+	case len(args) < 2:
+		return usage(fmt.Errorf("compare --failovers: want OLD NEW (or more directories), got %d arguments", len(args)))
 	case format == "json":
 		return usage(fmt.Errorf("--format json with --failovers: allowed: text, markdown, csv"))
 	case cmd.Bool("policies"):
 		return usage(fmt.Errorf("--failovers with --policies: allowed: one of them"))
 	}
-	old, err := readMetricsDir(args[0], true)
-	if err != nil {
-		return usage(err)
+	labels := listFlag(cmd, "labels")
+	if labels == nil {
+		labels = args
+	} else if len(labels) != len(args) {
+		return usage(fmt.Errorf("--labels: %d labels for %d directories; allowed: one per directory", len(labels), len(args)))
 	}
-	new, err := readMetricsDir(args[1], true)
-	if err != nil {
-		return usage(err)
+	prefix := cmd.String("plot")
+	if dir := filepath.Dir(prefix); prefix != "" && dir != "." {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return usage(fmt.Errorf("--plot %s: directory %s does not exist; allowed: a prefix in an existing directory", prefix, dir))
+		}
 	}
-	res, err := compare.Failovers(old, new, opt)
-	if err != nil {
-		return usage(err)
+	sides := make([]*metrics.Tables, len(args))
+	for i, a := range args {
+		t, err := readMetricsDir(a, true)
+		if err != nil {
+			return usage(err)
+		}
+		sides[i] = t
 	}
 	var b bytes.Buffer
-	if err := res.Write(&b, format, args[0], args[1]); err != nil {
+	for i := range sides {
+		for j := i + 1; j < len(sides); j++ {
+			res, err := compare.Failovers(sides[i], sides[j], opt)
+			if err != nil {
+				return usage(fmt.Errorf("%s against %s: %w", labels[j], labels[i], err))
+			}
+			if format == "csv" && b.Len() > 0 {
+				// One CSV: the header once; a pair's rows name their sides.
+				var rows bytes.Buffer
+				if err := res.Write(&rows, format, labels[i], labels[j]); err != nil {
+					return err
+				}
+				_, rest, _ := bytes.Cut(rows.Bytes(), []byte("\n"))
+				b.Write(rest)
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteString("\n")
+			}
+			if err := res.Write(&b, format, labels[i], labels[j]); err != nil {
+				return err
+			}
+		}
+	}
+	var files []*atomicfile.File
+	if prefix != "" {
+		fig, err := compare.FailoverCDF(sides, labels, opt)
+		if err != nil {
+			return usage(err)
+		}
+		if files, err = plot.Stage(prefix, fig); err != nil {
+			return err
+		}
+	}
+	if err := writeOut(cmd, out, b.Bytes()); err != nil {
+		atomicfile.AbortAll(files...)
 		return err
 	}
-	return writeOut(cmd, out, b.Bytes())
+	return atomicfile.CommitAll(files...)
 }
 
 func compareOptions(cmd *cli.Command) (compare.Options, error) {

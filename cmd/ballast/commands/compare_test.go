@@ -52,6 +52,21 @@ func TestCompareCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "out_of_service") || !strings.Contains(out, "Kolmogorov-Smirnov") {
 		t.Errorf("--failovers: exit %d, stderr %q, output:\n%s", code, stderr, out)
 	}
+	// Three sides: every pair in order, named by --labels, and their CDFs.
+	prefix := filepath.Join(tmp, "cdf")
+	code, out, stderr = run(t, "compare", "--failovers", "--labels", "sim,nodes,etcd", "--plot", prefix, an, an, an)
+	if code != 0 || strings.Count(out, "### ") != 0 || strings.Count(out, "old: sim\nnew: nodes") != 1 || strings.Count(out, "old: sim\nnew: etcd") != 1 || strings.Count(out, "old: nodes\nnew: etcd") != 1 {
+		t.Errorf("--failovers with three directories: exit %d, stderr %q, output:\n%s", code, stderr, out)
+	}
+	for _, ext := range []string{".png", ".pdf"} {
+		if st, err := os.Stat(prefix + ext); err != nil || st.Size() == 0 {
+			t.Errorf("--plot: %s%s: %v", prefix, ext, err)
+		}
+	}
+	code, out, _ = run(t, "compare", "--failovers", "--format", "csv", an, an, an)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || !strings.HasPrefix(lines[0], "old,new,experiment,") || strings.Count(out, "old,new,experiment,") != 1 {
+		t.Errorf("--failovers csv with three directories: exit %d, want one header:\n%s", code, out)
+	}
 
 	// A reproduction's metrics directory: one subdirectory per experiment.
 	old, new := filepath.Join(tmp, "old"), filepath.Join(tmp, "new")
@@ -89,7 +104,9 @@ func TestCompareCommand(t *testing.T) {
 		{[]string{"compare", "--policies", "random", "etcd", an}, "--policies random etcd: no experiment and scenario has both; allowed: methods of the runs (random, static)"},
 		{[]string{"compare", "--out", filepath.Join(tmp, "nodir", "x.md"), an, an}, "directory " + filepath.Join(tmp, "nodir") + " does not exist"},
 		{[]string{"compare", "--failovers", "--format", "json", an, an}, "--format json with --failovers: allowed: text, markdown, csv"},
-		{[]string{"compare", "--failovers", an}, "compare --failovers: want OLD NEW, got 1 arguments"},
+		{[]string{"compare", "--failovers", an}, "compare --failovers: want OLD NEW (or more directories), got 1 arguments"},
+		{[]string{"compare", "--failovers", "--labels", "a", an, an}, "--labels: 1 labels for 2 directories; allowed: one per directory"},
+		{[]string{"compare", "--failovers", "--plot", "/nonexistent/x", an, an}, "--plot /nonexistent/x: directory /nonexistent does not exist"},
 	} {
 		args := append([]string{}, c.args[:1]...)
 		args = append(args, "--out", bad)
