@@ -23,7 +23,9 @@ func TestWAL(t *testing.T) {
 	if err != nil || hs != nil || len(ents) != 0 {
 		t.Fatalf("a new file: %v %v %v", hs, ents, err)
 	}
-	ent := func(i, term uint64) *pb.Entry { return &pb.Entry{Index: new(i), Term: new(term), Data: []byte{byte(i)}} }
+	ent := func(i, term uint64) *pb.Entry {
+		return &pb.Entry{Index: new(i), Term: new(term), Data: []byte{byte(i)}}
+	}
 	if err := w.save(&pb.HardState{Term: new(uint64(2)), Vote: new(uint64(3))}, []*pb.Entry{ent(1, 1), ent(2, 2)}); err != nil {
 		t.Fatal(err)
 	}
