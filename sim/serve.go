@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ballast-bench/ballast/eventlog"
+	"github.com/ballast-bench/ballast/sim/stream"
 )
 
 // Wire carries a live node's messages to its peers (package live, one
@@ -35,6 +36,12 @@ func (h *Host[M]) Serve(ctx context.Context, n int, incarn uint32, term uint64, 
 	h.wire = w
 	nd := &h.Nodes[n]
 	nd.Incarn, nd.Term = incarn, term
+	if incarn > 0 {
+		// A restarted process builds its policy afresh, from a stream of
+		// its own: the first incarnation's stream would replay its draws,
+		// the same timeouts at the same point of every incarnation.
+		nd.Seat = NewSeat(h.cfg.Policy(n, stream.New(h.cfg.Seed, stream.Policy, n, int(incarn))))
+	}
 	h.nextID = uint64(n)<<48 | uint64(incarn)<<32
 	h.NowUS = clock()
 	h.Emit(nd, eventlog.BecameFollower, -1, int64(eventlog.FollowerStart), 0)

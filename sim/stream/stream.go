@@ -25,7 +25,7 @@ import "math/rand/v2"
 const (
 	Timeline    = "timeline"
 	Link        = "link"         // ids: from, to
-	Policy      = "policy"       // ids: node
+	Policy      = "policy"       // ids: node (and a live node's restart count, after its first start)
 	Processing  = "processing"   // ids: node
 	Pause       = "pause"        // ids: node
 	TimerJitter = "timer_jitter" // ids: node
