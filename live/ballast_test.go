@@ -136,3 +136,85 @@ func dumpAround(t *testing.T, evs []eventlog.Event, fromUS, toUS int64) {
 		}
 	}
 }
+
+const faults = `name: live_faults
+nodes: 3
+duration_s: 9
+raft: {heartbeat_ms: 50, pre_vote: true, check_quorum: true, proposal_interval_ms: 100, proposal_bytes: 64}
+network:
+  transport: stream
+  default: {base_delay_ms: 2, loss: 0.01}
+processing:
+  - {node: 2, delay: {dist: exponential, mean_ms: 5}}
+pauses:
+  - gap: {dist: exponential, mean_ms: 1500}
+    duration: {dist: uniform, min_ms: 20, max_ms: 80}
+partitions:
+  - {at_s: 4, duration_s: 2.5, isolate_leader: true}
+`
+
+// TestBallastFaults: live ballast nodes under the rest of the scenario
+// format: a workload (the leaders propose and the log replicates through
+// the write-ahead files), a slow node's processing delay (applied by the
+// proxies as in virtual time), processing pauses (SIGSTOP, SIGCONT) and
+// the leader cut off by a partition, after which another node leads. The
+// merged rows pass the independent checker and the analysis.
+func TestBallastFaults(t *testing.T) {
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "live_faults.yaml")
+	if err := os.WriteFile(sc, []byte(faults), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := scenario.Load(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, _ := os.Executable()
+	t.Setenv("BALLAST_TEST_NODE", "1")
+	res, err := RunBallast(context.Background(), BallastOptions{Scenario: s, Seed: 2, Dir: dir,
+		Node: []string{self, "--scenario", sc, "--policy", "random", "--set", "min_ms=300,max_ms=600", "--seed", "2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[eventlog.Kind]int{}
+	var cutAt int64 = -1
+	isolated := int16(-1)
+	var before, during uint64
+	for _, e := range res.Events {
+		count[e.Kind]++
+		switch {
+		case e.Kind == eventlog.PartitionStart && e.Value == 1:
+			cutAt, isolated = e.TimeUS, e.Node
+		case e.Kind == eventlog.BecameLeader && cutAt < 0:
+			before = max(before, e.Term)
+		case e.Kind == eventlog.BecameLeader && e.TimeUS < cutAt+2_500_000 && e.Node != isolated:
+			during = max(during, e.Term)
+		}
+	}
+	t.Logf("%d rows: %v; network: %d frames, %d cut; timers late p99 %.0f µs", len(res.Events), count, res.Network.Delivered, res.Network.Cut, res.Timers.QuantileUS(0.99))
+	if count[eventlog.Proposal] < 20 || count[eventlog.PauseStart] == 0 || count[eventlog.PauseEnd] == 0 || res.Network.Cut == 0 {
+		t.Errorf("rows %v, %d frames cut: want proposals, pauses and a partition that cut messages", count, res.Network.Cut)
+	}
+	if cutAt < 0 || during <= before {
+		t.Errorf("no new leader while the leader (node %d) was cut off at %d µs (term %d before, %d during)", isolated, cutAt, before, during)
+	}
+	chk := invariant.New(s.Nodes)
+	for i := range res.Events {
+		chk.Emit(&res.Events[i])
+	}
+	if err := chk.Err(); err != nil {
+		t.Errorf("the independent checker: %v", err)
+	}
+	info := eventlog.RunInfo{RunID: "live-faults", Scenario: s.Name, Policy: "random", Seed: 2, Engine: "live",
+		SchemaVersion: eventlog.SchemaVersion, Nodes: int64(s.Nodes), DurationUS: s.DurationUS(), HeartbeatUS: 50_000, Events: int64(len(res.Events))}
+	st, err := metrics.NewStream(info, metrics.Spec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range res.Events {
+		st.Emit(&res.Events[i])
+	}
+	if _, err := st.Finish(); err != nil {
+		t.Errorf("analysis: %v", err)
+	}
+}

@@ -180,7 +180,7 @@ func RunEtcd(ctx context.Context, opt Options) (*Result, error) {
 
 	mem := &eventlog.Memory{}
 	log := &sim.Log{Sink: mem}
-	cl := &cluster{c: c, sh: sh, log: log, n: s.Nodes, paused: make([]bool, s.Nodes)}
+	cl := &cluster{c: c, sh: sh, log: log, n: s.Nodes, paused: make([]bool, s.Nodes), wakeUS: make([]int64, s.Nodes)}
 	in := sim.NewInjector(s, tl, nw, log, opt.Seed)
 	res := &Result{}
 	logf("live: %d etcd members, %s for %g s, seed %d", s.Nodes, s.Name, s.DurationS, opt.Seed)
@@ -361,6 +361,7 @@ type cluster struct {
 	log    *sim.Log
 	n      int
 	paused []bool
+	wakeUS []int64 // per node: the end of its current stall
 }
 
 func (k *cluster) Leader() int {
@@ -387,25 +388,37 @@ func (k *cluster) Pause(n int, untilUS int64) { k.stall(n, untilUS, eventlog.Pau
 func (k *cluster) Sleep(n int, untilUS int64) { k.stall(n, untilUS, eventlog.Sleep) }
 
 func (k *cluster) stall(n int, untilUS int64, kind eventlog.Kind) {
+	now := k.sh.NowUS()
 	if k.paused[n] {
-		return // extended: the injector wakes it at the later end
+		// A sleep that begins during a pause extends it into one stall:
+		// a second row running to the later end, as in virtual time.
+		untilUS = max(untilUS, k.wakeUS[n])
+		k.wakeUS[n] = untilUS
+		k.log.Emit(now, kind, n, k.c.Term(n), -1, untilUS-now, -1, 0)
+		return
 	}
 	if k.c.Pause(n) == nil {
-		k.paused[n] = true
-		now := k.sh.NowUS()
+		// Logged once the node has stopped: what it logged before came
+		// before its pause.
+		now = k.sh.NowUS()
+		k.paused[n], k.wakeUS[n] = true, untilUS
 		k.log.Emit(now, kind, n, k.c.Term(n), -1, untilUS-now, -1, 0)
 	}
 }
 
 func (k *cluster) Paused(n int) bool { return k.paused[n] && k.Alive(n) }
 
+// Resume continues the node. Its pause_end row is at the stall's end as
+// its start row announced it; the signal itself went out as late as the
+// injected event was (Result.Injected), and the stopped node logged
+// nothing in between.
 func (k *cluster) Resume(n int) {
 	if !k.paused[n] || !k.Alive(n) {
 		return
 	}
 	if k.c.Resume(n) == nil {
 		k.paused[n] = false
-		k.log.Emit(k.sh.NowUS(), eventlog.PauseEnd, n, k.c.Term(n), -1, 0, -1, 0)
+		k.log.Emit(k.wakeUS[n], eventlog.PauseEnd, n, k.c.Term(n), -1, 0, -1, 0)
 	}
 }
 

@@ -131,7 +131,7 @@ func RunNode(ctx context.Context, opt NodeOptions) error {
 		return err
 	}
 	defer ev.Close()
-	sink := &nodeSink{f: ev, status: opt.Status}
+	sink := &nodeSink{f: ev, node: int16(opt.ID), status: opt.Status}
 	cfg := *opt.Config
 	cfg.Sink = sink
 	node, err := etcdraft.NewLive(&cfg, opt.ID, hs, ents, w.save)
@@ -170,7 +170,8 @@ func RunNode(ctx context.Context, opt NodeOptions) error {
 }
 
 // nodeRecord is one record of a node's events file, 40 bytes: a tag
-// ('E' an event, 'L' a timer's lateness in µs), then the event's fields
+// ('E' an event, 'L' a timer that fired late: time and node, the lateness
+// in µs as its value), then the event's fields
 // little-endian: time, term, value, msg id (8 bytes each), node, peer
 // (2 each), kind, arm (1 each), 1 byte of padding. Each record is one
 // write: a crash loses at most the record being written, and the reader
@@ -179,6 +180,7 @@ const nodeRecord = 40
 
 type nodeSink struct {
 	f      *os.File
+	node   int16
 	status io.Writer
 	buf    [nodeRecord]byte
 	err    error
@@ -204,7 +206,10 @@ func (s *nodeSink) Emit(e *eventlog.Event) {
 	}
 }
 
-func (s *nodeSink) late(us int64) { s.write('L', &eventlog.Event{Value: us}) }
+// late records a timer that fired us late, now (the node's clock).
+func (s *nodeSink) late(nowUS, us int64) {
+	s.write('L', &eventlog.Event{TimeUS: nowUS, Value: us, Node: s.node})
+}
 
 func (s *nodeSink) write(tag byte, e *eventlog.Event) {
 	b := s.buf[:]
@@ -226,8 +231,9 @@ func (s *nodeSink) write(tag byte, e *eventlog.Event) {
 }
 
 // readNodeEvents reads a node's events file: its rows, and its timers'
-// lateness. A record cut short by a crash is dropped.
-func readNodeEvents(path string) (evs []eventlog.Event, late []int64, err error) {
+// lateness (when each fired, TimeUS, and how late, Value). A record cut
+// short by a crash is dropped.
+func readNodeEvents(path string) (evs, late []eventlog.Event, err error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil
@@ -251,7 +257,7 @@ func readNodeEvents(path string) (evs []eventlog.Event, late []int64, err error)
 		case 'E':
 			evs = append(evs, e)
 		case 'L':
-			late = append(late, e.Value)
+			late = append(late, e)
 		default:
 			return nil, nil, fmt.Errorf("%s: record tag %q; allowed: E or L (a node's events file)", path, r[0])
 		}

@@ -93,18 +93,18 @@ func TestEnvelopeWire(t *testing.T) {
 func TestNodeEventsFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "node-0.events")
 	f, _ := os.Create(path)
-	s := &nodeSink{f: f}
+	s := &nodeSink{f: f, node: 0}
 	rows := []eventlog.Event{
 		{TimeUS: 5, Kind: eventlog.BecameFollower, Node: 0, Term: 1, Peer: -1, Value: 2, Arm: -1},
 		{TimeUS: 1 << 40, Kind: eventlog.HeartbeatRecv, Node: 0, Term: 7, Peer: 2, Value: -3, Arm: 4, MsgID: 1<<48 | 1},
 	}
 	s.Emit(&rows[0])
-	s.late(812)
+	s.late(9000, 812)
 	s.Emit(&rows[1])
 	f.Write(make([]byte, 17)) // half a record
 	f.Close()
 	evs, late, err := readNodeEvents(path)
-	if err != nil || len(evs) != 2 || evs[0] != rows[0] || evs[1] != rows[1] || len(late) != 1 || late[0] != 812 {
+	if err != nil || len(evs) != 2 || evs[0] != rows[0] || evs[1] != rows[1] || len(late) != 1 || late[0].Value != 812 || late[0].TimeUS != 9000 {
 		t.Errorf("read %+v, late %v, %v; want %+v and [812]", evs, late, err, rows)
 	}
 }

@@ -27,12 +27,14 @@ type Wire[M any] interface {
 // which makes its message ids unique in the run (node, incarnation,
 // sequence; the coordinator renumbers them in time order). Each timer fires
 // when clock passes its time, and its row is logged at the time it
-// really fired; late, if set, gets how late (µs) each was: the
-// machine's scheduling noise. Faults are the coordinator's: a crash is
+// really fired; late, if set, gets when and how late (µs) each was: the
+// machine's scheduling noise. With a workload the node proposes every
+// raft.proposal_interval_ms of its own clock while it leads. Faults are
+// the coordinator's: a crash is
 // the process killed, a pause the process stopped, the network the
 // proxies between the processes. Serve returns the run's error, or nil
 // when ctx ends.
-func (h *Host[M]) Serve(ctx context.Context, n int, incarn uint32, term uint64, w Wire[M], clock func() int64, in <-chan Envelope[M], late func(us int64)) error {
+func (h *Host[M]) Serve(ctx context.Context, n int, incarn uint32, term uint64, w Wire[M], clock func() int64, in <-chan Envelope[M], late func(nowUS, lateUS int64)) error {
 	h.wire = w
 	nd := &h.Nodes[n]
 	nd.Incarn, nd.Term = incarn, term
@@ -46,22 +48,29 @@ func (h *Host[M]) Serve(ctx context.Context, n int, incarn uint32, term uint64, 
 	h.NowUS = clock()
 	h.Emit(nd, eventlog.BecameFollower, -1, int64(eventlog.FollowerStart), 0)
 	h.proto.Start(nd)
+	if h.S.Raft.ProposalIntervalMS > 0 {
+		// The workload: the node's own proposal clock, from its start.
+		h.q.Push(h.proposalUS(), evProposal, 0, 0)
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for h.err == nil {
 		now := clock()
 		if it, ok := h.q.PopBefore(now + 1); ok {
 			h.NowUS = now
-			if it.Kind != TimerKind {
-				// Deliveries come from in; the timeline, workload and
-				// storage model are refused for live nodes.
+			switch it.Kind {
+			case TimerKind:
+				if late != nil {
+					late(now, now-it.AtUS)
+				}
+				h.fire(int(it.A))
+			case evProposal:
+				h.propose() // the node proposes while it leads
+			default:
+				// Deliveries come from in; the timeline and the storage
+				// model are refused for live nodes.
 				h.Fail("live node %d: a queued item of kind %d, which only virtual time has", n, it.Kind)
-				break
 			}
-			if late != nil {
-				late(now - it.AtUS)
-			}
-			h.fire(int(it.A))
 			continue
 		}
 		wait := time.Hour

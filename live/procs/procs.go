@@ -133,8 +133,9 @@ func (g *Group) Kill(i int) error {
 	return nil
 }
 
-// Pause stops node i (SIGSTOP): it runs no code until Resume, while the
-// kernel still accepts bytes on its sockets.
+// Pause stops node i (SIGSTOP) and returns once it is stopped (Linux): it
+// runs no code until Resume, while the kernel still accepts bytes on its
+// sockets.
 func (g *Group) Pause(i int) error { return g.signal(i, syscall.SIGSTOP, true) }
 
 // Resume continues node i after Pause (SIGCONT).
@@ -149,6 +150,9 @@ func (g *Group) signal(i int, sig syscall.Signal, paused bool) error {
 	}
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		return fmt.Errorf("node %d: %w", i, err)
+	}
+	if sig == syscall.SIGSTOP {
+		waitStopped(p.cmd.Process.Pid)
 	}
 	p.paused = paused
 	return nil

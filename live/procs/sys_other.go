@@ -10,3 +10,7 @@ import "syscall"
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
+
+// waitStopped returns at once: without /proc the coordinator cannot see
+// when SIGSTOP took effect.
+func waitStopped(pid int) {}

@@ -42,6 +42,6 @@ func NewLive(cfg *sim.Config, id int, hs *pb.HardState, ents []*pb.Entry, save f
 }
 
 // Serve runs the node until ctx ends (sim.Host.Serve).
-func (l *Live) Serve(ctx context.Context, incarn uint32, w sim.Wire[*pb.Message], clock func() int64, in <-chan sim.Envelope[*pb.Message], late func(us int64)) error {
+func (l *Live) Serve(ctx context.Context, incarn uint32, w sim.Wire[*pb.Message], clock func() int64, in <-chan sim.Envelope[*pb.Message], late func(nowUS, lateUS int64)) error {
 	return l.r.Serve(ctx, l.id, incarn, l.term, w, clock, in, late)
 }

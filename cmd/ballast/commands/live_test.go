@@ -32,6 +32,8 @@ func TestLiveBadInput(t *testing.T) {
 	os.WriteFile(fakeEtcd, []byte("#!/bin/sh\n"), 0o755)
 	out := filepath.Join(dir, "e.parquet")
 	base := []string{"live", "--scenario", sc, "--seed", "1", "--out", out, "--etcd", fakeEtcd}
+	disk := filepath.Join(dir, "live_disk.yaml")
+	os.WriteFile(disk, []byte(strings.Replace(liveScenario, "name: live_cmd", "name: live_disk", 1)+"storage: {fsync: {dist: constant, value_ms: 1}}\n"), 0o644)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -39,7 +41,7 @@ func TestLiveBadInput(t *testing.T) {
 		{append(base, "--policy", "random", "--target", "etcd"), "--policy random: the etcd target runs etcd's own election timer; allowed: etcd"},
 		{append(base, "--policy", "etcd", "--target", "k8s"), `--target "k8s": allowed: ballast, etcd`},
 		{append(base, "--policy", "nope", "--target", "ballast"), `--policy: unknown policy "nope"`},
-		{append(base, "--policy", "etcd", "--target", "ballast", "--scenario", "wan_main"), "processing: a per-message processing delay cannot be realised on the ballast target; allowed: none"},
+		{append(base, "--policy", "etcd", "--target", "ballast", "--scenario", disk), "storage: the nodes fsync for real on the ballast target; allowed: none"},
 		{[]string{"live", "--scenario", sc, "--seed", "1", "--out", out, "--policy", "etcd", "--target", "etcd", "--etcd", filepath.Join(dir, "none")}, "no etcd binary there; allowed: a built etcd ('make etcd'"},
 		{append(base, "--policy", "etcd", "--target", "etcd", "--scenario", "lan"), "scenario lan: raft.check_quorum: etcd always checks quorum on the etcd target; allowed: true"},
 		{append(base, "--policy", "etcd", "--target", "etcd", "--set", "election_ms=300"), "etcd refuses an election timeout under 5 heartbeats"},
