@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/ballast-bench/ballast"
@@ -29,8 +30,27 @@ var Engines = map[string]sim.Engine{
 	"etcd": etcdraft.Engine{},
 }
 
-// EngineNames lists the engines, the default (fast) first.
-func EngineNames() []string { return []string{"fast", "etcd"} }
+// EngineNames lists the engines, the default (fast) first, then etcd,
+// then any registered by a program (the live mode's: commands).
+func EngineNames() []string {
+	names := []string{"fast", "etcd"}
+	var more []string
+	for n := range Engines {
+		if !slices.Contains(names, n) {
+			more = append(more, n)
+		}
+	}
+	slices.Sort(more)
+	return append(names, more...)
+}
+
+// RunEngine is an engine that needs the run's specification, not only its
+// configuration: the live mode's, whose node processes resolve the run
+// again (Run hands it the run through RunSpec, never Run).
+type RunEngine interface {
+	sim.Engine
+	RunSpec(r *Run, cfg *sim.Config) (sim.Result, error)
+}
 
 // Spec describes one run.
 type Spec struct {
@@ -160,6 +180,9 @@ func (r *Run) protect(cfg *sim.Config) (res sim.Result, err error) {
 			err = &sim.RunError{RunID: r.Info.RunID, Seed: r.Spec.Seed, Msg: strings.ReplaceAll(msg, "\n", " ")}
 		}
 	}()
+	if re, ok := r.Engine.(RunEngine); ok {
+		return re.RunSpec(r, cfg)
+	}
 	return r.Engine.Run(cfg)
 }
 
@@ -172,11 +195,11 @@ func (r *Run) WriteEvents(ctx context.Context, path string) (eventlog.RunInfo, e
 		return r.Info, err
 	}
 	defer w.Abort()
-	info, err := r.simulateInto(ctx, w)
+	info, live, err := r.simulateInto(ctx, w)
 	if err != nil {
 		return info, err
 	}
-	_, _, err = r.closeEvents(w, info)
+	_, _, err = r.closeEvents(w, info, live)
 	return info, err
 }
 
@@ -191,18 +214,22 @@ func (r *Run) createEvents(path string) (*pq.Writer, error) {
 
 // simulateInto simulates r into sink and returns its RunInfo with the
 // number of events.
-func (r *Run) simulateInto(ctx context.Context, sink eventlog.Sink) (eventlog.RunInfo, error) {
+func (r *Run) simulateInto(ctx context.Context, sink eventlog.Sink) (eventlog.RunInfo, *eventlog.LiveInfo, error) {
 	res, err := r.Simulate(ctx, sink)
 	info := r.Info
 	info.Events = res.Events
-	return info, err
+	return info, res.Live, err
 }
 
-// closeEvents stores info in w's metadata and commits the file; it returns
-// the file's size and SHA-256.
-func (r *Run) closeEvents(w *pq.Writer, info eventlog.RunInfo) (int64, string, error) {
+// closeEvents stores info (and a live run's account of itself) in w's
+// metadata and commits the file; it returns the file's size and SHA-256.
+func (r *Run) closeEvents(w *pq.Writer, info eventlog.RunInfo, live *eventlog.LiveInfo) (int64, string, error) {
 	meta, _ := json.Marshal(info)
 	w.SetMetadata("ballast.run", string(meta))
+	if live != nil {
+		lj, _ := json.Marshal(live)
+		w.SetMetadata(eventlog.MetaLive, string(lj))
+	}
 	if err := w.Close(); err != nil {
 		return 0, "", fmt.Errorf("run %s (seed %d): writing %s: %w", info.RunID, info.Seed, w.Path(), err)
 	}

@@ -304,13 +304,13 @@ func runJob(ctx context.Context, outDir string, j *Job, out Outputs) (int64, err
 		defer w.Abort()
 		sinks = append(sinks, w)
 	}
-	info, err := j.Run.simulateInto(ctx, tee(sinks))
+	info, live, err := j.Run.simulateInto(ctx, tee(sinks))
 	if err != nil {
 		return 0, err // already names the run and seed
 	}
 	m := ManifestEntry{Run: info}
 	if w != nil {
-		if m.Bytes, m.SHA256, err = j.Run.closeEvents(w, info); err != nil {
+		if m.Bytes, m.SHA256, err = j.Run.closeEvents(w, info, live); err != nil {
 			return 0, err
 		}
 		m.Path = rel
@@ -319,6 +319,9 @@ func runJob(ctx context.Context, outDir string, j *Job, out Outputs) (int64, err
 		run, err := stream.Finish()
 		if err != nil {
 			return 0, runErr(j, fmt.Errorf("analysing the run: %w", err))
+		}
+		if live != nil {
+			run.Row.SetLive(live)
 		}
 		enc, err := run.Encode()
 		if err != nil {

@@ -37,6 +37,9 @@ func (c *Config) maxEvents() int64 {
 type Result struct {
 	Events int64 // protocol events emitted
 	EndUS  int64 // virtual time at which the run stopped
+	// Live is a live run's account of itself (the host, the harness's
+	// own lateness); nil in virtual time.
+	Live *eventlog.LiveInfo
 }
 
 // Engine simulates Raft leader election for one run. The fast election

@@ -62,7 +62,7 @@ func AnalyzeFile(path string, spec Spec) (*Run, error) {
 		if err := json.Unmarshal([]byte(js), &li); err != nil {
 			return nil, fmt.Errorf("%s: %s metadata: %v; allowed: what ballast live writes (docs/schema.md)", path, eventlog.MetaLive, err)
 		}
-		run.Row.HarnessLateP99US, run.Row.HarnessFlagged = li.LateP99US(), li.Flagged
+		run.Row.SetLive(&li)
 	}
 	return run, nil
 }

@@ -9,6 +9,8 @@
 // mean recovery time of a run without unwritable intervals) is NaN.
 package metrics
 
+import "github.com/ballast-bench/ballast/eventlog"
+
 // The row types below are the tables that 'ballast analyze' writes; their
 // `col` tags are the column names in the Parquet and CSV files.
 
@@ -192,4 +194,10 @@ type Run struct {
 	// Also is the result of the extra consumer fed in the same pass
 	// (Spec.Also), or nil.
 	Also []byte
+}
+
+// SetLive records a live run's harness lateness and flag (li: its
+// ballast.live metadata).
+func (r *RunRow) SetLive(li *eventlog.LiveInfo) {
+	r.HarnessLateP99US, r.HarnessFlagged = li.LateP99US(), li.Flagged
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,10 +12,12 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/eventlog/pq"
 	"github.com/ballast-bench/ballast/harness"
+	"github.com/ballast-bench/ballast/internal/atomicfile"
 	"github.com/ballast-bench/ballast/live"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/scenario"
@@ -82,8 +85,7 @@ func runLive(ctx context.Context, cmd *cli.Command) error {
 	electionMS := 0
 	var r *harness.Run
 	if target == "ballast" {
-		// The nodes run the etcd engine's protocol: the run resolves as on it.
-		if r, err = harness.Resolve(harness.Spec{Scenario: s, Policy: cmd.String("policy"), Set: cmd.StringSlice("set"), Seed: cmd.Uint64("seed"), Engine: "etcd"}); err != nil {
+		if r, err = harness.Resolve(harness.Spec{Scenario: s, Policy: cmd.String("policy"), Set: cmd.StringSlice("set"), Seed: cmd.Uint64("seed"), Engine: "live"}); err != nil {
 			return usage(err)
 		}
 		if err := live.CheckBallast(r.Spec.Scenario); err != nil {
@@ -122,44 +124,21 @@ func runLive(ctx context.Context, cmd *cli.Command) error {
 	} else if err := os.MkdirAll(work, 0o755); err != nil {
 		return usage(fmt.Errorf("--work %s: %v; allowed: a writable directory", work, err))
 	}
-	info := r.Info
-	// A live run is not the simulated run of the same inputs: its own id
-	// and configuration, so that the two never share a table cell.
-	info.Engine = map[string]string{"ballast": "live", "etcd": "etcd-server"}[target]
-	info.RunID += "-" + info.Engine
-	info.ConfigHash += "-" + info.Engine
-	load0 := loadAvg()
-	var res *live.Result
+	var info eventlog.RunInfo
+	var meta eventlog.LiveInfo
 	if target == "ballast" {
-		var node []string
-		if node, err = liveNodeCommand(cmd); err == nil {
-			res, err = live.RunBallast(ctx, live.BallastOptions{Scenario: r.Spec.Scenario, Seed: info.Seed, Node: node, Dir: work, Log: cmd.Root().ErrWriter})
+		r.Engine = liveEngine{work: work, log: cmd.Root().ErrWriter}
+		if info, err = r.WriteParquet(ctx, out); err != nil {
+			return err // names the run and its seed
 		}
-	} else {
-		res, err = live.RunEtcd(ctx, live.Options{Scenario: s, Seed: info.Seed, ElectionMS: electionMS, EtcdBinary: cmd.String("etcd"), Dir: work, Log: cmd.Root().ErrWriter})
-	}
-	if err != nil {
-		return fmt.Errorf("live run %s (seed %d): %w", info.RunID, info.Seed, err)
-	}
-	info.Events = int64(len(res.Events))
-	meta := liveMeta(target, res, load0, loadAvg())
-	w, err := pq.Create(out, info.RunID)
-	if err != nil {
-		return err
-	}
-	defer w.Abort()
-	for i := range res.Events {
-		w.Emit(&res.Events[i])
-	}
-	runMeta, _ := json.Marshal(info)
-	w.SetMetadata("ballast.run", string(runMeta))
-	liveJSON, _ := json.Marshal(meta)
-	w.SetMetadata(eventlog.MetaLive, string(liveJSON))
-	if err := w.Close(); err != nil {
-		return err
-	}
-	if err := pq.WriteRuns(harness.RunsPath(out), []eventlog.RunInfo{info}); err != nil {
-		os.Remove(out)
+		kv, err := pq.ReadMetadata(out)
+		if err == nil {
+			err = json.Unmarshal([]byte(kv[eventlog.MetaLive]), &meta)
+		}
+		if err != nil {
+			return err
+		}
+	} else if info, meta, err = runEtcd(ctx, cmd, r, s, electionMS, work, out); err != nil {
 		return err
 	}
 	what := map[string]string{"ballast": "ballast nodes", "etcd": "etcd members"}[target]
@@ -204,25 +183,121 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// liveNodeCommand is the command line of one live ballast node: this
-// program's live-node command with the run's scenario, policy, settings
-// and seed, as given (a scenario file made absolute).
-func liveNodeCommand(cmd *cli.Command) ([]string, error) {
-	exe, err := os.Executable()
+// runEtcd runs r on real etcd members and writes its events file and
+// runs row. A live run is not the simulated run of the same inputs: its
+// own id and configuration (engine etcd-server), so that the two never
+// share a table cell.
+func runEtcd(ctx context.Context, cmd *cli.Command, r *harness.Run, s *scenario.Scenario, electionMS int, work, out string) (eventlog.RunInfo, eventlog.LiveInfo, error) {
+	info := r.Info
+	info.Engine = "etcd-server"
+	info.RunID += "-" + info.Engine
+	info.ConfigHash += "-" + info.Engine
+	load0 := loadAvg()
+	res, err := live.RunEtcd(ctx, live.Options{Scenario: s, Seed: info.Seed, ElectionMS: electionMS, EtcdBinary: cmd.String("etcd"), Dir: work, Log: cmd.Root().ErrWriter})
 	if err != nil {
-		return nil, err
+		return info, eventlog.LiveInfo{}, fmt.Errorf("live run %s (seed %d): %w", info.RunID, info.Seed, err)
 	}
-	sc := cmd.String("scenario")
-	if _, err := os.Stat(sc); err == nil {
-		if sc, err = filepath.Abs(sc); err != nil {
-			return nil, err
+	info.Events = int64(len(res.Events))
+	meta := liveMeta("etcd", res, load0, loadAvg())
+	w, err := pq.Create(out, info.RunID)
+	if err != nil {
+		return info, meta, err
+	}
+	defer w.Abort()
+	for i := range res.Events {
+		w.Emit(&res.Events[i])
+	}
+	runMeta, _ := json.Marshal(info)
+	w.SetMetadata("ballast.run", string(runMeta))
+	liveJSON, _ := json.Marshal(meta)
+	w.SetMetadata(eventlog.MetaLive, string(liveJSON))
+	if err := w.Close(); err != nil {
+		return info, meta, err
+	}
+	if err := pq.WriteRuns(harness.RunsPath(out), []eventlog.RunInfo{info}); err != nil {
+		os.Remove(out)
+		return info, meta, err
+	}
+	return info, meta, nil
+}
+
+func init() { harness.Engines["live"] = liveEngine{} }
+
+// liveEngine is the engine "live": a run on live ballast nodes, one
+// process per node on this machine (live.RunBallast), whose events the
+// harness writes and analyses as a simulated run's. Experiments can use
+// it (engine: live) to sweep live runs several at a time; 'ballast live'
+// uses it for one.
+type liveEngine struct {
+	work string    // the nodes' directory; "": a temporary one per run, removed after
+	log  io.Writer // the coordinator's progress lines; nil: none
+}
+
+func (liveEngine) Name() string { return "live" }
+
+// Run refuses: a live run needs its specification (RunSpec), which the
+// harness hands it.
+func (liveEngine) Run(cfg *sim.Config) (sim.Result, error) {
+	return sim.Result{}, &sim.RunError{RunID: cfg.RunID, Seed: cfg.Seed, Msg: "the live engine runs through the harness (harness.Run), which hands it the run's specification"}
+}
+
+// RunSpec runs r on live ballast nodes. Each node process resolves the run
+// again from the same scenario (written to the nodes' directory), policy,
+// settings and seed, and refuses to run if it resolves to another
+// configuration.
+func (e liveEngine) RunSpec(r *harness.Run, cfg *sim.Config) (sim.Result, error) {
+	fail := func(err error) (sim.Result, error) {
+		return sim.Result{}, &sim.RunError{RunID: cfg.RunID, Seed: cfg.Seed, Msg: err.Error(), Cause: err}
+	}
+	s := r.Spec.Scenario
+	if err := live.CheckBallast(s); err != nil {
+		return fail(err)
+	}
+	work := e.work
+	if work == "" {
+		var err error
+		if work, err = os.MkdirTemp("", "ballast-live-"); err != nil {
+			return fail(err)
+		}
+		defer os.RemoveAll(work)
+	}
+	// The scenario as the run has it (a heartbeat setting applied), in a
+	// file named as the scenario, which every YAML scenario must be.
+	sc := filepath.Join(work, "scenario", s.Name+".yaml")
+	b, err := yaml.Marshal(s)
+	if err == nil {
+		if err = os.MkdirAll(filepath.Dir(sc), 0o755); err == nil {
+			_, _, err = atomicfile.WriteFile(sc, b)
 		}
 	}
-	args := []string{exe, "live-node", "--scenario", sc, "--policy", cmd.String("policy"), "--seed", strconv.FormatUint(cmd.Uint64("seed"), 10)}
-	for _, kv := range cmd.StringSlice("set") {
-		args = append(args, "--set", kv)
+	if err != nil {
+		return fail(err)
 	}
-	return args, nil
+	exe, err := os.Executable()
+	if err != nil {
+		return fail(err)
+	}
+	node := []string{exe, "live-node", "--scenario", sc, "--policy", r.Spec.Policy, "--seed", strconv.FormatUint(r.Spec.Seed, 10),
+		"--run-id", r.Info.RunID, "--config-hash", r.Info.ConfigHash}
+	for _, kv := range r.Spec.Set {
+		node = append(node, "--set", kv)
+	}
+	ctx := cfg.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	load0 := loadAvg()
+	res, err := live.RunBallast(ctx, live.BallastOptions{Scenario: s, Seed: cfg.Seed, Node: node, Dir: work, Log: e.log})
+	if err != nil {
+		return fail(err)
+	}
+	if cfg.Sink != nil {
+		for i := range res.Events {
+			cfg.Sink.Emit(&res.Events[i])
+		}
+	}
+	meta := liveMeta("ballast", res, load0, loadAvg())
+	return sim.Result{Events: int64(len(res.Events)), EndUS: s.DurationUS(), Live: &meta}, nil
 }
 
 func liveNodeCommandDef() *cli.Command {
@@ -246,20 +321,29 @@ func liveNodeCommandDef() *cli.Command {
 			&cli.StringFlag{Name: "cluster", Usage: "the cluster file (JSON: start_unix_ns, nodes[].listen, nodes[].peers)", Required: true},
 			&cli.StringFlag{Name: "dir", Usage: "directory for the node's write-ahead file, restart count and events", Required: true},
 			&cli.IntFlag{Name: "listen-fd", Usage: "an inherited listening socket (the coordinator's); 0: listen on the cluster file's address"},
+			&cli.StringFlag{Name: "run-id", Usage: "the run's id, as the coordinator names it (in errors)"},
+			&cli.StringFlag{Name: "config-hash", Usage: "the run's configuration hash as the coordinator resolved it: refuse to run another"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			s, err := scenario.Load(cmd.String("scenario"))
 			if err != nil {
 				return usage(err)
 			}
-			r, err := harness.Resolve(harness.Spec{Scenario: s, Policy: cmd.String("policy"), Set: cmd.StringSlice("set"), Seed: cmd.Uint64("seed"), Engine: "etcd"})
+			r, err := harness.Resolve(harness.Spec{Scenario: s, Policy: cmd.String("policy"), Set: cmd.StringSlice("set"), Seed: cmd.Uint64("seed"), Engine: "live"})
 			if err != nil {
 				return usage(err)
+			}
+			if h := cmd.String("config-hash"); h != "" && h != r.Info.ConfigHash {
+				return usage(fmt.Errorf("--config-hash %s: this node resolves the run's configuration to %s; allowed: the coordinator's ballast and inputs", h, r.Info.ConfigHash))
+			}
+			id := r.Info.RunID
+			if v := cmd.String("run-id"); v != "" {
+				id = v
 			}
 			if err := live.CheckBallast(r.Spec.Scenario); err != nil {
 				return usage(err)
 			}
-			cfg := &sim.Config{Scenario: r.Spec.Scenario, Seed: r.Spec.Seed, RunID: r.Info.RunID + "-live", Policy: r.Factory}
+			cfg := &sim.Config{Scenario: r.Spec.Scenario, Seed: r.Spec.Seed, RunID: id, Policy: r.Factory}
 			return live.ServeNode(ctx, cfg, live.NodeFlags{Node: int(cmd.Int("node")), Cluster: cmd.String("cluster"), Dir: cmd.String("dir"), ListenFD: int(cmd.Int("listen-fd"))}, cmd.Root().Writer)
 		},
 	}

@@ -111,7 +111,7 @@ func TestLiveBallast(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	t.Log(stdout)
-	if !strings.Contains(stdout, "-live: scenario live_cmd, random, seed 3, 3 ballast nodes") || !strings.Contains(stdout, "node timers p99") {
+	if !strings.Contains(stdout, ": scenario live_cmd, random, seed 3, 3 ballast nodes") || !strings.Contains(stdout, "node timers p99") {
 		t.Errorf("stdout %q: want the run's line and the harness's lateness", stdout)
 	}
 	code, _, stderr = run(t, "analyze", filepath.Dir(out), "--out", filepath.Join(dir, "metrics"))
@@ -151,6 +151,46 @@ func TestLiveBallast(t *testing.T) {
 	for _, p := range procs {
 		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(work)) {
 			t.Errorf("process %s still runs: %q", filepath.Dir(p), strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+}
+
+// TestLiveExperiment: an experiment on the live engine sweeps live runs,
+// two at a time, each analysed in the sweep's pass with its harness
+// lateness in the runs table; a live run's metrics read like any.
+func TestLiveExperiment(t *testing.T) {
+	t.Setenv("BALLAST_TEST_MAIN", "1")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "live_cmd.yaml"), []byte(strings.Replace(liveScenario, "duration_s: 6", "duration_s: 5", 1)), 0o644)
+	exp := filepath.Join(dir, "live_exp.yaml")
+	os.WriteFile(exp, []byte(`name: live_exp
+description: two seeds of one policy on live nodes
+engine: live
+scenarios: [live_cmd.yaml]
+policies:
+  - policy: random
+    set: {min_ms: 300, max_ms: 600}
+seeds: {master: 7, report: 2}
+`), 0o644)
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := run(t, "run", exp, "-j", "2", "--out", out, "--keep-events", "all")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	mdir := filepath.Join(dir, "metrics")
+	if code, _, stderr := run(t, "analyze", filepath.Join(out, "events"), "--out", mdir); code != 0 {
+		t.Fatalf("analyze: %s", stderr)
+	}
+	runs, err := metrics.ReadRuns(mdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 {
+		t.Fatalf("%d runs, want 2", len(runs))
+	}
+	for _, r := range runs {
+		if r.Engine != "live" || !(r.HarnessLateP99US > 0) || r.LeaderCrashes != 1 {
+			t.Errorf("run %s: engine %s, harness lateness %v, %d leader crashes; want a live run with its lateness and the one crash", r.RunID, r.Engine, r.HarnessLateP99US, r.LeaderCrashes)
 		}
 	}
 }
