@@ -12,7 +12,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test vet lint-go lint-workflows reproduce reproduce-quick reproduce-live paper sweep-check bench swarm fuzz duckdb etcd clean
+.PHONY: all build test vet lint-go lint-workflows reproduce reproduce-quick reproduce-live reproduce-live-prototype paper sweep-check bench swarm fuzz duckdb etcd clean
 
 all: build
 
@@ -81,6 +81,26 @@ reproduce-live: build etcd
 	  ./$(BIN) compare --failovers --format markdown --labels "etcd engine (virtual time),live ballast nodes,real etcd" \
 	    --plot $(LIVE_OUT)/$$s --out $(LIVE_OUT)/$$s.md $(LIVE_OUT)/$$s.metrics-sim $(LIVE_OUT)/$$s.metrics-nodes $(LIVE_OUT)/$$s.metrics-etcd; \
 	  cat $(LIVE_OUT)/$$s.md; \
+	done
+
+# The BALLAST real-prototype tables (2, 3, A.2-A.5) on live ballast nodes
+# beside the etcd engine in virtual time (docs/live.md; not part of make
+# reproduce): each experiment of configs/live/ (the built-in etcd_*
+# experiment with engine live, same scenarios, methods and seeds) swept
+# LIVE_JOBS live clusters at a time, and 'ballast compare' of its metrics
+# against the virtual-time sweep's, seed for seed, in
+# artifacts/live/prototype/. About 200 minutes of live runs / LIVE_JOBS.
+LIVE_JOBS ?= 2
+LIVE_PROTOTYPE ?= etcd_prototype etcd_stress etcd_prevote
+reproduce-live-prototype: build
+	@set -e; P=$(LIVE_OUT)/prototype; mkdir -p $$P; for e in $(LIVE_PROTOTYPE); do \
+	  ./$(BIN) run $$e -j $(JOBS) --out $$P/virtual/$$e; \
+	  ./$(BIN) analyze $$P/virtual/$$e --out $$P/virtual/$$e/metrics; \
+	  ./$(BIN) run configs/live/$$e.yaml -j $(LIVE_JOBS) --out $$P/live/$$e; \
+	  ./$(BIN) analyze $$P/live/$$e --out $$P/live/$$e/metrics; \
+	  ./$(BIN) compare --format markdown --all --metric recovery_mean,unwritable_frac \
+	    --out $$P/$$e.md $$P/virtual/$$e/metrics $$P/live/$$e/metrics; \
+	  cat $$P/$$e.md; \
 	done
 
 # The paper: paper/main.tex inputs the generated tables and includes the
