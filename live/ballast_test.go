@@ -9,11 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/policies"
 	"github.com/ballast-bench/ballast/sim"
-	"github.com/ballast-bench/ballast/sim/invariant"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
@@ -98,27 +96,7 @@ func TestBallastSmoke(t *testing.T) {
 	if count[eventlog.Crash] != 1 || count[eventlog.Restart] != 1 || count[eventlog.BecameLeader] < 2 {
 		t.Fatalf("rows %v: want one crash, one restart and at least two leaders", count)
 	}
-	chk := invariant.New(s.Nodes)
-	for i := range res.Events {
-		chk.Emit(&res.Events[i])
-	}
-	if err := chk.Err(); err != nil {
-		t.Errorf("the independent checker: %v", err)
-	}
-	info := eventlog.RunInfo{RunID: "live-smoke", Scenario: s.Name, Policy: "etcd", Seed: 1, Engine: "live",
-		SchemaVersion: eventlog.SchemaVersion, Nodes: int64(s.Nodes), DurationUS: s.DurationUS(), HeartbeatUS: 100_000, Events: int64(len(res.Events))}
-	st, err := metrics.NewStream(info, metrics.Spec{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range res.Events {
-		st.Emit(&res.Events[i])
-	}
-	run, err := st.Finish()
-	if err != nil {
-		dumpAround(t, res.Events, 3_900_000, 6_100_000)
-		t.Fatal(err)
-	}
+	run := validate(t, s, res.Events, "etcd", "live")
 	if len(run.Failovers) != 1 || !run.Failovers[0].Recovered || !run.Failovers[0].Detected {
 		t.Fatalf("failovers %+v: want one, detected and recovered", run.Failovers)
 	}
@@ -126,14 +104,6 @@ func TestBallastSmoke(t *testing.T) {
 	t.Logf("failover: detected after %.0f ms, new leader after %.0f ms", float64(fo.DetectFirstUS)/1000, float64(fo.OutOfServiceUS)/1000)
 	if fo.DetectFirstUS < 800_000 || fo.OutOfServiceUS > 4_000_000 {
 		t.Errorf("failover detected after %d µs, out of service %d µs; want detection near [1000, 2000) ms and a leader within 4 s", fo.DetectFirstUS, fo.OutOfServiceUS)
-	}
-}
-
-func dumpAround(t *testing.T, evs []eventlog.Event, fromUS, toUS int64) {
-	for _, e := range evs {
-		if e.TimeUS >= fromUS && e.TimeUS <= toUS {
-			t.Logf("%d n%d %s term %d peer %d v %d msg %x", e.TimeUS, e.Node, e.Kind, e.Term, e.Peer, e.Value, e.MsgID)
-		}
 	}
 }
 
@@ -198,23 +168,5 @@ func TestBallastFaults(t *testing.T) {
 	if cutAt < 0 || during <= before {
 		t.Errorf("no new leader while the leader (node %d) was cut off at %d µs (term %d before, %d during)", isolated, cutAt, before, during)
 	}
-	chk := invariant.New(s.Nodes)
-	for i := range res.Events {
-		chk.Emit(&res.Events[i])
-	}
-	if err := chk.Err(); err != nil {
-		t.Errorf("the independent checker: %v", err)
-	}
-	info := eventlog.RunInfo{RunID: "live-faults", Scenario: s.Name, Policy: "random", Seed: 2, Engine: "live",
-		SchemaVersion: eventlog.SchemaVersion, Nodes: int64(s.Nodes), DurationUS: s.DurationUS(), HeartbeatUS: 50_000, Events: int64(len(res.Events))}
-	st, err := metrics.NewStream(info, metrics.Spec{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range res.Events {
-		st.Emit(&res.Events[i])
-	}
-	if _, err := st.Finish(); err != nil {
-		t.Errorf("analysis: %v", err)
-	}
+	validate(t, s, res.Events, "random", "live")
 }

@@ -55,26 +55,7 @@ func TestEtcdSmoke(t *testing.T) {
 	if count[eventlog.Crash] != 1 || count[eventlog.Restart] != 1 || count[eventlog.BecameLeader] < 2 {
 		t.Fatalf("rows %v: want one crash, one restart and at least two leaders", count)
 	}
-	chk := invariant.New(s.Nodes)
-	for i := range res.Events {
-		chk.Emit(&res.Events[i])
-	}
-	if err := chk.Err(); err != nil {
-		t.Errorf("the independent checker: %v", err)
-	}
-	info := eventlog.RunInfo{RunID: "live-smoke", Scenario: s.Name, Policy: "etcd", Seed: 1, Engine: "etcd-server",
-		SchemaVersion: eventlog.SchemaVersion, Nodes: int64(s.Nodes), DurationUS: s.DurationUS(), HeartbeatUS: 100_000, Events: int64(len(res.Events))}
-	st, err := metrics.NewStream(info, metrics.Spec{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range res.Events {
-		st.Emit(&res.Events[i])
-	}
-	run, err := st.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := validate(t, s, res.Events, "etcd", "etcd-server")
 	if len(run.Failovers) != 1 || !run.Failovers[0].Recovered || !run.Failovers[0].Detected {
 		t.Fatalf("failovers %+v: want one, detected and recovered", run.Failovers)
 	}
@@ -154,4 +135,32 @@ partitions:
 	if res.Network.Delivered == 0 || res.Network.Cut == 0 {
 		t.Errorf("network: %d chunks delivered, %d cut; want traffic through the model and some of it cut", res.Network.Delivered, res.Network.Cut)
 	}
+}
+
+// validate checks a live run's merged rows as a simulated run's are
+// checked: the independent checker's rules, then the analysis, whose
+// result it returns.
+func validate(t *testing.T, s *scenario.Scenario, evs []eventlog.Event, policy, engine string) *metrics.Run {
+	t.Helper()
+	chk := invariant.New(s.Nodes)
+	for i := range evs {
+		chk.Emit(&evs[i])
+	}
+	if err := chk.Err(); err != nil {
+		t.Errorf("the independent checker: %v", err)
+	}
+	info := eventlog.RunInfo{RunID: "live-" + s.Name, Scenario: s.Name, Policy: policy, Seed: 1, Engine: engine,
+		SchemaVersion: eventlog.SchemaVersion, Nodes: int64(s.Nodes), DurationUS: s.DurationUS(), HeartbeatUS: s.HeartbeatUS(), Events: int64(len(evs))}
+	st, err := metrics.NewStream(info, metrics.Spec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		st.Emit(&evs[i])
+	}
+	run, err := st.Finish()
+	if err != nil {
+		t.Fatalf("analysis: %v", err)
+	}
+	return run
 }
