@@ -113,7 +113,13 @@ func TestStreams(t *testing.T) {
 	if rtt < 50*time.Millisecond || rtt > 200*time.Millisecond {
 		t.Errorf("round trip through the proxy %v; want 50 ms (25 each way) plus a little", rtt)
 	}
+	// The proxy counts a chunk once its write returned, which can be
+	// after the client read it: wait for the count.
 	up, down := s.Stats(0, 1), s.Stats(1, 0)
+	for deadline := time.Now().Add(2 * time.Second); (up.Delivered < 1 || down.Delivered < 1) && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+		up, down = s.Stats(0, 1), s.Stats(1, 0)
+	}
 	if up.Delivered < 1 || down.Delivered < 1 {
 		t.Errorf("link stats 0->1 %+v, 1->0 %+v; want chunks delivered both ways", up.Delivered, down.Delivered)
 	}
