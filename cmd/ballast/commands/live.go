@@ -124,21 +124,27 @@ func runLive(ctx context.Context, cmd *cli.Command) error {
 	} else if err := os.MkdirAll(work, 0o755); err != nil {
 		return usage(fmt.Errorf("--work %s: %v; allowed: a writable directory", work, err))
 	}
-	var info eventlog.RunInfo
-	var meta eventlog.LiveInfo
 	if target == "ballast" {
 		r.Engine = liveEngine{work: work, log: cmd.Root().ErrWriter}
-		if info, err = r.WriteParquet(ctx, out); err != nil {
-			return err // names the run and its seed
-		}
-		kv, err := pq.ReadMetadata(out)
-		if err == nil {
-			err = json.Unmarshal([]byte(kv[eventlog.MetaLive]), &meta)
-		}
-		if err != nil {
-			return err
-		}
-	} else if info, meta, err = runEtcd(ctx, cmd, r, s, electionMS, work, out); err != nil {
+	} else {
+		// A live run is not the simulated run of the same inputs: its own
+		// id and configuration (engine etcd-server), so that the two never
+		// share a table cell.
+		r.Info.Engine = "etcd-server"
+		r.Info.RunID += "-" + r.Info.Engine
+		r.Info.ConfigHash += "-" + r.Info.Engine
+		r.Engine = etcdEngine{binary: cmd.String("etcd"), electionMS: electionMS, work: work, log: cmd.Root().ErrWriter}
+	}
+	info, err := r.WriteParquet(ctx, out)
+	if err != nil {
+		return err // names the run and its seed
+	}
+	var meta eventlog.LiveInfo
+	kv, err := pq.ReadMetadata(out)
+	if err == nil {
+		err = json.Unmarshal([]byte(kv[eventlog.MetaLive]), &meta)
+	}
+	if err != nil {
 		return err
 	}
 	what := map[string]string{"ballast": "ballast nodes", "etcd": "etcd members"}[target]
@@ -183,42 +189,44 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// runEtcd runs r on real etcd members and writes its events file and
-// runs row. A live run is not the simulated run of the same inputs: its
-// own id and configuration (engine etcd-server), so that the two never
-// share a table cell.
-func runEtcd(ctx context.Context, cmd *cli.Command, r *harness.Run, s *scenario.Scenario, electionMS int, work, out string) (eventlog.RunInfo, eventlog.LiveInfo, error) {
-	info := r.Info
-	info.Engine = "etcd-server"
-	info.RunID += "-" + info.Engine
-	info.ConfigHash += "-" + info.Engine
+// etcdEngine runs one run on real etcd members (ballast live --target
+// etcd), whose events the harness writes as any run's.
+type etcdEngine struct {
+	binary     string
+	electionMS int
+	work       string
+	log        io.Writer
+}
+
+func (etcdEngine) Name() string { return "etcd-server" }
+
+// Run refuses: the run needs its specification (RunSpec).
+func (etcdEngine) Run(cfg *sim.Config) (sim.Result, error) {
+	return sim.Result{}, &sim.RunError{RunID: cfg.RunID, Seed: cfg.Seed, Msg: "the etcd-server engine runs through the harness (harness.Run)"}
+}
+
+// RunSpec runs r on real etcd members.
+func (e etcdEngine) RunSpec(r *harness.Run, cfg *sim.Config) (sim.Result, error) {
+	ctx := cfg.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	load0 := loadAvg()
-	res, err := live.RunEtcd(ctx, live.Options{Scenario: s, Seed: info.Seed, ElectionMS: electionMS, EtcdBinary: cmd.String("etcd"), Dir: work, Log: cmd.Root().ErrWriter})
+	res, err := live.RunEtcd(ctx, live.Options{Scenario: r.Spec.Scenario, Seed: cfg.Seed, ElectionMS: e.electionMS, EtcdBinary: e.binary, Dir: e.work, Log: e.log})
 	if err != nil {
-		return info, eventlog.LiveInfo{}, fmt.Errorf("live run %s (seed %d): %w", info.RunID, info.Seed, err)
+		return sim.Result{}, &sim.RunError{RunID: cfg.RunID, Seed: cfg.Seed, Msg: err.Error(), Cause: err}
 	}
-	info.Events = int64(len(res.Events))
-	meta := liveMeta("etcd", res, load0, loadAvg())
-	w, err := pq.Create(out, info.RunID)
-	if err != nil {
-		return info, meta, err
+	return emitLive(cfg, r.Spec.Scenario, res, liveMeta("etcd", res, load0, loadAvg()))
+}
+
+// emitLive hands a live run's merged rows to the harness's sink.
+func emitLive(cfg *sim.Config, s *scenario.Scenario, res *live.Result, meta eventlog.LiveInfo) (sim.Result, error) {
+	if cfg.Sink != nil {
+		for i := range res.Events {
+			cfg.Sink.Emit(&res.Events[i])
+		}
 	}
-	defer w.Abort()
-	for i := range res.Events {
-		w.Emit(&res.Events[i])
-	}
-	runMeta, _ := json.Marshal(info)
-	w.SetMetadata("ballast.run", string(runMeta))
-	liveJSON, _ := json.Marshal(meta)
-	w.SetMetadata(eventlog.MetaLive, string(liveJSON))
-	if err := w.Close(); err != nil {
-		return info, meta, err
-	}
-	if err := pq.WriteRuns(harness.RunsPath(out), []eventlog.RunInfo{info}); err != nil {
-		os.Remove(out)
-		return info, meta, err
-	}
-	return info, meta, nil
+	return sim.Result{Events: int64(len(res.Events)), EndUS: s.DurationUS(), Live: &meta}, nil
 }
 
 func init() { harness.Engines["live"] = liveEngine{} }
@@ -291,13 +299,7 @@ func (e liveEngine) RunSpec(r *harness.Run, cfg *sim.Config) (sim.Result, error)
 	if err != nil {
 		return fail(err)
 	}
-	if cfg.Sink != nil {
-		for i := range res.Events {
-			cfg.Sink.Emit(&res.Events[i])
-		}
-	}
-	meta := liveMeta("ballast", res, load0, loadAvg())
-	return sim.Result{Events: int64(len(res.Events)), EndUS: s.DurationUS(), Live: &meta}, nil
+	return emitLive(cfg, s, res, liveMeta("ballast", res, load0, loadAvg()))
 }
 
 func liveNodeCommandDef() *cli.Command {
