@@ -120,6 +120,7 @@ type Result struct {
 	Rows             []Row // by experiment, scenario, method, then metric in Opt order
 	Tested           int   // the family the correction runs over
 	OnlyOld, OnlyNew []string
+	Flagged          []string // notes on live runs the harness flagged, per side
 }
 
 // Count returns how many rows have verdict v.
@@ -135,6 +136,22 @@ func (r *Result) Count(v Verdict) int {
 
 // pair is two cells compared.
 type pair struct{ old, new *report.Cell }
+
+// flagged is the note on each side's live runs that the harness flagged
+// (report.FlaggedRuns), prefixed "Old: " or "New: "; none if no run was.
+func flagged(pairs []pair) []string {
+	var oc, nc []*report.Cell
+	for _, p := range pairs {
+		oc, nc = append(oc, p.old), append(nc, p.new)
+	}
+	var notes []string
+	for i, cells := range [][]*report.Cell{oc, nc} {
+		if f := report.FlaggedRuns(cells); f != "" {
+			notes = append(notes, [...]string{"Old: ", "New: "}[i]+f)
+		}
+	}
+	return notes
+}
 
 func cellName(c *report.Cell) string {
 	return c.Experiment + " / " + c.Scenario + " / " + c.Method()
@@ -240,6 +257,7 @@ func open(t *metrics.Tables, opt Options) (*report.Report, error) {
 // compare fills the rows of pairs, then the verdicts.
 func (res *Result) compare(ro, rn *report.Report, pairs []pair) {
 	opt := res.Opt
+	res.Flagged = flagged(pairs)
 	bs := stats.Bootstrap{B: opt.Resamples, Level: opt.Level}
 	for _, p := range pairs {
 		paired := slices.Equal(p.old.Seeds(), p.new.Seeds())

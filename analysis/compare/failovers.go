@@ -12,7 +12,6 @@ import (
 
 	"github.com/ballast-bench/ballast/analysis/metrics"
 	"github.com/ballast-bench/ballast/analysis/plot"
-	"github.com/ballast-bench/ballast/analysis/report"
 	"github.com/ballast-bench/ballast/analysis/stats"
 )
 
@@ -58,16 +57,7 @@ func Failovers(old, new *metrics.Tables, opt Options) (*FailoverResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &FailoverResult{Opt: opt, OnlyOld: res.OnlyOld, OnlyNew: res.OnlyNew}
-	var oc, nc []*report.Cell
-	for _, p := range pairs {
-		oc, nc = append(oc, p.old), append(nc, p.new)
-	}
-	for i, cells := range [][]*report.Cell{oc, nc} {
-		if f := report.FlaggedRuns(cells); f != "" {
-			out.Flagged = append(out.Flagged, [...]string{"Old: ", "New: "}[i]+f)
-		}
-	}
+	out := &FailoverResult{Opt: opt, OnlyOld: res.OnlyOld, OnlyNew: res.OnlyNew, Flagged: flagged(pairs)}
 	bs := stats.Bootstrap{B: opt.Resamples, Level: opt.Level}
 	median := func(s []float64) float64 { return stats.Quantile(s, 0.5) }
 	for _, p := range pairs {

@@ -95,7 +95,7 @@ func (r *Result) Method() []string {
 	for _, c := range r.OnlyNew {
 		lines = append(lines, "Only in new: "+c)
 	}
-	return lines
+	return append(lines, r.Flagged...)
 }
 
 // group is the rows of one experiment and scenario.
