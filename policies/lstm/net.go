@@ -196,7 +196,7 @@ func (n *Net) forward(bt *Batch, st *State, ws *Workspace) {
 			}
 		}
 		z := blas64.General{Rows: 4 * H, Cols: B, Stride: B, Data: ws.z}
-		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, w, blas64.General{Rows: I + H, Cols: B, Stride: B, Data: xh}, 0, z)
+		gemm(blas.NoTrans, blas.NoTrans, 1, w, blas64.General{Rows: I + H, Cols: B, Stride: B, Data: xh}, 0, z)
 		for r := 0; r < 4*H; r++ {
 			tanhGate := r/H == 2
 			for lane := 0; lane < B; lane++ {
@@ -217,7 +217,7 @@ func (n *Net) forward(bt *Batch, st *State, ws *Workspace) {
 			h[e] = og * tc[e]
 		}
 		y := blas64.General{Rows: O, Cols: B, Stride: B, Data: ws.y[t]}
-		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, v, blas64.General{Rows: H, Cols: B, Stride: B, Data: h}, 0, y)
+		gemm(blas.NoTrans, blas.NoTrans, 1, v, blas64.General{Rows: H, Cols: B, Stride: B, Data: h}, 0, y)
 		for k := 0; k < O; k++ {
 			for lane := 0; lane < B; lane++ {
 				ws.y[t][k*B+lane] += d[k]
@@ -280,8 +280,8 @@ func (n *Net) Chunk(bt *Batch, st *State, loss Loss, grad []float64, ws *Workspa
 		hM := blas64.General{Rows: H, Cols: B, Stride: B, Data: ws.h[t]}
 		dh := blas64.General{Rows: H, Cols: B, Stride: B, Data: ws.dh}
 		copy(ws.dh, ws.dhNext)
-		blas64.Gemm(blas.Trans, blas.NoTrans, 1, v, dyM, 1, dh)
-		blas64.Gemm(blas.NoTrans, blas.Trans, 1, dyM, hM, 1, gv)
+		gemm(blas.Trans, blas.NoTrans, 1, v, dyM, 1, dh)
+		gemm(blas.NoTrans, blas.Trans, 1, dyM, hM, 1, gv)
 		for k := 0; k < O; k++ {
 			for lane := 0; lane < B; lane++ {
 				gd[k] += ws.dy[t][k*B+lane]
@@ -299,7 +299,7 @@ func (n *Net) Chunk(bt *Batch, st *State, loss Loss, grad []float64, ws *Workspa
 			ws.dcNext[e] = dc * fg
 		}
 		dz := blas64.General{Rows: 4 * H, Cols: B, Stride: B, Data: ws.dz}
-		blas64.Gemm(blas.NoTrans, blas.Trans, 1, dz, blas64.General{Rows: I + H, Cols: B, Stride: B, Data: ws.xh[t]}, 1, gw)
+		gemm(blas.NoTrans, blas.Trans, 1, dz, blas64.General{Rows: I + H, Cols: B, Stride: B, Data: ws.xh[t]}, 1, gw)
 		for r := 0; r < 4*H; r++ {
 			sum := 0.0
 			for lane := 0; lane < B; lane++ {
@@ -308,7 +308,7 @@ func (n *Net) Chunk(bt *Batch, st *State, loss Loss, grad []float64, ws *Workspa
 			gb[r] += sum
 		}
 		dxh := blas64.General{Rows: I + H, Cols: B, Stride: B, Data: ws.dxh}
-		blas64.Gemm(blas.Trans, blas.NoTrans, 1, w, dz, 0, dxh)
+		gemm(blas.Trans, blas.NoTrans, 1, w, dz, 0, dxh)
 		copy(ws.dhNext, ws.dxh[I*B:])
 		for lane := 0; lane < B; lane++ {
 			if !bt.Reset[t*B+lane] {
