@@ -89,7 +89,9 @@ reproduce-live: build etcd
 # experiment with engine live, same scenarios, methods and seeds) swept
 # LIVE_JOBS live clusters at a time, and 'ballast compare' of its metrics
 # against the virtual-time sweep's, seed for seed, in
-# artifacts/live/prototype/. About 200 minutes of live runs / LIVE_JOBS.
+# artifacts/live/prototype/; and Table 5, the policies' call times in the
+# nodes' processes on wan_main_n3 ('ballast table overhead'). About 200
+# minutes of live runs / LIVE_JOBS.
 LIVE_JOBS ?= 2
 LIVE_PROTOTYPE ?= etcd_prototype etcd_stress etcd_prevote
 reproduce-live-prototype: build
@@ -101,7 +103,12 @@ reproduce-live-prototype: build
 	  ./$(BIN) compare --format markdown --all --metric recovery_mean,unwritable_frac \
 	    --out $$P/$$e.md $$P/virtual/$$e/metrics $$P/live/$$e/metrics; \
 	  cat $$P/$$e.md; \
-	done
+	done; \
+	if [ -d $$P/live/etcd_prototype/metrics ]; then \
+	  ./$(BIN) table overhead --metrics $$P/live/etcd_prototype/metrics --experiment etcd_prototype --scenario wan_main_n3 \
+	    --methods random,static,backoff,bandit_safe --out $$P/etcd_prototype_overhead; \
+	  cat $$P/etcd_prototype_overhead.md; \
+	fi
 
 # The paper: paper/main.tex inputs the generated tables and includes the
 # figures of $(PAPER_ARTIFACTS) (relative to paper/); built with latexmk

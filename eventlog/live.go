@@ -1,5 +1,7 @@
 package eventlog
 
+import "slices"
+
 // MetaLive is the key-value metadata key of a live run's events file
 // (ballast live): its LiveInfo as JSON.
 const MetaLive = "ballast.live"
@@ -31,6 +33,37 @@ type LiveInfo struct {
 	Unpaired       int     `json:"unpaired_vote_receipts"`
 	BoundUS        int64   `json:"lateness_bound_us"`
 	Flagged        bool    `json:"flagged"` // LateP99US above BoundUS
+	// The policy's calls on live ballast nodes, the BALLAST paper's Table
+	// 5: each Deadline (a bandit's choose) and each ElectionDone (its
+	// update), the clock's own cost subtracted; nil on etcd.
+	PolicyChoose *CallTimes `json:"policy_choose,omitempty"`
+	PolicyUpdate *CallTimes `json:"policy_update,omitempty"`
+}
+
+// CallTimes is the distribution of a run's calls of one kind, in ns:
+// exact order statistics (the value of rank floor(p (N-1)), as
+// BenchmarkPolicyOverhead reports them).
+type CallTimes struct {
+	N      int     `json:"n"`
+	MeanNS float64 `json:"mean_ns"`
+	P50NS  int64   `json:"p50_ns"`
+	P95NS  int64   `json:"p95_ns"`
+	P99NS  int64   `json:"p99_ns"`
+	MaxNS  int64   `json:"max_ns"`
+}
+
+// NewCallTimes summarises ns (which it sorts); nil when there are none.
+func NewCallTimes(ns []int64) *CallTimes {
+	if len(ns) == 0 {
+		return nil
+	}
+	slices.Sort(ns)
+	var sum int64
+	for _, v := range ns {
+		sum += v
+	}
+	q := func(p float64) int64 { return ns[int(p*float64(len(ns)-1))] }
+	return &CallTimes{N: len(ns), MeanNS: float64(sum) / float64(len(ns)), P50NS: q(0.5), P95NS: q(0.95), P99NS: q(0.99), MaxNS: ns[len(ns)-1]}
 }
 
 // LateP99US is the harness's worst p99 lateness: of the injected faults,

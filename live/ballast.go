@@ -213,16 +213,17 @@ func RunBallast(ctx context.Context, opt BallastOptions) (*Result, error) {
 	var all []eventlog.Event
 	all = append(all, mem.Events...)
 	for i := range n {
-		evs, late, err := readNodeEvents(EventsPath(opt.Dir, i))
+		nf, err := readNodeEvents(EventsPath(opt.Dir, i))
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range evs {
+		res.Choose, res.Update = append(res.Choose, nf.choose...), append(res.Update, nf.update...)
+		for _, e := range nf.evs {
 			if e.TimeUS <= endUS {
 				all = append(all, e)
 			}
 		}
-		for _, l := range late {
+		for _, l := range nf.late {
 			// A timer due while the coordinator held the node stopped
 			// (a pause, a sleep) fires at the resume by design, as in
 			// virtual time: not the machine's lateness.

@@ -50,6 +50,9 @@ type Result struct {
 	Network  netproxy.Stats     // the directed links summed
 	Plain    int64              // peer connections that never named their sender (probes), copied untouched
 	Unpaired int                // vote receipts left out: no answer logged before them
+	// Live ballast nodes: how long each call of the policy took, in ns
+	// (sim.Config.PolicyTiming): its chooses and its updates.
+	Choose, Update []int64
 }
 
 // CheckEtcd refuses, with one line naming the key, what a scenario asks

@@ -134,6 +134,7 @@ func RunNode(ctx context.Context, opt NodeOptions) error {
 	sink := &nodeSink{f: ev, node: int16(opt.ID), status: opt.Status}
 	cfg := *opt.Config
 	cfg.Sink = sink
+	cfg.PolicyTiming = sink.policyCall
 	node, err := etcdraft.NewLive(&cfg, opt.ID, hs, ents, w.save)
 	if err != nil {
 		return err
@@ -171,7 +172,8 @@ func RunNode(ctx context.Context, opt NodeOptions) error {
 
 // nodeRecord is one record of a node's events file, 40 bytes: a tag
 // ('E' an event, 'L' a timer that fired late: time and node, the lateness
-// in µs as its value), then the event's fields
+// in µs as its value; 'C' and 'U' a call of the policy, its choose or its
+// update: the ns it took as its value), then the event's fields
 // little-endian: time, term, value, msg id (8 bytes each), node, peer
 // (2 each), kind, arm (1 each), 1 byte of padding. Each record is one
 // write: a crash loses at most the record being written, and the reader
@@ -211,6 +213,16 @@ func (s *nodeSink) late(nowUS, us int64) {
 	s.write('L', &eventlog.Event{TimeUS: nowUS, Value: us, Node: s.node})
 }
 
+// policyCall records how long a call of the policy took (the BALLAST
+// paper's Table 5, sim.Config.PolicyTiming).
+func (s *nodeSink) policyCall(_ int, update bool, ns int64) {
+	tag := byte('C')
+	if update {
+		tag = 'U'
+	}
+	s.write(tag, &eventlog.Event{Value: ns, Node: s.node})
+}
+
 func (s *nodeSink) write(tag byte, e *eventlog.Event) {
 	b := s.buf[:]
 	b[0] = tag
@@ -230,16 +242,24 @@ func (s *nodeSink) write(tag byte, e *eventlog.Event) {
 	}
 }
 
-// readNodeEvents reads a node's events file: its rows, and its timers'
-// lateness (when each fired, TimeUS, and how late, Value). A record cut
-// short by a crash is dropped.
-func readNodeEvents(path string) (evs, late []eventlog.Event, err error) {
+// nodeFile is what a node's events file holds: its rows, its timers'
+// lateness (when each fired, TimeUS, and how late, Value, in µs) and how
+// long each call of its policy took (ns).
+type nodeFile struct {
+	evs, late      []eventlog.Event
+	choose, update []int64
+}
+
+// readNodeEvents reads a node's events file. A record cut short by a
+// crash is dropped.
+func readNodeEvents(path string) (nodeFile, error) {
+	var nf nodeFile
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, nil
+		return nf, nil
 	}
 	if err != nil {
-		return nil, nil, err
+		return nf, err
 	}
 	for ; len(b) >= nodeRecord; b = b[nodeRecord:] {
 		r := b[:nodeRecord]
@@ -255,14 +275,18 @@ func readNodeEvents(path string) (evs, late []eventlog.Event, err error) {
 		}
 		switch r[0] {
 		case 'E':
-			evs = append(evs, e)
+			nf.evs = append(nf.evs, e)
 		case 'L':
-			late = append(late, e)
+			nf.late = append(nf.late, e)
+		case 'C':
+			nf.choose = append(nf.choose, e.Value)
+		case 'U':
+			nf.update = append(nf.update, e.Value)
 		default:
-			return nil, nil, fmt.Errorf("%s: record tag %q; allowed: E or L (a node's events file)", path, r[0])
+			return nodeFile{}, fmt.Errorf("%s: record tag %q; allowed: E, L, C or U (a node's events file)", path, r[0])
 		}
 	}
-	return evs, late, nil
+	return nf, nil
 }
 
 // An envelope on the wire: a 48-byte header (from, to: 2 bytes each; the

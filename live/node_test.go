@@ -3,6 +3,7 @@ package live
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,7 +89,7 @@ func TestEnvelopeWire(t *testing.T) {
 	}
 }
 
-// TestNodeEventsFile: rows and lateness come back from a node's file; a
+// TestNodeEventsFile: rows, lateness and policy calls come back from a node's file; a
 // record cut by a crash is dropped.
 func TestNodeEventsFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "node-0.events")
@@ -100,12 +101,16 @@ func TestNodeEventsFile(t *testing.T) {
 	}
 	s.Emit(&rows[0])
 	s.late(9000, 812)
+	s.policyCall(0, false, 140)
 	s.Emit(&rows[1])
+	s.policyCall(0, true, 95)
+	s.policyCall(0, false, 0)
 	f.Write(make([]byte, 17)) // half a record
 	f.Close()
-	evs, late, err := readNodeEvents(path)
-	if err != nil || len(evs) != 2 || evs[0] != rows[0] || evs[1] != rows[1] || len(late) != 1 || late[0].Value != 812 || late[0].TimeUS != 9000 {
-		t.Errorf("read %+v, late %v, %v; want %+v and [812]", evs, late, err, rows)
+	nf, err := readNodeEvents(path)
+	if err != nil || len(nf.evs) != 2 || nf.evs[0] != rows[0] || nf.evs[1] != rows[1] || len(nf.late) != 1 || nf.late[0].Value != 812 || nf.late[0].TimeUS != 9000 ||
+		!slices.Equal(nf.choose, []int64{140, 0}) || !slices.Equal(nf.update, []int64{95}) {
+		t.Errorf("read %+v, %v; want rows %+v, late [812], choose [140 0], update [95]", nf, err, rows)
 	}
 }
 

@@ -212,6 +212,48 @@ func TestSameSeedSameEvents(t *testing.T) {
 	})
 }
 
+// TestPolicyTimingLeavesEventsAlone: measuring the policy's calls (Table
+// 5's Config.PolicyTiming, which reads the wall clock) does not change a
+// run's rows, on either engine, and it sees one choose per timer reset and
+// one update per finished election attempt.
+func TestPolicyTimingLeavesEventsAlone(t *testing.T) {
+	s := mustScenario(t, "wan_main_n3")
+	f := mustPolicy(t, "bandit_safe")
+	forEngines(t, func(t *testing.T, eng sim.Engine) {
+		want := mustRun(t, eng, s, f, 7)
+		var m eventlog.Memory
+		var choose, update int
+		timing := func(node int, isUpdate bool, ns int64) {
+			if node < 0 || node >= s.Nodes || ns < 0 {
+				t.Fatalf("timing(%d, %v, %d): want a node of the run and ns >= 0", node, isUpdate, ns)
+			}
+			if isUpdate {
+				update++
+			} else {
+				choose++
+			}
+		}
+		if _, err := eng.Run(&sim.Config{Scenario: s, Seed: 7, Policy: f, Sink: &m, RunID: "test", PolicyTiming: timing}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(m.Events, want) {
+			t.Fatalf("%s seed 7: the run with its policy calls timed differs from the run without", s.Name)
+		}
+		resets, attempts := 0, 0
+		for _, e := range want {
+			switch e.Kind {
+			case eventlog.TimerReset:
+				resets++
+			case eventlog.BecameLeader, eventlog.ElectionFailed:
+				attempts++
+			}
+		}
+		if choose != resets || update == 0 {
+			t.Errorf("timed %d chooses and %d updates; want %d (the timer resets) and some (%d attempts ended in a leader or a timeout)", choose, update, resets, attempts)
+		}
+	})
+}
+
 // injected extracts the rows of the injected timeline. Which node a
 // "crash the leader" event hits depends on the run, so crash and restart
 // rows are compared by time only.

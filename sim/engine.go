@@ -23,6 +23,13 @@ type Config struct {
 	// the scenario's limit (scenario.Caps), which no accepted scenario
 	// reaches with a sane policy.
 	MaxEvents int64
+	// PolicyTiming, if set, is given the wall time of every policy call
+	// the engine makes, in ns less the clock's own cost (ClockCostNS):
+	// each Deadline (a bandit's choose, update false) and each
+	// ElectionDone (its update), by node. It is the BALLAST paper's
+	// Table 5; measurements set it (BenchmarkPolicyOverhead, live nodes).
+	// The simulation never reads it, so a run's events do not change.
+	PolicyTiming func(node int, update bool, ns int64)
 }
 
 // maxEvents is the run's event guard.

@@ -237,7 +237,7 @@ func NewHost[M any](cfg *Config, proto Protocol[M], opt HostOptions) *Host[M] {
 			hbSeq:        make([]uint64, n),
 			rttUS:        make([]int64, n),
 		}
-		nd.Seat = NewSeat(cfg.Policy(i, stream.New(cfg.Seed, stream.Policy, i)))
+		nd.Seat = NewSeat(cfg.Policy(i, stream.New(cfg.Seed, stream.Policy, i)), i, cfg.PolicyTiming)
 	}
 	return h
 }

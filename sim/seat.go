@@ -1,6 +1,10 @@
 package sim
 
 import (
+	"slices"
+	"sync"
+	"time"
+
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/policies/policy"
 )
@@ -24,11 +28,17 @@ type Seat struct {
 	safety policy.SafetyMode
 	inSafe bool
 	obs    policy.Observation // scratch, reused for every Deadline call
+
+	timing func(update bool, ns int64) // nil unless the run measures its policy calls
 }
 
-// NewSeat seats p.
-func NewSeat(p policy.Policy) Seat {
+// NewSeat seats p for node; timing is the run's Config.PolicyTiming.
+func NewSeat(p policy.Policy, node int, timing func(node int, update bool, ns int64)) Seat {
 	s := Seat{Policy: p, Obs: policy.NewObserver()}
+	if timing != nil {
+		clock := ClockCostNS()
+		s.timing = func(update bool, ns int64) { timing(node, update, max(ns-clock, 0)) }
+	}
 	s.HBObs, _ = p.(policy.HeartbeatObserver)
 	s.Tuner, _ = p.(policy.HeartbeatTuner)
 	s.safety, _ = p.(policy.SafetyMode)
@@ -50,7 +60,14 @@ func (s *Seat) Decide(log *Log, nowUS int64, node int, role policy.Role, term ui
 	if s.lastPauseUS > 0 && nowUS-s.lastPauseEndUS < LoadWindowUS {
 		o.LoadUS = s.lastPauseUS
 	}
-	d := s.Policy.Deadline(o)
+	var d policy.Decision
+	if s.timing != nil {
+		start := time.Now()
+		d = s.Policy.Deadline(o)
+		s.timing(false, time.Since(start).Nanoseconds())
+	} else {
+		d = s.Policy.Deadline(o)
+	}
 	if d.DeadlineUS <= 0 {
 		return d.DeadlineUS, false
 	}
@@ -69,7 +86,14 @@ func (s *Seat) Decide(log *Log, nowUS int64, node int, role policy.Role, term ui
 // ElectionDone reports a finished election attempt to the policy and logs
 // safety_enter or safety_exit if its forced-safe mode changed.
 func (s *Seat) ElectionDone(log *Log, nowUS int64, node int, term uint64, o policy.Outcome, latUS int64) {
-	s.Policy.ElectionDone(policy.ElectionResult{NowUS: nowUS, Outcome: o, LatencyUS: latUS})
+	r := policy.ElectionResult{NowUS: nowUS, Outcome: o, LatencyUS: latUS}
+	if s.timing != nil {
+		start := time.Now()
+		s.Policy.ElectionDone(r)
+		s.timing(true, time.Since(start).Nanoseconds())
+	} else {
+		s.Policy.ElectionDone(r)
+	}
 	if s.safety == nil {
 		return
 	}
@@ -96,3 +120,17 @@ func (s *Seat) Paused(nowUS int64) { s.pausedAtUS = nowUS }
 func (s *Seat) Resumed(nowUS int64) {
 	s.lastPauseUS, s.lastPauseEndUS = nowUS-s.pausedAtUS, nowUS
 }
+
+// ClockCostNS is the median cost of an empty timed section on this
+// machine, measured once per process: Config.PolicyTiming's values have it
+// subtracted (the policies' calls are short enough that reading the clock
+// would otherwise dominate them).
+var ClockCostNS = sync.OnceValue(func() int64 {
+	xs := make([]int64, 10001)
+	for i := range xs {
+		start := time.Now()
+		xs[i] = time.Since(start).Nanoseconds()
+	}
+	slices.Sort(xs)
+	return xs[len(xs)/2]
+})

@@ -42,7 +42,7 @@ func (h *Host[M]) Serve(ctx context.Context, n int, incarn uint32, term uint64, 
 		// A restarted process builds its policy afresh, from a stream of
 		// its own: the first incarnation's stream would replay its draws,
 		// the same timeouts at the same point of every incarnation.
-		nd.Seat = NewSeat(h.cfg.Policy(n, stream.New(h.cfg.Seed, stream.Policy, n, int(incarn))))
+		nd.Seat = NewSeat(h.cfg.Policy(n, stream.New(h.cfg.Seed, stream.Policy, n, int(incarn))), n, h.cfg.PolicyTiming)
 	}
 	h.nextID = uint64(n)<<48 | uint64(incarn)<<32
 	h.NowUS = clock()

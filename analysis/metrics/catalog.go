@@ -19,12 +19,13 @@ const (
 	UnitFraction                 // a fraction of a whole, in [0, 1]
 	UnitCount                    // a number per run
 	UnitPerMin                   // events per simulated minute
+	UnitUS                       // microseconds, from a µs column (times far below a millisecond)
 )
 
 // USPerMS converts the µs of the files to the ms of tables and figures.
 const USPerMS = 1000
 
-var unitNames = map[Unit]string{UnitMS: "ms", UnitFraction: "fraction", UnitCount: "count", UnitPerMin: "per minute"}
+var unitNames = map[Unit]string{UnitMS: "ms", UnitFraction: "fraction", UnitCount: "count", UnitPerMin: "per minute", UnitUS: "µs"}
 
 func (u Unit) String() string { return unitNames[u] }
 
@@ -107,6 +108,14 @@ var Catalog = catalog([]Metric{
 		Doc: "fraction of the run with at least 2 nodes in forced-safe mode"},
 	{Name: "safety_overlap3", Column: "safety_overlap3_frac", Key: "safety_overlap3_frac", Header: "Overlap 3", Unit: UnitFraction,
 		Doc: "fraction of the run with at least 3 nodes in forced-safe mode"},
+	{Name: "policy_choose_mean", Column: "policy_choose_mean_us", Key: "policy_choose_mean_us", Header: "Choose mean (µs)", Unit: UnitUS, Better: Lower,
+		Doc: "live ballast nodes: mean wall time of a policy decision (BALLAST Table 5's ChooseArm)"},
+	{Name: "policy_choose_p99", Column: "policy_choose_p99_us", Key: "policy_choose_p99_us", Header: "Choose p99 (µs)", Unit: UnitUS, Better: Lower,
+		Doc: "live ballast nodes: 99th percentile of a run's policy decision times"},
+	{Name: "policy_update_mean", Column: "policy_update_mean_us", Key: "policy_update_mean_us", Header: "Update mean (µs)", Unit: UnitUS, Better: Lower,
+		Doc: "live ballast nodes: mean wall time of a policy update (BALLAST Table 5's Update)"},
+	{Name: "policy_update_p99", Column: "policy_update_p99_us", Key: "policy_update_p99_us", Header: "Update p99 (µs)", Unit: UnitUS, Better: Lower,
+		Doc: "live ballast nodes: 99th percentile of a run's policy update times"},
 })
 
 // catalog derives each metric's getter from its column and unit. A

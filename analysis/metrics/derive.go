@@ -312,7 +312,8 @@ func (d *Deriver) fillIdentity(r *RunRow) {
 		Policy: in.Policy, Variant: in.Variant, Params: in.Params, Seed: int64(in.Seed), SeedSet: in.SeedSet,
 		Engine: in.Engine, ConfigHash: in.ConfigHash, CodeVersion: in.CodeVersion,
 		Nodes: in.Nodes, DurationUS: in.DurationUS, HeartbeatUS: in.HeartbeatUS,
-		HarnessLateP99US: math.NaN(),
+		HarnessLateP99US:   math.NaN(),
+		PolicyChooseMeanUS: math.NaN(), PolicyChooseP99US: math.NaN(), PolicyUpdateMeanUS: math.NaN(), PolicyUpdateP99US: math.NaN(),
 	}
 }
 

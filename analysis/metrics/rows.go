@@ -43,6 +43,12 @@ type RunRow struct {
 	// timers, and whether it passed the live mode's bound.
 	HarnessLateP99US float64 `col:"harness_late_p99_us"` // live runs: the worst p99 lateness of the harness (injected faults, proxied network, node timers; NULL: a simulated run, in virtual time)
 	HarnessFlagged   bool    `col:"harness_flagged"`     // harness_late_p99_us above 5,000 µs: the machine's scheduling noise is a sizeable part of what was measured
+	// The policy's calls on live ballast nodes (BALLAST Table 5), timed in
+	// the nodes' processes, the clock's own cost subtracted.
+	PolicyChooseMeanUS float64 `col:"policy_choose_mean_us"` // live ballast nodes: mean wall time of the policy's decisions (Deadline; a bandit's choose; NULL: not measured, as in virtual time)
+	PolicyChooseP99US  float64 `col:"policy_choose_p99_us"`  // live ballast nodes: 99th percentile of the policy's decision times
+	PolicyUpdateMeanUS float64 `col:"policy_update_mean_us"` // live ballast nodes: mean wall time of the policy's updates (ElectionDone; a bandit's reward update)
+	PolicyUpdateP99US  float64 `col:"policy_update_p99_us"`  // live ballast nodes: 99th percentile of the policy's update times
 	// Path is the events file the run was read from; not written out, so
 	// that reading shards or their merge gives identical tables.
 	Path string `col:"-"`
@@ -196,8 +202,15 @@ type Run struct {
 	Also []byte
 }
 
-// SetLive records a live run's harness lateness and flag (li: its
-// ballast.live metadata).
+// SetLive records a live run's harness lateness and flag, and its
+// policy's call times where the nodes measured them (li: its ballast.live
+// metadata).
 func (r *RunRow) SetLive(li *eventlog.LiveInfo) {
 	r.HarnessLateP99US, r.HarnessFlagged = li.LateP99US(), li.Flagged
+	if c := li.PolicyChoose; c != nil {
+		r.PolicyChooseMeanUS, r.PolicyChooseP99US = c.MeanNS/1000, float64(c.P99NS)/1000
+	}
+	if c := li.PolicyUpdate; c != nil {
+		r.PolicyUpdateMeanUS, r.PolicyUpdateP99US = c.MeanNS/1000, float64(c.P99NS)/1000
+	}
 }

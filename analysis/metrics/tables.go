@@ -46,7 +46,8 @@ func Collect(runs []*Run) *Tables {
 // table's key-value metadata (MetaSchema). Version 2: undefined values
 // are NULL (Parquet) and empty cells (CSV), no longer NaN and -1. Version
 // 3: the runs table's harness_late_p99_us and harness_flagged (live runs).
-const SchemaVersion = 3
+// Version 4: its policy_{choose,update}_{mean,p99}_us (live ballast nodes).
+const SchemaVersion = 4
 
 // MetaSchema is the metadata key of SchemaVersion.
 const MetaSchema = "ballast.metrics_schema_version"

@@ -148,7 +148,7 @@ func (r *Report) provenance(name string, sel Selection, cells []*Cell) []string 
 }
 
 // Tables lists the table names Table accepts, in order.
-var Tables = []string{"main", "tails", "election", "causes", "failover", "safety", "ablation"}
+var Tables = []string{"main", "tails", "election", "causes", "failover", "safety", "overhead", "ablation"}
 
 // Table builds the named table for sel. For "ablation", base names the
 // base variant; the variants whose traces equal the base's on every seed
@@ -228,6 +228,14 @@ func (r *Report) Table(name string, sel Selection, base string) (t *table.Table,
 			methodCol("Method"),
 			r.ciCol("safety_episodes", table.Sig4), r.ciCol("safety_mean", table.Sig4),
 			r.ciCol("safety_overlap2", table.Frac4), r.ciCol("safety_overlap3", table.Frac4),
+		}), nil, nil
+	case "overhead":
+		// BALLAST Table 5, on live ballast nodes: the policy's calls timed
+		// in the nodes' processes (NULL, so n/a, in virtual time).
+		return r.build(name, "Policy call time on live nodes, mean over seeds [95% CI]", sel, cells, []col{
+			methodCol("Method"),
+			r.ciCol("policy_choose_mean", table.Sig4), r.ciCol("policy_choose_p99", table.Sig4),
+			r.ciCol("policy_update_mean", table.Sig4), r.ciCol("policy_update_p99", table.Sig4),
 		}), nil, nil
 	case "ablation":
 		return r.ablation(sel, cells, base)

@@ -153,6 +153,14 @@ func runLive(ctx context.Context, cmd *cli.Command) error {
 	timers := ""
 	if target == "ballast" {
 		timers = fmt.Sprintf(", node timers p99 %.0f µs", meta.TimersP99US)
+		for _, c := range []struct {
+			what string
+			t    *eventlog.CallTimes
+		}{{"choose", meta.PolicyChoose}, {"update", meta.PolicyUpdate}} {
+			if c.t != nil {
+				fmt.Fprintf(cmd.Root().Writer, "policy %s: %d calls, mean %.0f ns, p50 %d, p99 %d, max %d ns\n", c.what, c.t.N, c.t.MeanNS, c.t.P50NS, c.t.P99NS, c.t.MaxNS)
+			}
+		}
 	}
 	fmt.Fprintf(cmd.Root().Writer, "harness lateness: injected faults p99 %.0f µs, network p99 %.0f µs%s (bound %d µs)%s; host: %d cores, load %s\n",
 		meta.InjectedP99US, meta.NetworkP99US, timers, eventlog.LiveLateBoundUS, map[bool]string{true: " EXCEEDED: results flagged", false: ""}[meta.Flagged], meta.Cores, meta.LoadEnd)
@@ -171,7 +179,8 @@ func liveMeta(target string, res *live.Result, load0, load1 string) eventlog.Liv
 		InjectedMeanUS: zero(inj.MeanUS()), InjectedP99US: zero(inj.QuantileUS(0.99)), InjectedMaxUS: inj.MaxUS,
 		NetworkMeanUS: zero(netw.MeanUS()), NetworkP99US: zero(netw.QuantileUS(0.99)), NetworkMaxUS: netw.MaxUS,
 		TimersMeanUS: zero(tm.MeanUS()), TimersP99US: zero(tm.QuantileUS(0.99)), TimersMaxUS: tm.MaxUS,
-		Chunks: res.Network.Delivered, Plain: res.Plain, Unpaired: res.Unpaired, BoundUS: eventlog.LiveLateBoundUS}
+		Chunks: res.Network.Delivered, Plain: res.Plain, Unpaired: res.Unpaired, BoundUS: eventlog.LiveLateBoundUS,
+		PolicyChoose: eventlog.NewCallTimes(res.Choose), PolicyUpdate: eventlog.NewCallTimes(res.Update)}
 	m.Flagged = m.LateP99US() > eventlog.LiveLateBoundUS
 	return m
 }

@@ -134,6 +134,15 @@ func TestLiveBallast(t *testing.T) {
 	if len(runs) != 1 || runs[0].Engine != "live" || !(runs[0].HarnessLateP99US > 0) || runs[0].HarnessFlagged != strings.Contains(stdout, "EXCEEDED") {
 		t.Errorf("runs %+v: want one live run with its harness lateness and flag", runs)
 	}
+	// And its policy's call times (Table 5), which the table renders.
+	if r := runs[0]; !(r.PolicyChooseMeanUS >= 0 && r.PolicyChooseP99US >= 0 && r.PolicyUpdateMeanUS >= 0) || !strings.Contains(stdout, "policy choose: ") {
+		t.Errorf("runs row choose %g/%g µs, update %g µs; stdout %q: want the policy's call times measured", r.PolicyChooseMeanUS, r.PolicyChooseP99US, r.PolicyUpdateMeanUS, stdout)
+	}
+	if code, _, stderr := run(t, "table", "overhead", "--metrics", filepath.Join(dir, "metrics"), "--out", filepath.Join(dir, "t5")); code != 0 {
+		t.Errorf("table overhead: exit %d: %s", code, stderr)
+	} else if b, _ := os.ReadFile(filepath.Join(dir, "t5.md")); !strings.Contains(string(b), "Choose mean (µs)") || !strings.Contains(string(b), "| random |") {
+		t.Errorf("t5.md:\n%s\nwant the choose and update columns for random", b)
+	}
 
 	work := filepath.Join(dir, "work")
 	ctx, cancel := context.WithCancel(context.Background())

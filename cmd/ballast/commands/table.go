@@ -27,6 +27,7 @@ func tableCommand() *cli.Command {
 			"  causes    failure causes of failed elections (Table A.15)\n" +
 			"  failover  detection, election and out-of-service time after leader crashes (Dynatune)\n" +
 			"  safety    safety-cooldown episodes and overlap (Table A.14)\n" +
+			"  overhead  policy decision and update time on live ballast nodes (Table 5)\n" +
 			"  ablation  relative change vs --base, self-checked (Table 6)\n" +
 			"Writes PREFIX.tex, PREFIX.md and PREFIX.csv (and PREFIX.invalid.csv for ablation),\n" +
 			"all or none. Cells are means over seeds with a seeded 95% percentile bootstrap CI.",
