@@ -217,6 +217,16 @@ func TestFlaggedNote(t *testing.T) {
 	if !slices.Contains(tb.Notes, want) {
 		t.Errorf("notes %q; want %q", tb.Notes, want)
 	}
+	// Cells of several scenarios (a comparison's) name theirs.
+	flagged, clean := &metrics.RunRow{HarnessFlagged: true}, &metrics.RunRow{}
+	got := FlaggedRuns([]*Cell{
+		{Experiment: "e", Scenario: "a", Policy: "random", Runs: []*metrics.RunRow{flagged, clean}},
+		{Experiment: "e", Scenario: "b", Policy: "random", Runs: []*metrics.RunRow{clean}},
+		{Experiment: "e", Scenario: "b", Policy: "static", Variant: "v", Runs: []*metrics.RunRow{flagged}},
+	})
+	if !strings.HasSuffix(got, "docs/live.md): e / a / random 1/2, e / b / static/v 1/1.") {
+		t.Errorf("flagged cells of two scenarios: %q; want each named by experiment and scenario", got)
+	}
 	r, _ = New(fixture(), Options{Seed: 1})
 	tb, _, _ = r.Table("main", Selection{Methods: []string{"random", "static"}}, "")
 	for _, n := range tb.Notes {

@@ -87,6 +87,11 @@ func (r *Report) build(name, caption string, sel Selection, cells []*Cell, cols 
 // flagged (harness_flagged), "" if none: their numbers carry the
 // machine's scheduling noise.
 func FlaggedRuns(cells []*Cell) string {
+	// Name the scenario (and experiment) too where the cells span several.
+	places := map[string]bool{}
+	for _, c := range cells {
+		places[c.Experiment+"\x00"+c.Scenario] = true
+	}
 	var flagged []string
 	for _, c := range cells {
 		n := 0
@@ -96,7 +101,11 @@ func FlaggedRuns(cells []*Cell) string {
 			}
 		}
 		if n > 0 {
-			flagged = append(flagged, fmt.Sprintf("%s %d/%d", c.Method(), n, len(c.Runs)))
+			name := c.Method()
+			if len(places) > 1 {
+				name = groupName(c) + " / " + name
+			}
+			flagged = append(flagged, fmt.Sprintf("%s %d/%d", name, n, len(c.Runs)))
 		}
 	}
 	if len(flagged) == 0 {
@@ -104,6 +113,15 @@ func FlaggedRuns(cells []*Cell) string {
 	}
 	return fmt.Sprintf("Live runs flagged (the harness's own lateness above %d µs at p99: the machine's scheduling noise is a sizeable part of what they measured; docs/live.md): %s.",
 		eventlog.LiveLateBoundUS, strings.Join(flagged, ", "))
+}
+
+// groupName is a cell's experiment and scenario, "experiment / scenario"
+// (the scenario alone for runs of no experiment).
+func groupName(c *Cell) string {
+	if c.Experiment == "" {
+		return c.Scenario
+	}
+	return c.Experiment + " / " + c.Scenario
 }
 
 // provenance names what the table was computed from, for its comment.
