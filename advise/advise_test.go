@@ -201,7 +201,7 @@ func TestGridRespectsEtcd(t *testing.T) {
 }
 
 // Real etcd v3.7.3, etcd's defaults, 3 members on loopback, 200 leader
-// kills (docs/live.md, "Validation": make reproduce-live, ballast live
+// kills (docs/live.md, "Validation": make reproduce-live-validation, ballast live
 // --target etcd --scenario etcd_lan --seed 1): measured reference data.
 const (
 	realEtcdOOSMeanMS   = 1247

@@ -24,7 +24,7 @@ type Config struct {
 	// reaches with a sane policy.
 	MaxEvents int64
 	// PolicyTiming, if set, is given the wall time of every policy call
-	// the engine makes, in ns less the clock's own cost (ClockCostNS):
+	// the engine makes, in ns less the clock's own cost (measured once):
 	// each Deadline (a bandit's choose, update false) and each
 	// ElectionDone (its update), by node. It is the BALLAST paper's
 	// Table 5; measurements set it (BenchmarkPolicyOverhead, live nodes).

@@ -36,7 +36,7 @@ type Seat struct {
 func NewSeat(p policy.Policy, node int, timing func(node int, update bool, ns int64)) Seat {
 	s := Seat{Policy: p, Obs: policy.NewObserver()}
 	if timing != nil {
-		clock := ClockCostNS()
+		clock := clockCostNS()
 		s.timing = func(update bool, ns int64) { timing(node, update, max(ns-clock, 0)) }
 	}
 	s.HBObs, _ = p.(policy.HeartbeatObserver)
@@ -121,11 +121,11 @@ func (s *Seat) Resumed(nowUS int64) {
 	s.lastPauseUS, s.lastPauseEndUS = nowUS-s.pausedAtUS, nowUS
 }
 
-// ClockCostNS is the median cost of an empty timed section on this
+// clockCostNS is the median cost of an empty timed section on this
 // machine, measured once per process: Config.PolicyTiming's values have it
 // subtracted (the policies' calls are short enough that reading the clock
 // would otherwise dominate them).
-var ClockCostNS = sync.OnceValue(func() int64 {
+var clockCostNS = sync.OnceValue(func() int64 {
 	xs := make([]int64, 10001)
 	for i := range xs {
 		start := time.Now()
