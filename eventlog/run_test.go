@@ -28,3 +28,16 @@ func TestRunInfoJSON(t *testing.T) {
 		t.Fatalf("legacy: %+v, %v", old, err)
 	}
 }
+
+// TestNewCallTimes: order statistics of rank floor(p (N-1)), worked by
+// hand on five calls; no calls, no summary.
+func TestNewCallTimes(t *testing.T) {
+	got := NewCallTimes([]int64{5, 1, 3, 2, 4})
+	want := CallTimes{N: 5, MeanNS: 3, P50NS: 3, P95NS: 4, P99NS: 4, MaxNS: 5}
+	if got == nil || *got != want {
+		t.Errorf("NewCallTimes(5 1 3 2 4) = %+v; want %+v", got, want)
+	}
+	if NewCallTimes(nil) != nil {
+		t.Error("NewCallTimes(nil) is not nil")
+	}
+}

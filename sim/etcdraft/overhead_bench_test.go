@@ -1,31 +1,27 @@
 package etcdraft_test
 
 import (
-	"slices"
 	"testing"
 
+	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/policies"
 	"github.com/ballast-bench/ballast/sim"
 	"github.com/ballast-bench/ballast/sim/etcdraft"
 	"github.com/ballast-bench/ballast/sim/scenario"
 )
 
-// reportDist reports the distribution of xs, ns per call.
+// reportDist reports the distribution of xs, ns per call, as a live
+// run's metadata summarises it (eventlog.NewCallTimes).
 func reportDist(b *testing.B, name string, xs []int64) {
-	if len(xs) == 0 {
+	c := eventlog.NewCallTimes(xs)
+	if c == nil {
 		return
 	}
-	slices.Sort(xs)
-	var sum int64
-	for _, x := range xs {
-		sum += x
-	}
-	q := func(p float64) float64 { return float64(xs[int(p*float64(len(xs)-1))]) }
-	b.ReportMetric(float64(sum)/float64(len(xs)), name+"-mean-ns")
-	b.ReportMetric(q(0.50), name+"-p50-ns")
-	b.ReportMetric(q(0.95), name+"-p95-ns")
-	b.ReportMetric(q(0.99), name+"-p99-ns")
-	b.ReportMetric(float64(xs[len(xs)-1]), name+"-max-ns")
+	b.ReportMetric(c.MeanNS, name+"-mean-ns")
+	b.ReportMetric(float64(c.P50NS), name+"-p50-ns")
+	b.ReportMetric(float64(c.P95NS), name+"-p95-ns")
+	b.ReportMetric(float64(c.P99NS), name+"-p99-ns")
+	b.ReportMetric(float64(c.MaxNS), name+"-max-ns")
 }
 
 // BenchmarkPolicyOverhead reproduces Table 5 (policy choose/update time
