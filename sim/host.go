@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/ballast-bench/ballast/eventlog"
 	"github.com/ballast-bench/ballast/policies/policy"
@@ -84,7 +85,7 @@ type Node struct {
 	// Leader state, per follower: the heartbeat schedule and the last
 	// round trip measured.
 	hbIntervalUS []int64
-	hbNextUS     []int64
+	hb           heartbeats
 	hbSeq        []uint64
 	rttUS        []int64
 
@@ -159,6 +160,7 @@ type Host[M any] struct {
 	nextID uint64
 	err    *RunError
 	hb     policy.Heartbeat // scratch, reused for every OnHeartbeat call
+	hbDue  []int32          // scratch: the followers a heartbeat firing sends to
 
 	// Timer noise (nodes_timer_jitter): nil without it.
 	timerJitter  *dist.Dist
@@ -233,7 +235,7 @@ func NewHost[M any](cfg *Config, proto Protocol[M], opt HostOptions) *Host[M] {
 		*nd = Node{
 			ID: i, Alive: true, attemptStartUS: -1, LastLeaderUS: -1,
 			hbIntervalUS: make([]int64, n),
-			hbNextUS:     make([]int64, n),
+			hb:           newHeartbeats(n),
 			hbSeq:        make([]uint64, n),
 			rttUS:        make([]int64, n),
 		}
@@ -567,10 +569,10 @@ func (h *Host[M]) Lead(nd *Node, delayFirst bool) {
 	}
 	for p := range h.Nodes {
 		nd.hbIntervalUS[p] = interval
-		nd.hbNextUS[p] = first
 		nd.hbSeq[p] = 0
 		nd.rttUS[p] = -1
 	}
+	nd.hb.reset(nd.ID, first)
 	switch {
 	case !delayFirst:
 		h.heartbeatDue(nd)
@@ -580,27 +582,20 @@ func (h *Host[M]) Lead(nd *Node, delayFirst bool) {
 }
 
 // heartbeatDue sends leader nd's heartbeats that are due, each follower
-// on its own interval, and arms the timer for the next.
+// on its own interval, in node order, and arms the timer for the next.
 func (h *Host[M]) heartbeatDue(nd *Node) {
 	if !nd.Alive || nd.Role != policy.Leader {
 		return
 	}
-	next := int64(-1)
-	first := true
-	for p := range h.Nodes {
-		if p == nd.ID {
-			continue
-		}
-		if nd.hbNextUS[p] <= h.NowUS {
-			h.SendHeartbeat(nd, p, h.proto.Heartbeat(nd, p, first))
-			first = false
-			nd.hbNextUS[p] = h.NowUS + max(nd.hbIntervalUS[p], 1)
-		}
-		if next < 0 || nd.hbNextUS[p] < next {
-			next = nd.hbNextUS[p]
-		}
+	// Nothing a send does reads the schedule, so every due follower is
+	// moved on first and the heartbeats go in node order after.
+	due := nd.hb.popDue(h.NowUS, nd.hbIntervalUS, h.hbDue[:0])
+	slices.Sort(due)
+	for i, p := range due {
+		h.SendHeartbeat(nd, int(p), h.proto.Heartbeat(nd, int(p), i == 0))
 	}
-	if next >= 0 {
+	h.hbDue = due
+	if next := nd.hb.next(); next >= 0 {
 		h.setTimer(nd, slotHeartbeat, next)
 	}
 }
@@ -632,13 +627,14 @@ func (h *Host[M]) HeartbeatAck(nd *Node, e *Envelope[M]) {
 	if iv := nd.Tuner.FollowerReply(f, rtt, e.Value); iv > 0 && iv != nd.hbIntervalUS[f] {
 		// The last heartbeat sent was found with the old interval, so
 		// read it first.
-		last := nd.hbNextUS[f] - nd.hbIntervalUS[f]
+		last := nd.hb.nextUS[f] - nd.hbIntervalUS[f]
 		nd.hbIntervalUS[f] = iv
 		h.Emit(nd, eventlog.HeartbeatInterval, f, iv, 0)
-		nd.hbNextUS[f] = max(h.NowUS, last+iv)
+		next := max(h.NowUS, last+iv)
+		nd.hb.set(f, next)
 		slot := nd.ID*h.slots + slotHeartbeat
-		if at := h.q.TimerAt(slot); at < 0 || nd.hbNextUS[f] < at {
-			h.setTimer(nd, slotHeartbeat, nd.hbNextUS[f])
+		if at := h.q.TimerAt(slot); at < 0 || next < at {
+			h.setTimer(nd, slotHeartbeat, next)
 		}
 	}
 }
