@@ -254,10 +254,10 @@ func (h *Host[M]) Run() (Result, error) {
 // became_follower (start) row, then the protocol's Start.
 func (h *Host[M]) Boot() {
 	for i, ev := range h.tl.Events {
-		h.q.Push(ev.AtUS, evInject, int32(i), 0)
+		h.q.Push(ev.AtUS, evInject, int32(i))
 	}
 	if h.S.Raft.ProposalIntervalMS > 0 {
-		h.q.Push(h.proposalUS(), evProposal, 0, 0)
+		h.q.Push(h.proposalUS(), evProposal, 0)
 	}
 	for i := range h.Nodes {
 		nd := &h.Nodes[i]
@@ -655,7 +655,7 @@ func (h *Host[M]) propose() {
 			return
 		}
 	}
-	h.q.Push(h.proposalUS(), evProposal, 0, 0)
+	h.q.Push(h.proposalUS(), evProposal, 0)
 }
 
 // --- messages ------------------------------------------------------------------
@@ -680,7 +680,7 @@ func (h *Host[M]) Send(nd *Node, e *Envelope[M], k eventlog.Kind, v int64) {
 			h.held = append(h.held, hs)
 			slot = int32(len(h.held) - 1)
 		}
-		h.q.Push(nd.holdUS, evSend, slot, 0)
+		h.q.Push(nd.holdUS, evSend, slot)
 		return
 	}
 	h.transmit(e, k, v, nd.Term)
@@ -709,7 +709,7 @@ func (h *Host[M]) transmit(e *Envelope[M], k eventlog.Kind, v int64, term uint64
 		h.Log.Emit(h.NowUS, eventlog.MsgCut, nd.ID, term, e.To, int64(e.Type), -1, e.ID)
 		return
 	}
-	h.q.Push(h.NowUS+delay, evDeliver, h.pool(e), 0)
+	h.q.Push(h.NowUS+delay, evDeliver, h.pool(e))
 }
 
 // Persist writes nd's term, vote and new entries with an fsync. With hold
@@ -781,7 +781,7 @@ func (h *Host[M]) sendHeld(i int32) {
 		return
 	}
 	if nd.paused {
-		h.q.Push(nd.pauseEndUS, evSend, i, 0)
+		h.q.Push(nd.pauseEndUS, evSend, i)
 		return
 	}
 	h.freeHeld = append(h.freeHeld, i)

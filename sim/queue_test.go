@@ -33,7 +33,7 @@ func TestQueueMatchesReference(t *testing.T) {
 				seq++
 				at := now + r.Int64N(100)
 				events = append(events, ref{at, seq, 1, int32(step)})
-				q.Push(at, 1, int32(step), 0)
+				q.Push(at, 1, int32(step))
 			case 2:
 				s := r.IntN(slots)
 				at := now + r.Int64N(100)

@@ -50,7 +50,7 @@ func (h *Host[M]) Serve(ctx context.Context, n int, incarn uint32, term uint64, 
 	h.proto.Start(nd)
 	if h.S.Raft.ProposalIntervalMS > 0 {
 		// The workload: the node's own proposal clock, from its start.
-		h.q.Push(h.proposalUS(), evProposal, 0, 0)
+		h.q.Push(h.proposalUS(), evProposal, 0)
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
