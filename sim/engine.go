@@ -94,8 +94,13 @@ func (l *Log) Emit(atUS int64, kind eventlog.Kind, node int, term uint64, peer i
 	if l.Sink == nil {
 		return
 	}
-	l.ev = eventlog.Event{TimeUS: atUS, Kind: kind, Node: int16(node), Term: term, Peer: int16(peer), Value: value, Arm: int8(arm), MsgID: msgID}
-	l.Sink.Emit(&l.ev)
+	// Field by field: a composite literal is built in a temporary with
+	// narrow stores and copied in wide loads that wait for them (a
+	// store-forwarding stall on every event).
+	ev := &l.ev
+	ev.TimeUS, ev.Term, ev.Value, ev.MsgID = atUS, term, value, msgID
+	ev.Node, ev.Peer, ev.Kind, ev.Arm = int16(node), int16(peer), kind, int8(arm)
+	l.Sink.Emit(ev)
 }
 
 // Safety checks Raft's Election Safety property continuously: at most one

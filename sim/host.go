@@ -536,9 +536,10 @@ func (h *Host[M]) HeardLeader(nd *Node, e *Envelope[M], term uint64, heartbeat b
 	}
 	nd.Obs.Heartbeat(h.NowUS, e.SentUS, e.RTTUS)
 	if nd.HBObs != nil {
-		h.hb = policy.Heartbeat{NowUS: h.NowUS, SentUS: e.SentUS, Seq: e.Seq,
-			LeaderRTTUS: e.RTTUS, Value: e.Value, Leader: e.From, Term: term}
-		nd.HBObs.OnHeartbeat(&h.hb)
+		hb := &h.hb // field by field, as Log.Emit
+		hb.NowUS, hb.SentUS, hb.Seq, hb.LeaderRTTUS = h.NowUS, e.SentUS, e.Seq, e.RTTUS
+		hb.Value, hb.Leader, hb.Term = e.Value, e.From, term
+		nd.HBObs.OnHeartbeat(hb)
 	}
 }
 

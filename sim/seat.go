@@ -51,11 +51,13 @@ func NewSeat(p policy.Policy, node int, timing func(node int, update bool, ns in
 // ok is false if the policy returned a non-positive deadline, which would
 // make the timer spin; the engine must fail the run.
 func (s *Seat) Decide(log *Log, nowUS int64, node int, role policy.Role, term uint64, failures int, heartbeatUS int64, regimeID int) (deadlineUS int64, ok bool) {
+	// Zeroed in place and set field by field: a composite literal is
+	// built in a temporary and copied in wide loads that wait for its
+	// narrow stores (a store-forwarding stall on every timer reset).
 	o := &s.obs
-	*o = policy.Observation{
-		NowUS: nowUS, Node: node, Role: role, Term: term,
-		ConsecutiveFailures: failures, HeartbeatUS: heartbeatUS, RegimeID: regimeID,
-	}
+	*o = policy.Observation{}
+	o.NowUS, o.Node, o.Role, o.Term = nowUS, node, role, term
+	o.ConsecutiveFailures, o.HeartbeatUS, o.RegimeID = failures, heartbeatUS, regimeID
 	s.Obs.Fill(o)
 	if s.lastPauseUS > 0 && nowUS-s.lastPauseEndUS < LoadWindowUS {
 		o.LoadUS = s.lastPauseUS
