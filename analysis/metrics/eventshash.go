@@ -14,33 +14,35 @@ import (
 // but run_id, in order.
 type eventsHash struct {
 	hasher *xxh3.Hasher
-	buf    []byte
+	buf    []byte // a full slice: buf[:n] is what is not hashed yet
+	n      int
 }
 
 func newEventsHash() eventsHash {
-	return eventsHash{hasher: xxh3.New(), buf: make([]byte, 0, 64<<10)}
+	return eventsHash{hasher: xxh3.New(), buf: make([]byte, 64<<10)}
 }
 
 // add feeds the event into the hash: 40 bytes per event, buffered, so
-// that hashing costs a few nanoseconds per event.
+// that hashing costs a few nanoseconds per event. The bytes are put in
+// place (five appends would check and grow the slice five times).
 func (h *eventsHash) add(ev *eventlog.Event) {
-	b := h.buf
-	b = binary.LittleEndian.AppendUint64(b, uint64(ev.TimeUS))
-	b = binary.LittleEndian.AppendUint64(b, ev.Term)
-	b = binary.LittleEndian.AppendUint64(b, uint64(ev.Value))
-	b = binary.LittleEndian.AppendUint64(b, ev.MsgID)
-	b = binary.LittleEndian.AppendUint64(b, uint64(uint16(ev.Node))|uint64(uint16(ev.Peer))<<16|uint64(ev.Kind)<<32|uint64(uint8(ev.Arm))<<40)
-	if len(b) >= cap(b)-40 {
-		h.hasher.Write(b)
-		b = b[:0]
+	b := h.buf[h.n : h.n+40]
+	binary.LittleEndian.PutUint64(b[0:8], uint64(ev.TimeUS))
+	binary.LittleEndian.PutUint64(b[8:16], ev.Term)
+	binary.LittleEndian.PutUint64(b[16:24], uint64(ev.Value))
+	binary.LittleEndian.PutUint64(b[24:32], ev.MsgID)
+	binary.LittleEndian.PutUint64(b[32:40], uint64(uint16(ev.Node))|uint64(uint16(ev.Peer))<<16|uint64(ev.Kind)<<32|uint64(uint8(ev.Arm))<<40)
+	h.n += 40
+	if h.n > len(h.buf)-40 {
+		h.hasher.Write(h.buf[:h.n])
+		h.n = 0
 	}
-	h.buf = b
 }
 
 // sum is the hash of the events added, in hex.
 func (h *eventsHash) sum() string {
-	h.hasher.Write(h.buf)
-	h.buf = h.buf[:0]
+	h.hasher.Write(h.buf[:h.n])
+	h.n = 0
 	s := h.hasher.Sum128().Bytes()
 	return hex.EncodeToString(s[:])
 }
