@@ -1,7 +1,6 @@
 package lstm
 
 import (
-	"math"
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
@@ -134,7 +133,3 @@ func dot32(a, b []float32) float32 {
 	}
 	return (s0 + s1) + (s2 + s3)
 }
-
-func sigmoid32(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
-
-func tanh32(x float32) float32 { return float32(math.Tanh(float64(x))) }
