@@ -13,13 +13,23 @@ import (
 // TestGemmBitIdentical: the single-goroutine gemm gives bit for bit what
 // gonum's own (concurrent) Dgemm gives, for the training's products and
 // for shapes that split along every dimension, every transposition and
-// the betas gonum treats apart.
+// the betas gonum treats apart, with zeros of both signs among the
+// elements.
 func TestGemmBitIdentical(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 0))
 	general := func(r, c int) blas64.General {
 		g := blas64.General{Rows: r, Cols: c, Stride: c + 3, Data: make([]float64, r*(c+3))}
 		for i := range g.Data {
-			g.Data[i] = rng.NormFloat64()
+			// Zeros of both signs too: gonum skips the products of a
+			// zero, and a sum's zero keeps or loses its sign.
+			switch u := rng.IntN(20); {
+			case u == 0:
+				g.Data[i] = 0
+			case u == 1:
+				g.Data[i] = math.Copysign(0, -1)
+			default:
+				g.Data[i] = rng.NormFloat64()
+			}
 		}
 		return g
 	}
@@ -49,5 +59,44 @@ func TestGemmBitIdentical(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkGemm times the training's products at its batch of 32 (8
+// inputs, 60 units): the gates' forward product, its two gradients, and
+// the output layer's.
+func BenchmarkGemm(b *testing.B) {
+	rng := rand.New(rand.NewPCG(6, 0))
+	general := func(r, c int) blas64.General {
+		g := blas64.General{Rows: r, Cols: c, Stride: c, Data: make([]float64, r*c)}
+		for i := range g.Data {
+			g.Data[i] = rng.NormFloat64()
+		}
+		return g
+	}
+	for _, p := range []struct {
+		name    string
+		tA, tB  blas.Transpose
+		m, n, k int
+		beta    float64
+	}{
+		{"gates", blas.NoTrans, blas.NoTrans, 240, 32, 68, 0},
+		{"gates_dx", blas.Trans, blas.NoTrans, 68, 32, 240, 0},
+		{"gates_dw", blas.NoTrans, blas.Trans, 240, 68, 32, 1},
+		{"out", blas.NoTrans, blas.NoTrans, 2, 32, 60, 0},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			a, bm := general(p.m, p.k), general(p.k, p.n)
+			if p.tA == blas.Trans {
+				a = general(p.k, p.m)
+			}
+			if p.tB == blas.Trans {
+				bm = general(p.n, p.k)
+			}
+			c := general(p.m, p.n)
+			for b.Loop() {
+				gemm(p.tA, p.tB, 1, a, bm, p.beta, c)
+			}
+		})
 	}
 }
