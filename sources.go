@@ -7,7 +7,9 @@
 // code is never reused silently (harness.Complete). Changes to analysis,
 // reports, the command line, tests or documentation keep the identity, so
 // a rebuild after them reuses every run; so do changes to comments and
-// layout in the hashed Go files (they are hashed as tokens).
+// layout in the hashed Go files (they are hashed as tokens). The
+// neuro-symbolic policy's training has an identity of its own
+// (TrainingCodeID), so that trained weights are kept while it holds.
 package ballast
 
 import (
@@ -31,6 +33,9 @@ import (
 //go:embed harness/*.go internal/configfile/*.go configs/arms.yaml
 var sources embed.FS
 
+//go:embed tuning/neurosym/*.go
+var trainingSources embed.FS
+
 // CodeID is the code identity: "sim-" and the first 12 hex digits of the
 // SHA-256 over the embedded sources (tests excluded), the Go version and
 // the dependencies' module sums.
@@ -41,12 +46,21 @@ var CodeID = sync.OnceValue(func() string {
 			toolchain = append(toolchain, d.Path+"@"+d.Version+" "+d.Sum)
 		}
 	}
-	return identity(sources, toolchain)
+	return identity("sim-", sources, toolchain)
+})
+
+// TrainingCodeID is the code identity of the neuro-symbolic policy's
+// training: "train-" and 12 hex digits over its own sources
+// (tuning/neurosym) and CodeID (the simulations it records, the network
+// it trains). make reproduce keeps trained weights whose training had
+// this identity, the same options and the same runs (neurosym.Identity).
+var TrainingCodeID = sync.OnceValue(func() string {
+	return identity("train-", trainingSources, []string{CodeID()})
 })
 
 // identity hashes every file of fsys but tests, in name order, then the
 // toolchain's lines.
-func identity(fsys fs.FS, toolchain []string) string {
+func identity(prefix string, fsys fs.FS, toolchain []string) string {
 	h := sha256.New()
 	var files []string
 	fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -69,7 +83,7 @@ func identity(fsys fs.FS, toolchain []string) string {
 	for _, t := range toolchain {
 		h.Write([]byte("\x00" + t))
 	}
-	return "sim-" + hex.EncodeToString(h.Sum(nil))[:12]
+	return prefix + hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 // writeTokens writes a Go source's tokens to w, one per line, without

@@ -1,10 +1,20 @@
 package ballast
 
 import (
+	"io/fs"
 	"regexp"
 	"testing"
 	"testing/fstest"
 )
+
+func TestTrainingCodeID(t *testing.T) {
+	if id := TrainingCodeID(); !regexp.MustCompile(`^train-[0-9a-f]{12}$`).MatchString(id) || id != TrainingCodeID() {
+		t.Fatalf("TrainingCodeID %q", id)
+	}
+	if n, _ := fs.Glob(trainingSources, "tuning/neurosym/*.go"); len(n) == 0 {
+		t.Fatal("no training sources embedded")
+	}
+}
 
 func TestCodeID(t *testing.T) {
 	if id := CodeID(); !regexp.MustCompile(`^sim-[0-9a-f]{12}$`).MatchString(id) || id != CodeID() {
@@ -16,14 +26,14 @@ func TestCodeID(t *testing.T) {
 		"policies/policy.go": {Data: []byte("package policies")},
 		"configs/arms.yaml":  {Data: []byte("arms: []")},
 	}
-	id := identity(base, []string{"go1.26"})
+	id := identity("sim-", base, []string{"go1.26"})
 	change := func(name, data string) string {
 		m := fstest.MapFS{}
 		for k, v := range base {
 			m[k] = v
 		}
 		m[name] = &fstest.MapFile{Data: []byte(data)}
-		return identity(m, []string{"go1.26"})
+		return identity("sim-", m, []string{"go1.26"})
 	}
 	if change("sim/host.go", "package sim; const x = 1") == id {
 		t.Error("a changed source kept the identity")
@@ -40,7 +50,7 @@ func TestCodeID(t *testing.T) {
 	if change("sim/host_test.go", "package sim // another test") != id {
 		t.Error("a changed test changed the identity")
 	}
-	if identity(base, []string{"go1.27"}) == id {
+	if identity("sim-", base, []string{"go1.27"}) == id {
 		t.Error("another Go version kept the identity")
 	}
 }

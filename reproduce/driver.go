@@ -422,19 +422,33 @@ func weightsPath(opt *Options, x *Experiment) string {
 }
 
 // trainWeights trains the neurosym weights of experiment x (loaded as e)
-// on its tuning seeds and writes them.
+// on its tuning seeds and writes them, unless the weights there are what
+// this training would write (neurosym.UpToDate: the same training code,
+// options and recorded runs).
 func trainWeights(ctx context.Context, opt *Options, x *Experiment, e *harness.Experiment) error {
 	o := neurosym.DefaultOptions()
 	o.Workers = opt.Jobs
 	if opt.Quick {
 		o.MaxSeeds, o.Epochs, o.MaxPerRun = x.QuickTuning, 2, 2000
 	}
+	id, err := neurosym.Identity(e, o)
+	if err != nil {
+		return err
+	}
+	path := weightsPath(opt, x)
+	if neurosym.UpToDate(path, id) {
+		fmt.Fprintf(opt.Log, "neurosym weights of %s up to date (%s), not retrained\n", x.Name, neurosym.IdentityPath(path))
+		return nil
+	}
 	fmt.Fprintf(opt.Log, "training neurosym on %s\n", x.Name)
 	f, err := neurosym.Train(ctx, e, o)
 	if err != nil {
 		return err
 	}
-	return neurosym.Write(weightsPath(opt, x), f)
+	if err := neurosym.Write(path, f); err != nil {
+		return err
+	}
+	return neurosym.WriteIdentity(path, id)
 }
 
 // useWeights points every neurosym variant of e at experiment x's weights

@@ -124,9 +124,9 @@ func Collect(ctx context.Context, e *harness.Experiment, behaviour string, seeds
 	var jobs []*job
 	for _, s := range e.ScenarioList() {
 		for _, seed := range seeds {
-			r, err := harness.Resolve(harness.Spec{Scenario: s, Policy: behaviour, Seed: seed, SeedSet: harness.SetTuning, Engine: e.Engine})
+			r, err := recordedRun(e, s, behaviour, seed)
 			if err != nil {
-				return nil, fmt.Errorf("experiment %s, scenario %s, seed %d: %w", e.Name, s.Name, seed, err)
+				return nil, err
 			}
 			jobs = append(jobs, &job{run: r, recs: make([]*recorder, s.Nodes)})
 		}

@@ -67,13 +67,9 @@ func Train(ctx context.Context, e *harness.Experiment, opt Options) (*policies.N
 	if err := opt.check(); err != nil {
 		return nil, err
 	}
-	seeds := e.SeedList(harness.SetTuning)
-	if opt.MaxSeeds > 0 && opt.MaxSeeds < len(seeds) {
-		seeds = seeds[:opt.MaxSeeds]
-	}
-	trainSeeds, valSeeds, err := Split(seeds)
+	trainSeeds, valSeeds, err := seedSplit(e, opt)
 	if err != nil {
-		return nil, fmt.Errorf("experiment %s: %w; allowed: seeds.tuning >= 2", e.Name, err)
+		return nil, err
 	}
 	trainData, err := Collect(ctx, e, opt.Behaviour, trainSeeds, opt.MaxPerRun, opt.Workers)
 	if err != nil {
@@ -140,6 +136,20 @@ func Train(ctx context.Context, e *harness.Experiment, opt Options) (*policies.N
 		Theta: net.Theta,
 	}
 	return f, nil
+}
+
+// seedSplit is the training's tuning seeds (the first MaxSeeds), split
+// into training and validation.
+func seedSplit(e *harness.Experiment, opt Options) (train, val []uint64, err error) {
+	seeds := e.SeedList(harness.SetTuning)
+	if opt.MaxSeeds > 0 && opt.MaxSeeds < len(seeds) {
+		seeds = seeds[:opt.MaxSeeds]
+	}
+	train, val, err = Split(seeds)
+	if err != nil {
+		return nil, nil, fmt.Errorf("experiment %s: %w; allowed: seeds.tuning >= 2", e.Name, err)
+	}
+	return train, val, nil
 }
 
 func scenarioNames(e *harness.Experiment) []string {
