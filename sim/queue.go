@@ -1,28 +1,43 @@
 package sim
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
-// Queue is the simulator's event queue: a binary min-heap of small value
-// items ordered by (time, sequence), where the sequence is the order in which
-// items were scheduled. Equal-time events therefore run in scheduling order,
-// which makes runs deterministic without relying on heap internals.
+// Queue is the simulator's event queue: small value items ordered by
+// (time, sequence), where the sequence is the order in which items were
+// scheduled. Equal-time events therefore run in scheduling order, which
+// makes runs deterministic without relying on the structure's internals.
+//
+// It is a radix heap: simulated time never runs backwards, so every item
+// is due at or after the last one taken (last), and an item waits in the
+// bucket of the highest bit in which its time differs from last. Taking
+// the next item refills the bucket of items due at last from the lowest
+// non-empty bucket, whose items move down by at least one bit each time:
+// a push costs a bit scan and an append, and an item moves a few times at
+// most before it is taken, where a binary heap moved items along its
+// eight levels (N = 65) on every removal.
 //
 // Timers are first-class: each timer slot (an election timer, a heartbeat
-// timer) has at most one item in the heap, and the heap tracks its position.
-// Re-arming a timer to a later time only records the new time (the item is
-// re-keyed when it reaches the top), and re-arming it earlier moves the item
-// up in place; neither pushes a new item. Followers re-arm their election
-// timer on every heartbeat, so this keeps the heap small and the hot path
-// free of pushes. After warm-up the queue allocates nothing.
+// timer) has one current item. Re-arming a timer later only records the
+// new time (the item is re-keyed when it comes due), so a follower that
+// re-arms its election timer on every heartbeat pushes nothing; re-arming
+// it earlier pushes a new item and leaves the old one, which is dropped
+// when it comes due. After warm-up the queue allocates nothing.
 type Queue struct {
-	items []item
-	pos   []int32 // heap index of each timer slot's item, -1 when not queued
-	want  []int64 // time each timer slot should fire, -1 when stopped
-	seq   uint64
+	due     []item // the items due at last (or, pushed late, before it), in (time, sequence) order from head
+	head    int
+	buckets [64][]item // buckets[i]: bits.Len64(atUS ^ last) == i+1
+	full    uint64     // bit i: buckets[i] holds items
+	lastUS  int64
+	n       int
+	want    []int64  // time each timer slot should fire, -1 when stopped
+	live    []uint64 // sequence of each timer slot's current item, 0 none
+	liveUS  []int64  // its time
+	seq     uint64
 }
 
-// item is 24 bytes: the heap moves items on every level, and a smaller
-// one is a cheaper copy (and three to a 64-byte cache line, not two).
 type item struct {
 	atUS int64
 	seq  uint64
@@ -42,46 +57,36 @@ type Item struct {
 
 // NewQueue returns a queue with timerSlots timer slots, all stopped.
 func NewQueue(timerSlots int) *Queue {
-	q := &Queue{pos: make([]int32, timerSlots), want: make([]int64, timerSlots), items: make([]item, 0, 64)}
-	for i := range q.pos {
-		q.pos[i] = -1
+	q := &Queue{want: make([]int64, timerSlots), live: make([]uint64, timerSlots), liveUS: make([]int64, timerSlots)}
+	for i := range q.want {
 		q.want[i] = -1
 	}
 	return q
 }
 
-// Len is the number of queued items, stale timer items included.
-func (q *Queue) Len() int { return len(q.items) }
+// Len is the number of queued items, timer items that were re-armed
+// earlier and not yet dropped included.
+func (q *Queue) Len() int { return q.n }
 
 // Push schedules an engine event of kind (>= 1) at atUS, with the
 // engine's argument a.
 func (q *Queue) Push(atUS int64, kind uint8, a int32) {
 	q.seq++
-	q.items = append(q.items, item{atUS: atUS, seq: q.seq, kind: kind, a: a})
-	q.up(len(q.items) - 1)
+	q.push(item{atUS: atUS, seq: q.seq, kind: kind, a: a})
 }
 
 // SetTimer arms timer slot to fire at atUS, replacing any earlier arming.
 func (q *Queue) SetTimer(slot int, atUS int64) {
 	q.want[slot] = atUS
-	p := q.pos[slot]
-	if p < 0 {
-		q.seq++
-		q.items = append(q.items, item{atUS: atUS, seq: q.seq, kind: TimerKind, a: int32(slot)})
-		q.pos[slot] = int32(len(q.items) - 1)
-		q.up(len(q.items) - 1)
-		return
+	if q.live[slot] != 0 && atUS >= q.liveUS[slot] {
+		return // later: the item is re-keyed when it comes due
 	}
-	if atUS < q.items[p].atUS {
-		q.seq++
-		q.items[p].atUS = atUS
-		q.items[p].seq = q.seq
-		q.up(int(p))
-	}
-	// Later: leave the item where it is; Pop re-keys it when it surfaces.
+	q.seq++
+	q.push(item{atUS: atUS, seq: q.seq, kind: TimerKind, a: int32(slot)})
+	q.live[slot], q.liveUS[slot] = q.seq, atUS
 }
 
-// StopTimer disarms slot. The queued item, if any, is dropped when it surfaces.
+// StopTimer disarms slot. The queued item, if any, is dropped when it comes due.
 func (q *Queue) StopTimer(slot int) { q.want[slot] = -1 }
 
 // TimerAt returns when slot fires, or -1 if stopped.
@@ -95,14 +100,15 @@ func (q *Queue) Pop() (it Item, ok bool) { return q.PopBefore(math.MaxInt64) }
 // earliest event is due at or after endUS (it stays queued) or nothing is
 // queued.
 func (q *Queue) PopBefore(endUS int64) (it Item, ok bool) {
-	if !q.settle() || q.items[0].atUS >= endUS {
+	if !q.settle() || q.due[q.head].atUS >= endUS {
 		return Item{}, false
 	}
-	top := &q.items[0]
+	top := &q.due[q.head]
 	it = Item{AtUS: top.atUS, Kind: top.kind, A: top.a}
-	q.removeTop()
+	q.head++
+	q.n--
 	if it.Kind == TimerKind {
-		q.pos[it.A] = -1
+		q.live[it.A] = 0
 		q.want[it.A] = -1
 	}
 	return it, true
@@ -114,89 +120,105 @@ func (q *Queue) NextUS() (atUS int64, ok bool) {
 	if !q.settle() {
 		return 0, false
 	}
-	return q.items[0].atUS, true
+	return q.due[q.head].atUS, true
 }
 
-// settle brings an event that will fire to the top: a timer re-armed
-// later while queued is re-keyed and sunk, a stopped one dropped. ok is
-// false when nothing is left.
+// settle brings an event that will fire to the front: a timer re-armed
+// later while queued is re-keyed and pushed again, a stopped one or one
+// re-armed earlier since (another item is current) dropped. ok is false
+// when nothing is left.
 func (q *Queue) settle() bool {
-	for len(q.items) > 0 {
-		top := &q.items[0]
+	for {
+		if q.head == len(q.due) && !q.refill() {
+			return false
+		}
+		top := &q.due[q.head]
 		if top.kind != TimerKind {
 			return true
 		}
 		slot := top.a
+		if q.live[slot] != top.seq {
+			q.head++ // re-armed earlier: another item is current
+			q.n--
+			continue
+		}
 		switch w := q.want[slot]; {
 		case w > top.atUS:
 			q.seq++
-			top.atUS = w
-			top.seq = q.seq
-			q.down(0)
+			it := item{atUS: w, seq: q.seq, kind: TimerKind, a: slot}
+			q.head++
+			q.n--
+			q.push(it)
+			q.live[slot], q.liveUS[slot] = q.seq, w
 		case w < 0:
-			q.removeTop()
-			q.pos[slot] = -1
+			q.head++
+			q.n--
+			q.live[slot] = 0
 		default:
 			return true
 		}
 	}
-	return false
 }
 
-func (q *Queue) removeTop() {
-	last := len(q.items) - 1
-	if last > 0 {
-		q.items[0] = q.items[last]
-		if q.items[0].kind == TimerKind {
-			q.pos[q.items[0].a] = 0
+// push queues it: with the items due at last if due then (or before:
+// kept in order), else in its bucket.
+func (q *Queue) push(it item) {
+	q.n++
+	if it.atUS > q.lastUS {
+		i := bits.Len64(uint64(it.atUS^q.lastUS)) - 1
+		q.buckets[i] = append(q.buckets[i], it)
+		q.full |= 1 << i
+		return
+	}
+	if q.head == len(q.due) {
+		q.due, q.head = q.due[:0], 0
+	}
+	q.due = append(q.due, it)
+	if it.atUS < q.lastUS {
+		// Due before the last item taken (an engine never asks for it; kept
+		// exact all the same): into its place among the due items.
+		for j := len(q.due) - 1; j > q.head && before(&it, &q.due[j-1]); j-- {
+			q.due[j], q.due[j-1] = q.due[j-1], it
 		}
 	}
-	q.items = q.items[:last]
-	if last > 1 {
-		q.down(0)
-	}
 }
 
-func less(x, y *item) bool {
+// refill moves the earliest items into due, from the lowest non-empty
+// bucket; the rest of that bucket moves to lower buckets. ok is false
+// when nothing is queued.
+func (q *Queue) refill() bool {
+	if q.full == 0 {
+		return false
+	}
+	i := bits.TrailingZeros64(q.full)
+	b := q.buckets[i]
+	m := b[0].atUS
+	for k := 1; k < len(b); k++ {
+		m = min(m, b[k].atUS)
+	}
+	q.lastUS = m
+	q.due, q.head = q.due[:0], 0
+	for k := range b {
+		if b[k].atUS == m {
+			q.due = append(q.due, b[k])
+			continue
+		}
+		// Below bit i: it shares bits i and up with m.
+		j := bits.Len64(uint64(b[k].atUS^m)) - 1
+		q.buckets[j] = append(q.buckets[j], b[k])
+		q.full |= 1 << j
+	}
+	q.buckets[i] = b[:0]
+	q.full &^= 1 << i
+	// Equal times in scheduling order (a bucket's items are in no order).
+	for k := 1; k < len(q.due); k++ {
+		for j := k; j > 0 && q.due[j].seq < q.due[j-1].seq; j-- {
+			q.due[j], q.due[j-1] = q.due[j-1], q.due[j]
+		}
+	}
+	return true
+}
+
+func before(x, y *item) bool {
 	return x.atUS < y.atUS || (x.atUS == y.atUS && x.seq < y.seq)
-}
-
-func (q *Queue) up(i int) {
-	it := q.items[i]
-	for i > 0 {
-		parent := (i - 1) / 2
-		if !less(&it, &q.items[parent]) {
-			break
-		}
-		q.place(i, q.items[parent])
-		i = parent
-	}
-	q.place(i, it)
-}
-
-func (q *Queue) down(i int) {
-	n := len(q.items)
-	it := q.items[i]
-	for {
-		c := 2*i + 1
-		if c >= n {
-			break
-		}
-		if r := c + 1; r < n && less(&q.items[r], &q.items[c]) {
-			c = r
-		}
-		if !less(&q.items[c], &it) {
-			break
-		}
-		q.place(i, q.items[c])
-		i = c
-	}
-	q.place(i, it)
-}
-
-func (q *Queue) place(i int, it item) {
-	q.items[i] = it
-	if it.kind == TimerKind {
-		q.pos[it.a] = int32(i)
-	}
 }

@@ -92,18 +92,31 @@ func TestQueueMatchesReference(t *testing.T) {
 	}
 }
 
-func TestTimerRearmDoesNotGrowQueue(t *testing.T) {
+// TestTimerRearm: re-arming a timer later pushes nothing (a follower
+// re-arms its election timer on every heartbeat); re-arming it earlier
+// pushes one item, and the item it replaces is dropped when it comes due:
+// the timer fires once, at its last arming.
+func TestTimerRearm(t *testing.T) {
 	q := NewQueue(1)
-	for i := int64(0); i < 1000; i++ {
-		q.SetTimer(0, 1000+i*10) // later each time: lazy
-		q.SetTimer(0, 900+i*10)  // earlier: moved in place
+	q.SetTimer(0, 1000)
+	for i := int64(1); i <= 1000; i++ {
+		q.SetTimer(0, 1000+i*10) // later each time
 	}
 	if q.Len() != 1 {
-		t.Fatalf("queue holds %d items after 2000 re-arms of one timer, want 1", q.Len())
+		t.Fatalf("queue holds %d items after 1000 later re-arms of one timer, want 1", q.Len())
 	}
-	it, ok := q.Pop()
-	if !ok || it.AtUS != 900+999*10 {
-		t.Fatalf("popped %+v, want the last arming at %d", it, 900+999*10)
+	q.SetTimer(0, 500) // earlier
+	if q.Len() != 2 {
+		t.Fatalf("queue holds %d items after an earlier re-arm, want 2", q.Len())
+	}
+	if it, ok := q.Pop(); !ok || it.AtUS != 500 || it.Kind != TimerKind {
+		t.Fatalf("popped %+v %v, want the timer at 500", it, ok)
+	}
+	if it, ok := q.Pop(); ok {
+		t.Fatalf("popped %+v after the timer fired, want nothing", it)
+	}
+	if q.Len() != 0 {
+		t.Fatalf("queue holds %d items after the replaced one came due, want 0", q.Len())
 	}
 }
 
