@@ -170,8 +170,13 @@ func (q *Queue) push(it item) {
 		q.full |= 1 << i
 		return
 	}
-	if q.head == len(q.due) {
+	switch {
+	case q.head == len(q.due):
 		q.due, q.head = q.due[:0], 0
+	case q.head >= 1024 && 2*q.head >= len(q.due):
+		// A long run of events at one time: drop the taken ones, so
+		// that due does not grow with the run.
+		q.due, q.head = q.due[:copy(q.due, q.due[q.head:])], 0
 	}
 	q.due = append(q.due, it)
 	if it.atUS < q.lastUS {

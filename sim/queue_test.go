@@ -132,3 +132,21 @@ func BenchmarkQueueTimerRearm(b *testing.B) {
 		q.SetTimer(int(now/10)%5, now+150_000+(now*7919)%150_000)
 	}
 }
+
+// TestQueueLongRunAtOneTime: events that schedule events at the same time
+// come out in scheduling order, and the taken ones do not pile up.
+func TestQueueLongRunAtOneTime(t *testing.T) {
+	q := NewQueue(0)
+	q.Push(10, 1, 0)
+	q.Push(10, 1, 1)
+	for i := int32(0); i < 100_000; i++ {
+		it, ok := q.Pop()
+		if !ok || it.AtUS != 10 || it.A != i {
+			t.Fatalf("pop %d: %+v %v, want event %d at 10", i, it, ok, i)
+		}
+		q.Push(10, 1, i+2)
+	}
+	if n := cap(q.due); n > 4096 {
+		t.Errorf("the due items' buffer grew to %d for 2 items queued", n)
+	}
+}
