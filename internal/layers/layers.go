@@ -24,7 +24,7 @@ type Layer struct {
 
 // Layers ranks every package of the module, bottom first.
 var Layers = []Layer{
-	{"foundation", "no ballast imports: the code identity (the module root), configuration files, atomic output files, golden files and test seeds, the embedded configs, seeded streams, statistics, table rendering, the LSTM's numerics, the agreement rule, the analysis overview (doc only), the live mode's node processes",
+	{"foundation", "no ballast imports: the code identities of the simulation and of the neurosym training (the module root), configuration files, atomic output files, golden files and test seeds, the embedded configs, seeded streams, statistics, table rendering, the LSTM's numerics, the agreement rule, the analysis overview (doc only), the live mode's node processes",
 		[]string{".", "internal/configfile", "internal/atomicfile", "internal/golden", "internal/testseed", "configs", "analysis", "sim/stream", "analysis/stats", "analysis/table", "policies/lstm", "reproduce/agree", "live/procs"}},
 	{"contracts", "the event format (the contract between simulation and analysis), the policy interface (the contract between engines and policies), the table codec, delay distributions",
 		[]string{"eventlog", "policies/policy", "internal/tablefile", "sim/dist", "sim/measured"}},
