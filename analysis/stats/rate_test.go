@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // TestPoissonRate against published values of the exact Poisson interval
@@ -35,6 +37,31 @@ func TestPoissonRate(t *testing.T) {
 	}
 	if r := PoissonRate(3, 0, 0.95); !math.IsNaN(r.Rate) || !math.IsNaN(r.Upper) {
 		t.Errorf("no exposure: %+v, want NaN", r)
+	}
+}
+
+// TestPoissonRateIsChiSquared: the bounds are Garwood's chi-squared
+// quantiles as gonum's distuv computes them, bit for bit (PoissonRate
+// calls the gamma inverse under them directly; see its comment).
+func TestPoissonRateIsChiSquared(t *testing.T) {
+	for _, k := range []int64{0, 1, 2, 3, 7, 30, 1000, 123456} {
+		for _, level := range []float64{0.5, 0.9, 0.95, 0.99, 0.999} {
+			for _, exposure := range []float64{0.1, 1, 2, 365.25} {
+				r := PoissonRate(k, exposure, level)
+				kf := float64(k)
+				lo := 0.0
+				if k > 0 {
+					lo = distuv.ChiSquared{K: 2 * kf}.Quantile((1-level)/2) / 2 / exposure
+				}
+				hi := distuv.ChiSquared{K: 2*kf + 2}
+				want := Rate{Count: k, Exposure: exposure, Rate: kf / exposure, Lo: lo,
+					Hi:    hi.Quantile((1+level)/2) / 2 / exposure,
+					Upper: hi.Quantile(level) / 2 / exposure}
+				if r != want {
+					t.Errorf("k=%d level=%g exposure=%g: %+v, distuv gives %+v", k, level, exposure, r, want)
+				}
+			}
+		}
 	}
 }
 

@@ -9,6 +9,8 @@
 // show what a program in another module can do, so they and their tests
 // import no internal/ package (Go would refuse it there).
 // docs/architecture.md draws the same layers; TestLayers checks that too.
+// TestBinaryLeavesOut keeps a few heavy third-party dependencies out of
+// the ballast binary, each with the reason.
 package layers
 
 // Module is the module path the package paths below are relative to; "."

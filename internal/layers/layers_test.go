@@ -110,6 +110,31 @@ func TestLayers(t *testing.T) {
 	}
 }
 
+// TestBinaryLeavesOut: the ballast binary does without these
+// dependencies, which every cold build (a fresh machine's make reproduce
+// starts with one) would otherwise compile; BENCHMARKS.md, "The cold
+// build".
+func TestBinaryLeavesOut(t *testing.T) {
+	leftOut := []struct{ path, why string }{ // a package and those under it
+		{"github.com/apache/arrow-go/v18", "the events files are written and read with parquet-go (docs/notes/stack.md); arrow-go's kernels cost ~100 CPU-s of a cold build"},
+		{"google.golang.org/grpc", "it came with arrow-go's pqarrow (arrow/flight)"},
+		{"gonum.org/v1/gonum/mat", "it came with gonum's distuv (through stat); analysis/stats takes the chi-squared quantile from mathext"},
+	}
+	cmd := exec.Command("go", "list", "-deps", "./cmd/ballast")
+	cmd.Dir = filepath.Join("..", "..")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		for _, l := range leftOut {
+			if p == l.path || strings.HasPrefix(p, l.path+"/") {
+				t.Errorf("the ballast binary depends on %s (go mod why -m %s), which it leaves out: %s", p, p, l.why)
+			}
+		}
+	}
+}
+
 // TestArchitectureDoc: docs/architecture.md shows the layers as Layers
 // ranks them (the block between the markers is generated; -update in
 // internal/golden rewrites it).
